@@ -1,0 +1,48 @@
+# procflow tasks: `make demo`, `make test`, `make lint`, `make bench`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := demo
+SAMPLE := logs/permit-delayering
+
+.PHONY: install system-deps demo test lint unit bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "procflow needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+system-deps:
+	@PYTHON=$(PYTHON) scripts/system-deps.sh
+
+demo: install
+	@mkdir -p $(DEMO)
+	@rm -f $(DEMO)/procflow.duckdb $(DEMO)/procflow.duckdb.wal
+	$(BIN)/procflow import $(SAMPLE)/before.csv --name before --tz Asia/Makassar \
+		--orgchart $(SAMPLE)/orgchart.csv --workspace $(DEMO)/procflow.duckdb
+	$(BIN)/procflow import $(SAMPLE)/after.csv --name after --tz Asia/Makassar \
+		--orgchart $(SAMPLE)/orgchart.csv --workspace $(DEMO)/procflow.duckdb
+	$(BIN)/procflow logs --workspace $(DEMO)/procflow.duckdb
+	$(BIN)/procflow info after --workspace $(DEMO)/procflow.duckdb
+	$(BIN)/procflow export after --to $(DEMO)/after.xes --workspace $(DEMO)/procflow.duckdb
+	@echo "Workspace: $(DEMO)/procflow.duckdb"
+
+lint: install
+	$(BIN)/ruff check procflow tests bench
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint unit
+
+bench: install
+	$(BIN)/python bench/import_speed.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,41 @@
+"""procflow: process mining for public-service simplification.
+
+Read event logs (CSV, Excel, XES, Parquet) into canonical events, keep them in a DuckDB
+workspace, and measure where decisions wait and how many hands a case passes.
+"""
+
+from procflow.api import read
+from procflow.errors import (
+    FormatError,
+    InputError,
+    MappingError,
+    OrgChartError,
+    ProcflowError,
+    TimestampError,
+    UnsafeInputError,
+    WorkspaceError,
+)
+from procflow.eventlog import EventLog
+from procflow.importer import ImportOptions
+from procflow.schema import ColumnMapping, suggest_mapping
+from procflow.store import ImportResult, Workspace
+
+__version__ = "0.1.0"
+__all__ = [
+    "ColumnMapping",
+    "EventLog",
+    "FormatError",
+    "ImportOptions",
+    "ImportResult",
+    "InputError",
+    "MappingError",
+    "OrgChartError",
+    "ProcflowError",
+    "TimestampError",
+    "UnsafeInputError",
+    "Workspace",
+    "WorkspaceError",
+    "__version__",
+    "read",
+    "suggest_mapping",
+]

@@ -1,0 +1,34 @@
+"""The Python entry points: read a file into an :class:`EventLog` without a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from procflow import db
+from procflow.eventlog import EventLog
+from procflow.importer import ImportOptions, load_events
+from procflow.ingest import FormatChoice
+from procflow.timeparse import DayOrder
+
+
+def read(
+    path: Path | str,
+    *,
+    format: FormatChoice = "auto",
+    tz: str | None = None,
+    order: DayOrder = "auto",
+    orgchart: Path | str | None = None,
+    **columns: str,
+) -> EventLog:
+    """Read an event log file into memory; ``columns`` maps fields to source columns.
+
+    Example: ``procflow.read("izin.csv", case_id="No. Permohonan", tz="Asia/Makassar")``.
+    """
+    options = ImportOptions(format=format, columns=columns, tz=tz, order=order,
+                            orgchart=Path(orgchart) if orgchart else None)
+    events, report = load_events(Path(path), options)
+    con = db.connect()
+    con.register("incoming", events)
+    db.run(con, "CREATE TABLE events AS SELECT * FROM incoming")
+    con.unregister("incoming")
+    return EventLog(Path(path).name.split(".")[0], con, "events", report)

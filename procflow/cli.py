@@ -1,0 +1,226 @@
+"""The ``procflow`` command: parse options, call one core function, print the result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from procflow.errors import InputError, ProcflowError
+from procflow.ingest.sniff import FORMATS
+from procflow.store import DEFAULT_PATH, ImportResult, Workspace
+
+COLUMN_FIELDS = ("case", "activity", "timestamp", "start", "resource", "role", "unit", "level",
+                 "lifecycle")
+FIELD_OF_OPTION = {"case": "case_id", "start": "start_timestamp"}
+
+
+class Main(click.Group):
+    """Turns procflow errors into one line on stderr and exit code 2 (bad input) or 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProcflowError as err:
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(2 if isinstance(err, InputError) else 1)
+
+
+workspace_option = click.option(
+    "--workspace", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_PATH,
+    envvar="PROCFLOW_WORKSPACE", show_default=True, help="Workspace file (DuckDB).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="procflow")
+def main() -> None:
+    """procflow: where decisions wait and how many hands a case passes."""
+
+
+def _column_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for name in reversed(COLUMN_FIELDS):
+        func = click.option(f"--{name}", f"col_{name}", metavar="COL",
+                            help=f"Source column for {FIELD_OF_OPTION.get(name, name)}.")(func)
+    return func
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option("--name", help="Log name in the workspace (default: the file name's stem).")
+@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
+              show_default=True, help="File format; auto detects it from the content.")
+@_column_options
+@click.option("--tz", help="Zone of times without one, e.g. Asia/Jakarta (WIB), Asia/Makassar "
+              "(WITA), Asia/Jayapura (WIT). Default: $PROCFLOW_TZ.")
+@click.option("--dayfirst", "order", flag_value="dayfirst", help="Read 03/04/2024 as 3 April.")
+@click.option("--monthfirst", "order", flag_value="monthfirst", help="Read 03/04/2024 as 4 March.")
+@click.option("--orgchart", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV mapping resource or role to level and unit (with validity dates).")
+@click.option("--sheet", help="Excel sheet name (default: the first sheet).")
+@click.option("--delimiter", help="CSV delimiter (default: detected).")
+@click.option("--encoding", help="CSV encoding (default: UTF-8, else Windows-1252).")
+@click.option("--pseudonymize", is_flag=True, help="Replace resource names by keyed codes; "
+              "the raw file is then not kept.")
+@click.option("--replace", is_flag=True, help="Overwrite a log of the same name.")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write rejected rows (row, reason, column, value) to this CSV.")
+@workspace_option
+@json_option
+def import_command(file: Path, name: str | None, fmt: str, order: str | None, tz: str | None,
+                   orgchart: Path | None, sheet: str | None, delimiter: str | None,
+                   encoding: str | None, pseudonymize: bool, replace: bool,
+                   rejects: Path | None, workspace: Path, as_json: bool,
+                   **cols: str | None) -> None:
+    """Import FILE (CSV, XLSX, XES, XES.GZ or Parquet) into the workspace."""
+    from procflow.importer import ImportOptions
+
+    columns = {FIELD_OF_OPTION.get(k[4:], k[4:]): v for k, v in cols.items() if v}
+    options = ImportOptions(format=fmt, columns=columns, tz=tz, order=order or "auto",  # type: ignore[arg-type]
+                            orgchart=orgchart, sheet=sheet, delimiter=delimiter,
+                            encoding=encoding)
+    with Workspace(workspace) as ws, _progress(file, quiet=as_json) as progress:
+        result = ws.import_file(file, name=name, options=options,
+                                pseudonymize_resources=pseudonymize, replace=replace,
+                                progress=progress)
+    if rejects and result.report:
+        from procflow.export import write_csv
+
+        write_csv(result.report.rejects, rejects)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), default=str, ensure_ascii=False))
+    else:
+        click.echo(_import_text(result, workspace, rejects))
+
+
+@contextmanager
+def _progress(file: Path, *, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    total = file.stat().st_size if file.is_file() else 0
+    with click.progressbar(length=total, label=f"Reading {file.name}", file=sys.stderr) as bar:
+        def update(done: int) -> None:
+            bar.update(min(done, total) - bar.pos)
+
+        yield update
+
+
+def _import_text(result: ImportResult, workspace: Path, rejects: Path | None) -> str:
+    if result.unchanged:
+        return (f"{result.name}: the same file is already imported in {workspace}; "
+                f"nothing changed ({result.cases:,} cases, {result.events:,} events).")
+    report = result.report
+    assert report is not None
+    lines = [f"Imported {report.source} as {result.name!r} into {workspace} "
+             f"({report.format}{_details(report.details)})", "Columns used:"]
+    lines += [f"  {k:<16} ← {v}" for k, v in report.mapping.items() if v]
+    lines += [f"  time format of {c}: {d}" for c, d in report.time_formats.items()]
+    lines.append(f"Rows: {report.rows:,} read, {report.accepted:,} accepted, "
+                 f"{report.rows - report.accepted:,} rejected")
+    lines += [f"  rejected – {reason}: {n:,}" for reason, n in report.rejected.items()]
+    if report.rejected and not rejects:
+        lines.append("  (list them with --rejects rejected.csv)")
+    lines.append(f"Log: {result.cases:,} cases, {result.events:,} events, "
+                 f"{result.activities:,} activities")
+    life = report.details.get("lifecycle", {})
+    if life.get("mode") == "standard":
+        lines.append(f"Lifecycle: {life['instances']:,} activity instances, {life['paired']:,} "
+                     f"start/complete pairs, {life['unpaired_starts']:,} unpaired starts, "
+                     f"other transitions {life['other_transitions'] or 'none'}")
+    lines += [f"Note: {n}" for n in report.notes]
+    return "\n".join(lines)
+
+
+def _details(details: dict[str, Any]) -> str:
+    shown = {k: v for k, v in details.items() if k in ("encoding", "delimiter", "sheet")}
+    return "".join(f", {k} {v!r}" for k, v in shown.items())
+
+
+@main.command("logs")
+@workspace_option
+@json_option
+def logs_command(workspace: Path, as_json: bool) -> None:
+    """List the logs in the workspace."""
+    with Workspace(workspace) as ws:
+        rows = ws.logs()
+    if as_json:
+        click.echo(json.dumps(rows, default=str, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"No logs in {workspace} yet; add one with `procflow import FILE`.")
+    for r in rows:
+        click.echo(f"{r['name']:<24} {r['cases']:>9,} cases {r['events']:>11,} events "
+                   f"{r['activities']:>5,} activities  from {r['source_name']}")
+
+
+@main.command("info")
+@click.argument("name")
+@workspace_option
+@json_option
+def info_command(name: str, workspace: Path, as_json: bool) -> None:
+    """Show counts, time span, columns and the import report of log NAME."""
+    with Workspace(workspace) as ws:
+        info = ws.info(name)
+    if as_json:
+        click.echo(json.dumps(info, default=str, ensure_ascii=False))
+        return
+    click.echo(f"{info['name']}: {info['cases']:,} cases, {info['events']:,} events, "
+               f"{info['activities']:,} activities, {info['resources']:,} resources")
+    click.echo(f"  from {info['source_name']} ({info['format']}), imported "
+               f"{info['imported_at']}, sha256 {info['sha256'][:16]}…")
+    click.echo(f"  time span {info['start']} → {info['end']} (UTC); start times: "
+               f"{'yes' if info['has_start_times'] else 'no'}")
+    click.echo(f"  columns: {', '.join(info['columns'])}")
+    rejected = info["report"].get("rejected") or {}
+    click.echo(f"  rejected rows: {sum(rejected.values()):,} {rejected or ''}".rstrip())
+
+
+@main.command("export")
+@click.argument("name")
+@click.option("--to", "to", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .csv, .parquet or .xes.")
+@workspace_option
+def export_command(name: str, to: Path, workspace: Path) -> None:
+    """Write log NAME's canonical events (timestamps in UTC) to a file."""
+    from procflow.export import export_log
+
+    with Workspace(workspace) as ws:
+        path = export_log(ws.log(name), to)
+    click.echo(f"Wrote {path}")
+
+
+@main.command("remove")
+@click.argument("name")
+@workspace_option
+def remove_command(name: str, workspace: Path) -> None:
+    """Delete log NAME from the workspace."""
+    with Workspace(workspace) as ws:
+        ws.remove(name)
+    click.echo(f"Removed {name!r} from {workspace}")
+
+
+@main.command("simulate")
+@click.option("--scenario", type=click.Choice(["permit-delayering"]), default="permit-delayering",
+              show_default=True, help="Which service to simulate.")
+@click.option("--cases", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Cases before and after (each).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--shadow-share", type=click.FloatRange(0, 1), default=0.2, show_default=True,
+              help="Share of after-cases where a former division head still initials.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for before.csv, after.csv, orgchart.csv and truth.json.")
+def simulate_command(scenario: str, cases: int, seed: int, shadow_share: float,
+                     out: Path) -> None:
+    """Write a realistic before/after log pair with known truth."""
+    from procflow.simulate import simulate
+
+    result = simulate(out, scenario=scenario, cases=cases, seed=seed,  # type: ignore[arg-type]
+                      shadow_share=shadow_share)
+    for path in (result.before, result.after, result.orgchart, result.truth):
+        click.echo(f"Wrote {path}")

@@ -1,0 +1,38 @@
+"""DuckDB connections and small query helpers used across procflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+
+def connect(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A connection whose session time zone is UTC (timestamps come back in UTC)."""
+    con = duckdb.connect(path)
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    return con
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+         ) -> list[tuple[Any, ...]]:
+    """All rows of ``sql`` (the result is read to its end)."""
+    return con.execute(sql, params or []).fetchall()
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+        ) -> tuple[Any, ...] | None:
+    """The first row of ``sql``, or None."""
+    found = rows(con, sql, params)
+    return found[0] if found else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first column of the first row of ``sql``."""
+    row = one(con, sql, params)
+    return None if row is None else row[0]
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> None:
+    """Execute a statement that returns nothing of interest."""
+    con.execute(sql, params or []).fetchall()

@@ -1,0 +1,1 @@
+"""Derived tables and measures, written once as SQL over the canonical events."""

@@ -1,0 +1,67 @@
+"""Readers: turn a file into an Arrow table of source columns plus ``__row``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+
+from procflow.errors import FormatError
+from procflow.ingest.sniff import FORMATS, Format, Limits, ProgressFn, detect_format
+
+FormatChoice = Literal["auto", "csv", "xlsx", "xes", "parquet"]
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A file as read: its columns, the format used and reader details (encoding, …)."""
+
+    table: pa.Table
+    format: Format
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def read_source(
+    path: Path,
+    *,
+    format: FormatChoice = "auto",
+    limits: Limits | None = None,
+    progress: ProgressFn | None = None,
+    sheet: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> SourceTable:
+    """Read ``path`` in the stated format, or the one its content shows."""
+    path = Path(path)
+    if not path.exists():
+        raise FormatError("no such file.", source=str(path))
+    if path.is_dir():
+        fmt: Format = "parquet" if format in ("auto", "parquet") else format
+    else:
+        fmt = detect_format(path, limits) if format == "auto" else format
+    if fmt not in FORMATS:
+        raise FormatError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    if fmt == "csv":
+        from procflow.ingest.csv import read_csv
+
+        table, dialect = read_csv(
+            path, limits=limits, delimiter=delimiter, encoding=encoding, progress=progress
+        )
+        return SourceTable(table, fmt, {"encoding": dialect.encoding,
+                                        "delimiter": dialect.delimiter})
+    if fmt == "xes":
+        from procflow.ingest.xes import read_xes
+
+        return SourceTable(read_xes(path, limits=limits, progress=progress), fmt)
+    if fmt == "xlsx":
+        from procflow.ingest.excel import read_xlsx
+
+        return SourceTable(read_xlsx(path, sheet=sheet), fmt, {"sheet": sheet or "(first)"})
+    from procflow.ingest.parquet import read_parquet
+
+    return SourceTable(read_parquet(path), fmt)
+
+
+__all__ = ["FormatChoice", "Limits", "SourceTable", "read_source"]
