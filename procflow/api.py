@@ -18,6 +18,7 @@ def read(
     tz: str | None = None,
     order: DayOrder = "auto",
     orgchart: Path | str | None = None,
+    sheet: str | None = None,
     **columns: str,
 ) -> EventLog:
     """Read an event log file into memory; ``columns`` maps fields to source columns.
@@ -25,7 +26,7 @@ def read(
     Example: ``procflow.read("izin.csv", case_id="No. Permohonan", tz="Asia/Makassar")``.
     """
     options = ImportOptions(format=format, columns=columns, tz=tz, order=order,
-                            orgchart=Path(orgchart) if orgchart else None)
+                            orgchart=Path(orgchart) if orgchart else None, sheet=sheet)
     events, report = load_events(Path(path), options)
     con = db.connect()
     con.register("incoming", events)

@@ -84,7 +84,9 @@ def import_command(file: Path, name: str | None, fmt: str, order: str | None, tz
     options = ImportOptions(format=fmt, columns=columns, tz=tz, order=order or "auto",  # type: ignore[arg-type]
                             orgchart=orgchart, sheet=sheet, delimiter=delimiter,
                             encoding=encoding)
-    with Workspace(workspace) as ws, _progress(file, quiet=as_json) as progress:
+    size = file.stat().st_size if file.is_file() else 0
+    with Workspace(workspace) as ws, _progress(f"Reading {file.name}", size,
+                                               quiet=as_json) as progress:
         result = ws.import_file(file, name=name, options=options,
                                 pseudonymize_resources=pseudonymize, replace=replace,
                                 progress=progress)
@@ -99,12 +101,13 @@ def import_command(file: Path, name: str | None, fmt: str, order: str | None, tz
 
 
 @contextmanager
-def _progress(file: Path, *, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+def _progress(label: str, total: int, *, quiet: bool = False
+              ) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr (terminals only); the callback takes the amount done so far."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    total = file.stat().st_size if file.is_file() else 0
-    with click.progressbar(length=total, label=f"Reading {file.name}", file=sys.stderr) as bar:
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         def update(done: int) -> None:
             bar.update(min(done, total) - bar.pos)
 
@@ -220,7 +223,8 @@ def simulate_command(scenario: str, cases: int, seed: int, shadow_share: float,
     """Write a realistic before/after log pair with known truth."""
     from procflow.simulate import simulate
 
-    result = simulate(out, scenario=scenario, cases=cases, seed=seed,  # type: ignore[arg-type]
-                      shadow_share=shadow_share)
+    with _progress("Simulating", 2 * cases) as progress:
+        result = simulate(out, scenario=scenario, cases=cases, seed=seed,  # type: ignore[arg-type]
+                          shadow_share=shadow_share, progress=progress)
     for path in (result.before, result.after, result.orgchart, result.truth):
         click.echo(f"Wrote {path}")

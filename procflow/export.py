@@ -23,9 +23,11 @@ def export_log(log: EventLog, to: Path, *, format: ExportFormat | None = None) -
     fmt = format or _format_from_suffix(to)
     to.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        write_csv(log.to_arrow(), to)
+        write_csv(plain_attribute_names(log.to_arrow()), to)
     elif fmt == "parquet":
-        log.relation.write_parquet(str(to))
+        import pyarrow.parquet as pq
+
+        pq.write_table(plain_attribute_names(log.to_arrow()), to)
     else:
         from procflow.ingest.xes import write_xes
 
@@ -58,6 +60,16 @@ def write_csv(table: pa.Table, to: Path) -> None:
             col = neutralize(col)
         columns[name] = col
     pacsv.write_csv(pa.table(columns), to)
+
+
+def plain_attribute_names(events: pa.Table) -> pa.Table:
+    """Give ``attr:`` columns their source names again, unless that name is taken."""
+    names = list(events.column_names)
+    for i, name in enumerate(names):
+        plain = name[len(ATTRIBUTE_PREFIX):]
+        if name.startswith(ATTRIBUTE_PREFIX) and plain not in names:
+            names[i] = plain
+    return events.rename_columns(names)
 
 
 def to_xes_table(events: pa.Table) -> pa.Table:

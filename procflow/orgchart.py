@@ -121,10 +121,12 @@ def apply_orgchart(events: pa.Table, chart: OrgChart) -> tuple[pa.Table, list[st
     """).to_arrow_table()
     con.register("result", result)
     missing = db.one(con, """
-        SELECT count(*), list(DISTINCT coalesce(resource, role))[:5] FROM result
+        SELECT count(*), list(DISTINCT coalesce(role, resource))[:5] FROM result
         WHERE level IS NULL""")
     con.close()
-    notes = []
+    known = result.num_rows - (missing[0] if missing else 0)
+    notes = [f"org chart {Path(chart.source).name}: level known for {known:,} of "
+             f"{result.num_rows:,} events."]
     if missing and missing[0]:
         notes.append(f"org chart: {missing[0]} event(s) have no level (e.g. "
                      f"{', '.join(map(repr, missing[1] or []))}); add them to the chart.")

@@ -42,7 +42,7 @@ XES_KEYS: dict[Field, str] = {
 #: Header spellings per field, most specific first; compared after :func:`normalize_header`.
 HEADER_SYNONYMS: dict[Field, tuple[str, ...]] = {
     "case_id": (
-        "case:concept:name", "caseid", "case", "casename", "caseconceptname",
+        "case_id", "case:concept:name", "caseid", "case", "casename", "caseconceptname",
         "nopermohonan", "nomorpermohonan", "idpermohonan", "permohonan", "noregistrasi",
         "nomorregistrasi", "nomorsurat", "nosurat", "noagenda", "nomoragenda", "idkasus",
         "nomorberkas", "noberkas", "idlaporan", "nomorlaporan", "ticket", "ticketid",
@@ -64,13 +64,13 @@ HEADER_SYNONYMS: dict[Field, tuple[str, ...]] = {
         "org:resource", "resource", "user", "username", "performer", "employee",
         "petugas", "pegawai", "namapegawai", "namapetugas", "pelaksana", "operator", "nama",
     ),
-    "role": ("org:role", "role", "position", "jabatan", "namajabatan", "posisi", "peran"),
+    "role": ("role", "org:role", "position", "jabatan", "namajabatan", "posisi", "peran"),
     "unit": (
         "org:group", "group", "unit", "department", "orgunit", "unitkerja", "bidang",
         "seksi", "bagian", "satker", "satuankerja", "opd", "organisasi",
     ),
-    "level": ("org:level", "level", "hierarchylevel", "tingkat", "eselon", "tingkatjabatan"),
-    "lifecycle": ("lifecycle:transition", "lifecycle", "transition", "eventtype"),
+    "level": ("level", "org:level", "hierarchylevel", "tingkat", "eselon", "tingkatjabatan"),
+    "lifecycle": ("lifecycle", "lifecycle:transition", "transition", "eventtype"),
 }
 
 
