@@ -77,7 +77,7 @@ def to_xes_table(events: pa.Table) -> pa.Table:
     out = {}
     for name in events.column_names:
         if name in FIELDS:
-            out[XES_KEYS[name]] = events[name]  # type: ignore[index]
+            out[XES_KEYS[name]] = events[name]
     for name in events.column_names:
         if name.startswith(ATTRIBUTE_PREFIX):
             out.setdefault(name[len(ATTRIBUTE_PREFIX):], events[name])

@@ -97,9 +97,9 @@ class ColumnMapping:
         """Field → source column, every field present."""
         return asdict(self)
 
-    def used(self) -> dict[Field, str]:
+    def used(self) -> dict[str, str]:
         """Only the fields that are mapped."""
-        return {f.name: v for f in fields(self) if (v := getattr(self, f.name))}  # type: ignore[misc]
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name))}
 
     def missing_required(self) -> list[Field]:
         """Required fields without a source column."""
@@ -125,9 +125,9 @@ def suggest_mapping(headers: list[str], **overrides: str | None) -> ColumnMappin
             continue
         chosen[field] = None
         for synonym in HEADER_SYNONYMS[field]:
-            header = by_norm.get(synonym)
-            if header is not None and header not in taken:
-                chosen[field] = header
-                taken.add(header)
+            found = by_norm.get(synonym)
+            if found is not None and found not in taken:
+                chosen[field] = found
+                taken.add(found)
                 break
     return replace(ColumnMapping(), **chosen)

@@ -37,12 +37,13 @@ def read_source(
     path = Path(path)
     if not path.exists():
         raise FormatError("no such file.", source=str(path))
-    if path.is_dir():
-        fmt: Format = "parquet" if format in ("auto", "parquet") else format
+    if format != "auto" and format not in FORMATS:
+        raise FormatError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}.")
+    fmt: Format
+    if format != "auto":
+        fmt = format
     else:
-        fmt = detect_format(path, limits) if format == "auto" else format
-    if fmt not in FORMATS:
-        raise FormatError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+        fmt = "parquet" if path.is_dir() else detect_format(path, limits)
     if fmt == "csv":
         from procflow.ingest.csv import read_csv
 

@@ -57,6 +57,8 @@ def _cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
