@@ -27,6 +27,11 @@ def read(
     """
     options = ImportOptions(format=format, columns=columns, tz=tz, order=order,
                             orgchart=Path(orgchart) if orgchart else None, sheet=sheet)
+    return read_with(Path(path), options)
+
+
+def read_with(path: Path, options: ImportOptions) -> EventLog:
+    """Read ``path`` into memory as :func:`read` does, with ready-made options."""
     events, report = load_events(Path(path), options)
     con = db.connect()
     con.register("incoming", events)

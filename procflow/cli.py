@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from procflow.errors import InputError, ProcflowError
+from procflow.importer import ImportOptions
 from procflow.ingest.sniff import FORMATS
 from procflow.store import DEFAULT_PATH, ImportResult, Workspace
 
@@ -43,28 +44,49 @@ def main() -> None:
     """procflow: where decisions wait and how many hands a case passes."""
 
 
-def _column_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for name in reversed(COLUMN_FIELDS):
-        func = click.option(f"--{name}", f"col_{name}", metavar="COL",
-                            help=f"Source column for {FIELD_OF_OPTION.get(name, name)}.")(func)
+IMPORT_OPTIONS = ("fmt", "order", "tz", "orgchart", "sheet", "delimiter", "encoding",
+                  *(f"col_{c}" for c in COLUMN_FIELDS))
+
+
+def import_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options that say how a file becomes events (shared by import and analyze)."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
+                     show_default=True, help="File format; auto detects it from the content."),
+        *(click.option(f"--{name}", f"col_{name}", metavar="COL",
+                       help=f"Source column for {FIELD_OF_OPTION.get(name, name)}.")
+          for name in COLUMN_FIELDS),
+        click.option("--tz", help="Zone of times without one, e.g. Asia/Jakarta (WIB), "
+                     "Asia/Makassar (WITA), Asia/Jayapura (WIT). Default: $PROCFLOW_TZ."),
+        click.option("--dayfirst", "order", flag_value="dayfirst",
+                     help="Read 03/04/2024 as 3 April."),
+        click.option("--monthfirst", "order", flag_value="monthfirst",
+                     help="Read 03/04/2024 as 4 March."),
+        click.option("--orgchart", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="CSV mapping resource or role to level and unit (validity dates)."),
+        click.option("--sheet", help="Excel sheet name (default: the first sheet)."),
+        click.option("--delimiter", help="CSV delimiter (default: detected)."),
+        click.option("--encoding", help="CSV encoding (default: UTF-8, else Windows-1252)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
     return func
+
+
+def options_from(params: dict[str, Any]) -> ImportOptions:
+    """Build ImportOptions from the parsed :func:`import_options` values."""
+    columns = {FIELD_OF_OPTION.get(k[4:], k[4:]): v for k, v in params.items()
+               if k.startswith("col_") and v}
+    return ImportOptions(format=params["fmt"], columns=columns, tz=params["tz"],
+                         order=params["order"] or "auto", orgchart=params["orgchart"],
+                         sheet=params["sheet"], delimiter=params["delimiter"],
+                         encoding=params["encoding"])
 
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--name", help="Log name in the workspace (default: the file name's stem).")
-@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
-              show_default=True, help="File format; auto detects it from the content.")
-@_column_options
-@click.option("--tz", help="Zone of times without one, e.g. Asia/Jakarta (WIB), Asia/Makassar "
-              "(WITA), Asia/Jayapura (WIT). Default: $PROCFLOW_TZ.")
-@click.option("--dayfirst", "order", flag_value="dayfirst", help="Read 03/04/2024 as 3 April.")
-@click.option("--monthfirst", "order", flag_value="monthfirst", help="Read 03/04/2024 as 4 March.")
-@click.option("--orgchart", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV mapping resource or role to level and unit (with validity dates).")
-@click.option("--sheet", help="Excel sheet name (default: the first sheet).")
-@click.option("--delimiter", help="CSV delimiter (default: detected).")
-@click.option("--encoding", help="CSV encoding (default: UTF-8, else Windows-1252).")
+@import_options
 @click.option("--pseudonymize", is_flag=True, help="Replace resource names by keyed codes; "
               "the raw file is then not kept.")
 @click.option("--replace", is_flag=True, help="Overwrite a log of the same name.")
@@ -72,22 +94,14 @@ def _column_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Write rejected rows (row, reason, column, value) to this CSV.")
 @workspace_option
 @json_option
-def import_command(file: Path, name: str | None, fmt: str, order: str | None, tz: str | None,
-                   orgchart: Path | None, sheet: str | None, delimiter: str | None,
-                   encoding: str | None, pseudonymize: bool, replace: bool,
+def import_command(file: Path, name: str | None, pseudonymize: bool, replace: bool,
                    rejects: Path | None, workspace: Path, as_json: bool,
-                   **cols: str | None) -> None:
+                   **params: Any) -> None:
     """Import FILE (CSV, XLSX, XES, XES.GZ or Parquet) into the workspace."""
-    from procflow.importer import ImportOptions
-
-    columns = {FIELD_OF_OPTION.get(k[4:], k[4:]): v for k, v in cols.items() if v}
-    options = ImportOptions(format=fmt, columns=columns, tz=tz, order=order or "auto",  # type: ignore[arg-type]
-                            orgchart=orgchart, sheet=sheet, delimiter=delimiter,
-                            encoding=encoding)
     size = file.stat().st_size if file.is_file() else 0
     with Workspace(workspace) as ws, _progress(f"Reading {file.name}", size,
                                                quiet=as_json) as progress:
-        result = ws.import_file(file, name=name, options=options,
+        result = ws.import_file(file, name=name, options=options_from(params),
                                 pseudonymize_resources=pseudonymize, replace=replace,
                                 progress=progress)
     if rejects and result.report:
@@ -206,6 +220,49 @@ def remove_command(name: str, workspace: Path) -> None:
     with Workspace(workspace) as ws:
         ws.remove(name)
     click.echo(f"Removed {name!r} from {workspace}")
+
+
+@main.command("analyze")
+@click.argument("log")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for analysis.json.")
+@click.option("--decisions", metavar="REGEX", help="Regular expression finding decision "
+              "activities (default: an English and Indonesian pattern; see the README).")
+@click.option("--decision-activities", metavar="A,B", help="Comma-separated decision "
+              "activities (instead of --decisions).")
+@click.option("--handoff-by", type=click.Choice(["resource", "role", "unit"]),
+              help="Who hands over to whom (default: resource, else role, else unit).")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="Where the metrics run.")
+@click.option("--spark-master", default="local[*]", show_default=True,
+              help="Spark master URL (with --engine spark).")
+@import_options
+@workspace_option
+@json_option
+def analyze_command(log: str, out: Path, decisions: str | None,
+                    decision_activities: str | None, handoff_by: str | None, engine: str,
+                    spark_master: str, workspace: Path, as_json: bool, **params: Any) -> None:
+    """Measure LOG (a workspace log name, or a file read on the fly) into OUT/analysis.json."""
+    from procflow.analysis import analyze
+    from procflow.api import read_with
+    from procflow.summary import summary_lines
+
+    if decisions and decision_activities:
+        raise InputError("give --decisions or --decision-activities, not both.")
+    names = [a.strip() for a in decision_activities.split(",")] if decision_activities else None
+    kwargs: dict[str, Any] = dict(decisions=decisions, decision_activities=names,
+                                  handoff_by=handoff_by, engine=engine,
+                                  spark_master=spark_master)
+    if Path(log).exists():
+        result = analyze(read_with(Path(log), options_from(params)), **kwargs)
+    else:
+        with Workspace(workspace) as ws:
+            result = analyze(ws.log(log), **kwargs)
+    path = result.write(out)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    click.echo("\n".join([*summary_lines(result.to_dict()), f"Wrote {path}"]))
 
 
 @main.command("simulate")

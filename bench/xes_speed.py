@@ -1,0 +1,137 @@
+"""XES read speed of procflow's reader beside ``pm4py.read_xes``.
+
+    python bench/xes_speed.py [--events 1000000] [--skip-pm4py]
+
+Logs: a synthetic XES written by ``write_xes`` into a temporary folder (case id, activity,
+timestamp, resource, role, lifecycle and three extra attributes per event, one case
+attribute), and ../shared/data/BPIC15_1.xes.gz when present. MB/s is measured on the
+uncompressed XML size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+from procflow.ingest.xes import read_xes, write_xes  # noqa: E402
+
+ACTIVITIES = [
+    "Submit application", "Check completeness", "Request missing documents",
+    "Receive documents", "Assess application", "Consult department", "Site visit",
+    "Draft decision", "Approve decision (head of unit)", "Approve decision (director)",
+    "Send decision", "Archive case", "Publish notice", "Handle objection",
+]
+ROLES = ["CLERK", "CASE OFFICER", "HEAD OF UNIT", "DIRECTOR", "LEGAL", "SYSTEM"]
+CHANNELS = ["web portal", "counter", "e-mail", "post"]
+
+
+def synthetic_table(events: int, seed: int = 7) -> pa.Table:
+    """A permit-like log: about ten events per case, ordered in time within each case."""
+    rng = np.random.default_rng(seed)
+    case = np.repeat(np.arange(events // 10 + 1), 10)[:events]
+    start = np.datetime64("2021-01-04T08:00:00", "ms") + (case * 3_600_000).astype("m8[ms]")
+    step = np.cumsum(rng.integers(60_000, 5 * 86_400_000, events)).astype("m8[ms]")
+    times = start + step - np.repeat(step[::10], 10)[:events]
+    resource = rng.integers(1, 250, events)
+    return pa.table({
+        "case:concept:name": pa.array(np.char.add("case-", case.astype(str))),
+        "concept:name": pa.array(np.array(ACTIVITIES)[rng.integers(0, len(ACTIVITIES), events)]),
+        "time:timestamp": pa.array(times, pa.timestamp("ms")).cast(pa.timestamp("ms", "UTC")),
+        "org:resource": pa.array(np.char.add("user", resource.astype(str))),
+        "org:role": pa.array(np.array(ROLES)[resource % len(ROLES)]),
+        "lifecycle:transition": pa.array(np.full(events, "complete")),
+        "channel": pa.array(np.array(CHANNELS)[rng.integers(0, len(CHANNELS), events)]),
+        "cost": pa.array(np.round(rng.gamma(2.0, 40.0, events), 2)),
+        "document_id": pa.array(np.char.add("DOC-", rng.integers(10**6, 10**7, events)
+                                            .astype(str))),
+        "case:district": pa.array(np.array(["North", "South", "East", "West"])[case % 4]),
+    })
+
+
+def uncompressed_size(path: Path) -> int:
+    if path.suffix != ".gz":
+        return path.stat().st_size
+    with gzip.open(path, "rb") as f:
+        return sum(len(chunk) for chunk in iter(lambda: f.read(1 << 24), b""))
+
+
+def timed(func: Callable[[], int]) -> tuple[float, int]:
+    start = time.perf_counter()
+    events = func()
+    return time.perf_counter() - start, events
+
+
+def pm4py_reader() -> Callable[[Path], int]:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        import pm4py
+    warnings.filterwarnings("ignore")
+
+    def run(path: Path) -> int:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return len(pm4py.read_xes(str(path), return_legacy_log_object=False))
+    return run
+
+
+def measure(label: str, path: Path, skip_pm4py: bool) -> list[tuple[str, str, float, int, int]]:
+    size = uncompressed_size(path)
+    rows = []
+    seconds, events = timed(lambda: read_xes(path).num_rows)
+    rows.append((label, "procflow read_xes", seconds, events, size))
+    if not skip_pm4py:
+        reader = pm4py_reader()
+        seconds, events = timed(lambda: reader(path))
+        rows.append((label, "pm4py.read_xes", seconds, events, size))
+    return rows
+
+
+def report(rows: list[tuple[str, str, float, int, int]]) -> None:
+    print(f"{'log':28} {'reader':18} {'MB':>7} {'events':>10} {'s':>7} {'MB/s':>7} "
+          f"{'events/s':>10} {'ratio':>6}")
+    best: dict[str, float] = {}
+    for log, reader, seconds, events, size in rows:
+        best.setdefault(log, seconds)
+        print(f"{log:28} {reader:18} {size / 1e6:7.1f} {events:10,} {seconds:7.2f} "
+              f"{size / 1e6 / seconds:7.1f} {events / seconds:10,.0f} "
+              f"{seconds / best[log]:6.1f}x")
+    print("ratio = seconds / procflow's seconds on the same log")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--skip-pm4py", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "synthetic.xes"
+        table = synthetic_table(args.events)
+        seconds, _ = timed(lambda: write_xes(table, path) or 0)
+        size = path.stat().st_size
+        print(f"write_xes: {args.events:,} events, {size / 1e6:.1f} MB in {seconds:.2f} s "
+              f"({size / 1e6 / seconds:.1f} MB/s)")
+        rows += measure(f"synthetic ({args.events:,} ev)", path, args.skip_pm4py)
+    real = SHARED / "BPIC15_1.xes.gz"
+    if real.exists():
+        rows += measure("BPIC15_1.xes.gz", real, args.skip_pm4py)
+    else:
+        print(f"({real} not found: real-log row skipped)")
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Where the metric SQL runs: DuckDB (default) or Apache Spark, from the same text.
+
+A backend loads canonical events as ``pf_events``, materialises derived tables and returns
+query rows as dictionaries. Spark receives the DuckDB-dialect SQL transpiled by SQLGlot, with
+two adjustments: ``quantile_cont(x, q)`` becomes Spark's exact ``percentile(x, q)`` (both use
+linear interpolation) and ``epoch_us(t)`` becomes ``unix_micros(t)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+from procflow import db
+from procflow.engine.queries import CANONICAL
+
+
+class Backend(Protocol):
+    """The operations the metrics need from an engine."""
+
+    name: str
+
+    def create(self, table: str, sql: str) -> None:
+        """Materialise ``sql`` as ``table`` (replacing it)."""
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        """Run ``sql`` and return its rows."""
+
+    def close(self) -> None:
+        """Drop what the backend created."""
+
+
+class DuckDBBackend:
+    """Runs on a DuckDB connection (a workspace or an in-memory log) in temporary tables."""
+
+    name = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str):
+        self.con = con
+        self._made: list[str] = []
+        self.create("pf_events", f"SELECT {', '.join(CANONICAL)} FROM {source}")
+
+    def create(self, table: str, sql: str) -> None:
+        db.run(self.con, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+        self._made.append(table)
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql)
+        found = cur.fetchall()
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in found]
+
+    def close(self) -> None:
+        for table in reversed(self._made):
+            db.run(self.con, f"DROP TABLE IF EXISTS {table}")
+        self._made.clear()
+
+
+def to_spark_sql(sql: str) -> str:
+    """Transpile procflow's DuckDB-dialect SQL to Spark SQL."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Quantile | exp.PercentileCont):
+            fraction = node.args.get("quantile") or node.args["expression"]
+            return exp.Anonymous(this="percentile", expressions=[node.this, fraction])
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
+            return exp.Anonymous(this="unix_micros", expressions=node.expressions)
+        return node
+
+    return tree.transform(fix).sql(dialect="spark")
+
+
+class SparkBackend:
+    """Runs on a Spark session over Parquet files of canonical events."""
+
+    name = "spark"
+
+    def __init__(self, parquet: Path | str, master: str = "local[*]"):
+        self.spark = spark_session(master)
+        self.spark.read.parquet(str(parquet)).createOrReplaceTempView("pf_source")
+        self._made: list[str] = []
+        self.create("pf_events", f"SELECT {', '.join(CANONICAL)} FROM pf_source")
+
+    def create(self, table: str, sql: str) -> None:
+        frame = self.spark.sql(to_spark_sql(sql)).localCheckpoint()
+        frame.createOrReplaceTempView(table)
+        self._made.append(table)
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return [r.asDict() for r in self.spark.sql(to_spark_sql(sql)).collect()]
+
+    def close(self) -> None:
+        for table in self._made:
+            self.spark.catalog.dropTempView(table)
+        self._made.clear()
+
+
+def spark_session(master: str = "local[*]") -> Any:
+    """A Spark session in UTC with quiet logs (created once per process)."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        from pyspark.sql import SparkSession
+
+        spark = (SparkSession.builder.master(master).appName("procflow")
+                 .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")
+                 .config("spark.sql.session.timeZone", "UTC")
+                 .config("spark.sql.shuffle.partitions", "8")
+                 .config("spark.driver.memory", "4g")
+                 .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

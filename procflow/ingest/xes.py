@@ -1,0 +1,641 @@
+"""Read and write XES event logs: streaming, fast, and refusing unsafe XML.
+
+The reader takes the document in chunks of whole tags and cuts each chunk at every ``<`` and
+``"`` without copying, so the usual ``<string key="k" value="v"/>`` tags are checked and read
+with Arrow and NumPy kernels; other shapes (single quotes, ``value`` first, extra XML
+attributes) go through a small Python parser. A worker thread prepares the next chunk while
+the current one is assembled. Nesting, root, references and encoding are checked.
+
+* One row per ``<event>``, in document order; event attributes become columns named by key,
+  trace attributes ``case:<key>`` (a trace attribute wins a name clash, as in pm4py); all text
+  exactly as written, entities decoded. ``<global>``, ``<extension>``, ``<classifier>`` and
+  log-level attributes are not applied; meta-attributes (children of an attribute) are
+  ignored and ``<list>`` / ``<container>`` attributes skipped whole.
+* :class:`FormatError` (with the line) for broken XML, an ``<event>`` outside a ``<trace>``,
+  text inside elements, and encodings other than UTF-8, US-ASCII and ISO-8859-1.
+* :class:`UnsafeInputError` for ``<!DOCTYPE`` or ``<!ENTITY`` anywhere, even in a comment,
+  found before the chunk holding it is parsed; no entity is ever expanded.
+* ``progress`` receives the number of uncompressed bytes read so far, once per chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from procflow.errors import FormatError, MappingError, TimestampError, UnsafeInputError
+from procflow.ingest.sniff import Limits, open_bytes
+from procflow.schema import ROW
+
+CHUNK = 8 * 1024 * 1024
+ATTRIBUTE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
+(IGNORE, ATTR, ATTR_OPEN, OPEN, CLOSE, EV_OPEN, EV_CLOSE, EV_EMPTY,
+ TR_OPEN, TR_CLOSE, TR_EMPTY, LOG_OPEN, LOG_CLOSE, LOG_EMPTY) = range(14)
+_STRUCTURE = {"event": (EV_OPEN, EV_CLOSE, EV_EMPTY), "trace": (TR_OPEN, TR_CLOSE, TR_EMPTY),
+              "log": (LOG_OPEN, LOG_CLOSE, LOG_EMPTY)}
+_STEP, _EVENT, _TRACE = (np.zeros(14, np.int8) for _ in range(3))
+_STEP[[OPEN, ATTR_OPEN]], _STEP[CLOSE] = 1, -1
+_EVENT[EV_OPEN], _EVENT[EV_CLOSE], _TRACE[TR_OPEN], _TRACE[TR_CLOSE] = 1, -1, 1, -1
+_EV_START, _TR_START, _MARK = (np.zeros(14, bool) for _ in range(3))
+_EV_START[[EV_OPEN, EV_EMPTY]] = _TR_START[[TR_OPEN, TR_EMPTY]] = True
+_MARK[[OPEN, ATTR_OPEN, CLOSE, *range(EV_OPEN, LOG_EMPTY + 1)]] = True
+_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
+              "iso-8859-1": "latin-1", "latin-1": "latin-1", "latin1": "latin-1"}
+_DTD = re.compile(rb"<!(?:doctype|entity)", re.IGNORECASE)
+_SPECIAL = re.compile(rb"<[!?]")
+_DECL = re.compile(rb"<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
+_HIDDEN = ((b"<!--", b"-->"), (b"<?", b"?>"), (b"<![CDATA[", b"]]>"))
+_BLANK = bytes(10 if b == 10 else 32 for b in range(256))
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ABOVE_SPACE = bytes(range(32, 256))
+_W = "[ \t\r\n]"
+_TAG = re.compile(rf"(/?)([^ \t\r\n/>\"'=!?&]+)((?:{_W}+[^ \t\r\n/>\"'=&]+{_W}*={_W}*"
+                  rf"(?:\"[^\"]*\"|'[^']*'))*){_W}*(/?)>{_W}*\Z")
+_XML_ATTR = re.compile(rf"([^ \t\r\n=]+){_W}*={_W}*(\"[^\"]*\"|'[^']*')")
+_REF = re.compile(r"&(?:#x([0-9A-Fa-f]{1,8})|#([0-9]{1,10})|(amp|lt|gt|quot|apos));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_SPACES = {9: 32, 10: 32, 13: 32}
+_NOT_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class _Tag(NamedTuple):
+    kind: int
+    name: str
+    attrs: list[tuple[str, str]]  # (name, value with its quotes), in document order
+
+
+def _parse_tag(text: str) -> _Tag | None:
+    """Parse one tag (the text after its ``<``); None when it is not well-formed."""
+    m = _TAG.match(text)
+    if m is None:
+        return None
+    close, name, xml_attrs, empty = m.group(1, 2, 3, 4)
+    attrs = _XML_ATTR.findall(xml_attrs)
+    names = {a for a, _ in attrs}
+    if (close and (attrs or empty)) or len(names) != len(attrs):
+        return None
+    local = name.rpartition(":")[2]
+    if local in _STRUCTURE:
+        opened, closed, both = _STRUCTURE[local]
+        return _Tag(closed if close else both if empty else opened, name, attrs)
+    if close:
+        return _Tag(CLOSE, name, attrs)
+    if local in ATTRIBUTE_TAGS and {"key", "value"} <= names:
+        return _Tag(ATTR if empty else ATTR_OPEN, name, attrs)
+    return _Tag(IGNORE if empty else OPEN, name, attrs)
+
+
+def _unescape(raw: str) -> str | None:
+    """Normalise an attribute value as XML does; None when a reference is invalid."""
+    text = raw.replace("\r\n", " ").translate(_SPACES)
+    if "&" not in text:
+        return text
+    if text.count("&") != len(_REF.findall(text)):
+        return None
+    text = _REF.sub(_expand, text)
+    return None if _NOT_CHAR.search(text) else text
+
+
+def _expand(ref: re.Match[str]) -> str:
+    if ref[3]:
+        return _NAMED[ref[3]]
+    code = int(ref[1], 16) if ref[1] else int(ref[2])
+    return chr(code) if code <= 0x10FFFF else "\x00"
+
+
+class _Problem(Exception):
+    """A fault found while preparing a chunk: its message and byte offset in the chunk."""
+
+
+class _Chunk:
+    """One chunk cut into tags, each classified; ``fast`` attribute tags read
+    ``<t key="k" value="v"/>``: key at ``base + 2``, value at ``base + 6`` in ``pieces``."""
+
+    def __init__(self, head: bytes, classes: dict[str, tuple[int, str, bool]]):
+        self.head, self.classes = head, classes
+        self.problem: _Problem | None = None
+        self.lines = 0
+        self.raw: dict[int, tuple[str, str]] = {}  # key, value of tags parsed one by one
+        self.names: dict[int, str] = {}  # element names of tags that open or close nesting
+        self.key_texts: pa.Array = pa.array([], pa.string())
+        try:
+            quotes = self._tokenize()
+            count = len(quotes)
+            self.kind, self.fast = np.zeros(count, np.int8), np.zeros(count, bool)
+            self.key_code = np.full(count, -1, np.int64)  # index in ``key_texts``
+            slow = [np.flatnonzero((quotes != 4) & (quotes != 0))]
+            for n_quotes in (4, 0):
+                group = np.flatnonzero(quotes == n_quotes)
+                if len(group):
+                    slow.append(self._classify(group, n_quotes))
+            self._parse_slow(np.sort(np.concatenate(slow)))
+        except _Problem as problem:
+            self.problem = problem
+
+    def _tokenize(self) -> np.ndarray:
+        """Cut at every ``<`` and ``"`` without copying; return the quotes in each tag."""
+        head = self.head
+        if len(head) >= 2**31:
+            raise _Problem("a single element is larger than 2 GB", 0)
+        text = pa.Array.from_buffers(pa.string(), 1, [
+            None, pa.py_buffer(np.array([0, len(head)], np.int32)), pa.py_buffer(head)])
+        try:
+            text.validate(full=True)
+        except pa.ArrowInvalid:
+            try:
+                head.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _Problem("the bytes are not UTF-8 text (binary data?)", err.start) from None
+        data = np.frombuffer(head, np.uint8)
+        self.lines = int(np.count_nonzero(data == 10))
+        low = np.count_nonzero(data < 32) - self.lines
+        if low and low != np.count_nonzero(data == 9) + np.count_nonzero(data == 13):
+            found = _CONTROL.search(head)
+            raise _Problem("control characters (binary data?)", found.start() if found else 0)
+        cuts = np.flatnonzero((data == 60) | (data == 34))
+        tags = np.flatnonzero(data[cuts] == 60)
+        self.lt = cuts[tags]  # byte offset of each tag's "<"
+        if head[: self.lt[0] if len(tags) else len(head)].strip(b" \t\r\n"):
+            raise _Problem("text outside the root element", 0)
+        offsets = np.empty(2 * len(cuts) + 2, np.int32)
+        offsets[0], offsets[-1] = 0, len(head)
+        offsets[1:-1:2], offsets[2:-1:2] = cuts, cuts + 1
+        self.pieces = pa.Array.from_buffers(pa.string(), len(offsets) - 1, [
+            None, pa.py_buffer(offsets), pa.py_buffer(head)])
+        self.base = 2 * tags + 2  # index in ``pieces`` of each tag's text before any quote
+        return np.diff(np.r_[tags, len(cuts)]) - 1
+
+    def _classify(self, group: np.ndarray, n_quotes: int) -> np.ndarray:
+        """Classify tags by their text outside quotes; return those needing a full parse."""
+        base, width = self.base[group], n_quotes // 2 + 1
+        enc = self.pieces.take(pa.array((base[:, None] + np.arange(0, 4 * width, 4)).ravel()))
+        enc = enc.dictionary_encode()
+        parts, size = enc.dictionary.to_pylist(), len(enc.dictionary)
+        codes = enc.indices.to_numpy().astype(np.int64).reshape(-1, width) @ (
+            size ** np.arange(width - 1, -1, -1, dtype=np.int64))
+        combos = pa.array(codes).dictionary_encode()
+        table = [self._skeleton_class('""'.join(
+            parts[code // size**p % size] for p in range(width - 1, -1, -1)))
+            for code in combos.dictionary.to_pylist()]
+        kinds, tag_names, fast = (np.array(c) for c in zip(*table, strict=True))
+        inverse = combos.indices.to_numpy()
+        self.kind[group] = kinds[inverse]
+        self.fast[group] = fast[inverse]
+        if n_quotes == 4:
+            keys = self.pieces.take(pa.array(base + 2)).dictionary_encode()
+            self.key_code[group], self.key_texts = keys.indices.to_numpy(), keys.dictionary
+        for i in np.flatnonzero(np.isin(kinds, (OPEN, ATTR_OPEN, CLOSE))[inverse]).tolist():
+            self.names[int(group[i])] = str(tag_names[inverse[i]])
+        return group[(np.isin(kinds, (ATTR, ATTR_OPEN)) & ~fast)[inverse]]
+
+    def _skeleton_class(self, skeleton: str) -> tuple[int, str, bool]:
+        """(kind, name, fast) of a tag whose quoted values were emptied. A skeleton that does not
+        parse, or has other quoting, counts as a slow attribute: the real tag is then parsed."""
+        found = self.classes.get(skeleton)
+        if found is None:
+            tag = _parse_tag(skeleton)
+            found = (ATTR, "", False)
+            if tag is not None and all(v == '""' for _, v in tag.attrs):
+                order = [a for a, _ in tag.attrs]
+                fast = tag.kind in (ATTR, ATTR_OPEN) and order == ["key", "value"]
+                found = (tag.kind, tag.name, fast and skeleton.count('"') == 4)
+            if len(self.classes) < 4096:
+                self.classes[skeleton] = found
+        return found
+
+    def _parse_slow(self, group: np.ndarray) -> None:
+        ends = np.r_[self.lt[1:], len(self.head)]
+        for i in group.tolist():
+            tag = _parse_tag(self.head[self.lt[i] + 1: ends[i]].decode("utf-8"))
+            if tag is None:
+                raise _Problem("a tag is not well-formed, or text stands where XES has none",
+                               int(self.lt[i]))
+            self.kind[i] = tag.kind
+            if tag.kind in (OPEN, ATTR_OPEN, CLOSE):
+                self.names[i] = tag.name
+            if tag.kind in (ATTR, ATTR_OPEN):
+                attrs = dict(tag.attrs)
+                self.raw[i] = (attrs["key"][1:-1], attrs["value"][1:-1])
+
+
+class _Reader:
+    """Assembles prepared chunks, in order, into columns; keeps the nesting state."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.depth = self.in_event = self.in_trace = self.in_log = self.roots = 0
+        self.n_events = self.n_traces = self.pivoted = self.line = self.offset = 0
+        self.stack: list[str] = []
+        self.classes: dict[str, tuple[int, str, bool]] = {}
+        self.event_keys: dict[str, int] = {}
+        self.trace_keys: dict[str, int] = {}
+        self.tables: list[pa.Table] = []
+        self.open_event: tuple[np.ndarray, np.ndarray, pa.Array] | None = None
+        empty = np.zeros(0, np.int64)
+        self.trace_attrs = [(empty, empty, pa.array([], pa.string()))]
+        self.event_trace = [empty]
+        self.chunk = _Chunk(b"", {})
+
+    def fail(self, message: str, at: int = 0, token: int | None = None) -> FormatError:
+        if token is not None:
+            at = int(self.chunk.lt[token])
+        line = self.line + self.chunk.head.count(b"\n", 0, at) + 1
+        return FormatError(
+            f"malformed XES at line {line:,} (byte {self.offset + at:,}): {message}.",
+            source=self.name, fix="check that the export finished, or export the log again.")
+
+    def feed(self, chunk: _Chunk) -> None:
+        """Check one prepared chunk's nesting and add its attributes."""
+        self.chunk = chunk
+        if chunk.problem is not None:
+            raise self.fail(*chunk.problem.args)
+        kind = chunk.kind
+        if len(kind):
+            depth, in_event, in_trace, ev_s, tr_s = self._structure(kind)
+            event_no = self.n_events + np.cumsum(ev_s) - 1
+            trace_no = self.n_traces + np.cumsum(tr_s) - 1
+            top = ((kind == ATTR) | (kind == ATTR_OPEN)) & (depth == 0)
+            sel = np.flatnonzero(top & (in_event == 1))
+            ids, values = self._attributes(sel, self.event_keys)
+            self.n_events += int(ev_s.sum())
+            self._add_events(event_no[sel], ids, values, self.n_events - self.in_event)
+            sel = np.flatnonzero(top & (in_event == 0) & (in_trace == 1))
+            ids, values = self._attributes(sel, self.trace_keys)
+            self.trace_attrs.append((trace_no[sel], ids, values))
+            self.event_trace.append(trace_no[ev_s])
+            self.n_traces += int(tr_s.sum())
+        self.line += chunk.lines
+        self.offset += len(chunk.head)
+
+    def _structure(self, kind: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Check the nesting; per tag, the depth of other elements before it, whether it is
+        inside an event and a trace, and whether it starts an event or a trace."""
+        step = _STEP[kind]
+        after = self.depth + np.cumsum(step, dtype=np.int64)
+        depth = after - step
+        in_event = self.in_event + np.cumsum(_EVENT[kind], dtype=np.int64)
+        in_trace = self.in_trace + np.cumsum(_TRACE[kind], dtype=np.int64)
+        at = np.flatnonzero(_MARK[kind])
+        k, d, e, t = kind[at], depth[at], in_event[at], in_trace[at]
+        events, traces = (k >= EV_OPEN) & (k <= EV_EMPTY), (k >= TR_OPEN) & (k <= TR_EMPTY)
+        self._check_root(kind, at[k >= LOG_OPEN], depth, in_trace)
+        checks = (
+            (((k == EV_OPEN) | (k == EV_EMPTY)) & (t != 1), "an <event> outside a <trace>"),
+            ((after[at] < 0) | (e < 0) | (e > 1) | (t < 0) | (t > 1)
+             | ((events | traces) & (d != 0)) | (traces & (e != 0))
+             | ((k == EV_EMPTY) & (e != 0)) | ((k == TR_EMPTY) & (t != 0)),
+             "elements are not properly nested"),
+        )
+        bad = [(int(at[np.argmax(mask)]), text) for mask, text in checks if mask.any()]
+        if bad:
+            raise self.fail(min(bad)[1], token=min(bad)[0])
+        for i, name in sorted(self.chunk.names.items()):
+            if kind[i] != CLOSE:
+                self.stack.append(name)
+            elif not self.stack or self.stack.pop() != name:
+                raise self.fail("a closing tag does not match its opening tag", token=i)
+        self.depth, self.in_event = int(after[-1]), int(in_event[-1])
+        self.in_trace = int(in_trace[-1])
+        return depth, in_event, in_trace, _EV_START[kind], _TR_START[kind]
+
+    def _check_root(self, kind: np.ndarray, logs: np.ndarray, depth: np.ndarray,
+                    in_trace: np.ndarray) -> None:
+        """Everything must sit inside one ``<log>`` element."""
+        if not self.in_log and (not len(logs) or logs[0] != 0):
+            raise self.fail("content outside the <log> root element", token=0)
+        for i in logs.tolist():
+            if kind[i] != LOG_CLOSE and (self.in_log or self.roots):
+                raise self.fail("a second root element", token=i)
+            if kind[i] == LOG_CLOSE and (not self.in_log or depth[i] or in_trace[i]):
+                raise self.fail("</log> closes elements that are still open", token=i)
+            self.roots, self.in_log = 1, int(kind[i] == LOG_OPEN)
+            if not self.in_log and i + 1 < len(kind):
+                raise self.fail("content outside the <log> root element", token=i + 1)
+
+    def _attributes(self, sel: np.ndarray,
+                    registry: dict[str, int]) -> tuple[np.ndarray, pa.Array]:
+        """Key ids and decoded values of the attribute tags ``sel``, in document order."""
+        chunk = self.chunk
+        fast = chunk.fast[sel]
+        codes, slow = chunk.key_code[sel[fast]], sel[~fast].tolist()
+        lookup = np.zeros(len(chunk.key_texts), np.int64)
+        used = np.flatnonzero(np.bincount(codes, minlength=len(lookup))).tolist()
+        firsts = [int(sel[fast][np.argmax(codes == j)]) for j in used]
+        slow_ids = {}
+        for token, j in sorted([*zip(firsts, used, strict=True), *((i, -1) for i in slow)]):
+            raw = chunk.raw[token][0] if j < 0 else chunk.key_texts[j].as_py()
+            text = _unescape(raw)
+            if text is None:
+                raise self.fail("an invalid character or reference", token=token)
+            key = registry.setdefault(text, len(registry))
+            if j < 0:
+                slow_ids[token] = key
+            else:
+                lookup[j] = key
+        ids = lookup[codes]
+        values = chunk.pieces.take(pa.array(chunk.base[sel[fast]] + 6))
+        if slow:
+            ids = np.concatenate([ids, np.array([slow_ids[i] for i in slow], np.int64)])
+            values = pa.concat_arrays(
+                [values, pa.array([chunk.raw[i][1] for i in slow], pa.string())])
+            order = np.argsort(np.concatenate([sel[fast], sel[~fast]]), kind="stable")
+            ids, values = ids[order], values.take(pa.array(order))
+        return ids, self._decode_values(values, sel)
+
+    def _decode_values(self, values: pa.Array, sel: np.ndarray) -> pa.Array:
+        if b"&" not in self.chunk.head and not _below_space(values):
+            return values
+        special = pc.match_substring_regex(values, "[&\t\n\r]")
+        where = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+        fixed = [_unescape(text) for text in values.take(pa.array(where)).to_pylist()]
+        for i, text in zip(where.tolist(), fixed, strict=True):
+            if text is None:
+                raise self.fail("an invalid character or reference", token=int(sel[i]))
+        return pc.replace_with_mask(values, special, pa.array(fixed, pa.string()))
+
+    def _add_events(self, rows: np.ndarray, ids: np.ndarray, values: pa.Array,
+                    done: int) -> None:
+        """Pivot the attributes of events before ``done`` into a table; keep the rest."""
+        if self.open_event is not None:
+            rows = np.concatenate([self.open_event[0], rows])
+            ids = np.concatenate([self.open_event[1], ids])
+            values = pa.concat_arrays([self.open_event[2], values])
+        split = int(np.searchsorted(rows, done))
+        self.open_event = (rows[split:], ids[split:], values.slice(split))
+        if done > self.pivoted:
+            cols = _pivot(rows[:split] - self.pivoted, ids[:split], values.slice(0, split),
+                          done - self.pivoted, list(self.event_keys))
+            cols[ROW] = pa.array(np.arange(self.pivoted + 1, done + 1, dtype=np.int64))
+            self.tables.append(pa.table(cols))
+            self.pivoted = done
+
+    def finish(self) -> pa.Table:
+        """Check that the document ended cleanly and assemble the table."""
+        if not self.roots:
+            raise self.fail("no <log> root element was found")
+        if self.depth or self.in_event or self.in_trace or self.in_log or self.stack:
+            self.chunk = _Chunk(b"", {})
+            raise self.fail("the file ends inside an element (truncated?)")
+        table = pa.concat_tables(self.tables, promote_options="default") if self.tables else \
+            pa.table({ROW: pa.array([], pa.int64())})
+        rows, ids, values = zip(*self.trace_attrs, strict=True)
+        cases = _pivot(np.concatenate(rows), np.concatenate(ids), pa.concat_arrays(values),
+                       self.n_traces, list(self.trace_keys))
+        trace_of = pa.array(np.concatenate(self.event_trace))
+        out = {n: table[n] for n in table.column_names if n != ROW}
+        out.update({f"case:{n}": col.take(trace_of) for n, col in cases.items()})
+        out[ROW] = table[ROW]
+        return pa.table(out)
+
+
+def _pivot(rows: np.ndarray, ids: np.ndarray, values: pa.Array, count: int,
+           names: list[str]) -> dict[str, pa.Array]:
+    """Long (row, key id, value) triples to one string column per key; last value wins."""
+    order = np.argsort(ids.astype(np.uint16) if len(names) < 2**16 else ids, kind="stable")
+    bounds = np.flatnonzero(np.diff(ids[order])) + 1
+    cols = {}
+    for start, end in zip(np.r_[0, bounds], np.r_[bounds, len(ids)], strict=True):
+        if start == end:
+            continue
+        at = order[start:end]
+        where = rows[at]
+        last = np.r_[where[1:] != where[:-1], True]
+        index = np.full(count, -1, np.int64)
+        index[where[last]] = at[last]
+        cols[names[ids[at[0]]]] = values.take(pa.array(index, mask=index < 0))
+    return {name: cols[name] for name in names if name in cols}
+
+
+def read_xes(path: Path, *, limits: Limits | None = None,
+             progress: Callable[[int], None] | None = None) -> pa.Table:
+    """Read an XES file (plain or gzip) into a table of text columns plus ``__row``.
+
+    See the module docstring for what is kept, skipped and refused. ``progress`` is called
+    once per chunk with the number of uncompressed bytes read so far.
+    """
+    name = str(path)
+    reader = _Reader(name)
+    try:
+        with open_bytes(Path(path), limits) as stream, ThreadPoolExecutor(1) as pool:
+            pending: Future[_Chunk] | None = None
+            for head in _heads(stream, name, progress):
+                prepared = pool.submit(_Chunk, head, reader.classes)
+                if pending is not None:
+                    reader.feed(pending.result())
+                pending = prepared
+            if pending is not None:
+                reader.feed(pending.result())
+        return reader.finish()
+    except pa.ArrowException as err:
+        raise FormatError("the XES content could not be read.", source=name,
+                          fix="check that the file is a complete XES export.") from err
+
+
+def _heads(stream: BinaryIO, name: str,
+           progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """Yield the document in chunks that each end just before a tag."""
+    carry, total, codec = b"", 0, ""
+    while True:
+        data = stream.read(CHUNK if codec else max(CHUNK, 4096))
+        total += len(data)
+        if progress is not None and data:
+            progress(total)
+        if not codec:
+            data, codec = _prologue(data, name)
+        buf, hidden = carry + data, -1
+        if b"!" in data or b"?" in data or b"!" in carry or b"?" in carry:
+            buf, hidden = _hide(buf, name)
+        if not data:
+            if hidden >= 0:
+                raise FormatError("malformed XES: a comment, CDATA section or processing "
+                                  "instruction is never closed.", source=name)
+            if buf:
+                yield _recode(buf, codec)
+            return
+        cut = buf.rfind(b"<", 0, hidden + 1 if hidden >= 0 else len(buf))
+        if cut > 0:
+            yield _recode(buf[:cut], codec)
+        carry = buf[max(cut, 0):]
+
+
+def _prologue(data: bytes, name: str) -> tuple[bytes, str]:
+    """Check the first bytes: not empty, an XML text, in an encoding we read."""
+    if not data.strip():
+        raise FormatError("the file is empty.", source=name, fix="export the log again.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"):
+        raise FormatError("UTF-16 and UTF-32 XES files are not supported.", source=name,
+                          fix="save the file as UTF-8.")
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if not data.lstrip(b" \t\r\n").startswith(b"<"):
+        raise FormatError("not an XML file: it does not start with a tag.", source=name,
+                          fix="check that this is an XES export.")
+    found = _DECL.match(data)
+    encoding = found.group(1).decode("ascii").lower() if found else "utf-8"
+    if encoding not in _ENCODINGS:
+        raise FormatError(f"the file declares the encoding {encoding!r}, which is not supported.",
+                          source=name, fix="save the file as UTF-8.")
+    return data, _ENCODINGS[encoding]
+
+
+def _hide(buf: bytes, name: str) -> tuple[bytes, int]:
+    """Refuse DTDs; blank out comments, CDATA and processing instructions, keeping lines.
+
+    Returns the buffer and the offset of a construct that is not closed yet, or -1.
+    """
+    first = _SPECIAL.search(buf)
+    if first is None:
+        return buf, -1
+    if _DTD.search(buf, first.start()):
+        raise UnsafeInputError(
+            "the file contains a DOCTYPE or ENTITY declaration, refused for safety "
+            "(entity expansion, access to other files).", source=name,
+            fix="remove the DOCTYPE and ENTITY declarations; XES does not need them.")
+    out, pos = bytearray(buf), first.start()
+    while (found := _SPECIAL.search(out, pos)) is not None:
+        start = found.start()
+        closer = next((c for o, c in _HIDDEN if out.startswith(o, start)), None)
+        if closer is None:
+            pos = start + 2
+            continue
+        end = out.find(closer, start + 2)
+        if end < 0:
+            return bytes(out), start
+        end += len(closer)
+        out[start:end] = out[start:end].translate(_BLANK)
+        pos = end
+    return bytes(out), -1
+
+
+def _below_space(values: pa.Array) -> bool:
+    """Whether any string in ``values`` holds a character below U+0020."""
+    buffers = values.buffers()
+    if not len(values) or buffers[2] is None:
+        return False
+    offsets = np.frombuffer(buffers[1], np.int32, len(values) + 1, values.offset * 4)
+    data = bytes(memoryview(buffers[2])[offsets[0]:offsets[-1]])
+    return bool(data.translate(None, _ABOVE_SPACE))
+
+
+def _recode(head: bytes, codec: str) -> bytes:
+    return head if codec == "utf-8" else head.decode(codec).encode("utf-8")
+
+
+_XES_HEAD = b"""<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0" xes.features="" xmlns="http://www.xes-standard.org/">
+\t<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>
+\t<extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>
+\t<extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>
+\t<extension name="Lifecycle" prefix="lifecycle" uri="http://www.xes-standard.org/lifecycle.xesext"/>
+\t<classifier name="Activity" keys="concept:name"/>
+"""
+_DATE_KEYS = frozenset({"time:timestamp", "start_timestamp"})
+_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\t", "&#9;"),
+            ("\n", "&#10;"), ("\r", "&#13;"))
+_NOT_XML = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{FFFE}\\x{FFFF}]"
+WRITE_BATCH = 50_000
+
+
+def write_xes(table: pa.Table, path: Path, *,
+              case_column: str = "case:concept:name") -> None:
+    """Write ``table`` as an XES 1.0 file: one trace per case, in order of first appearance.
+
+    Timestamp columns (and text columns named ``time:timestamp`` / ``start_timestamp``)
+    become ``<date>``, integers ``<int>``, floats ``<float>``, booleans ``<boolean>``, anything
+    else ``<string>``; nulls are left out and ``__row`` is not written. Other ``case:``
+    columns become trace attributes, taken from the case's first event.
+    """
+    if case_column not in table.column_names:
+        raise MappingError(f"the table has no case column {case_column!r}.",
+                           fix="name the case id column, e.g. case:concept:name.")
+    cases = pc.cast(table[case_column].combine_chunks(), pa.string())
+    if cases.null_count:
+        raise MappingError(f"{cases.null_count:,} event(s) have no case id; XES needs one.",
+                           source=case_column)
+    codes = cases.dictionary_encode().indices.to_numpy()
+    order = np.argsort(codes, kind="stable")
+    change = codes[order][1:] != codes[order][:-1]
+    first, last = np.r_[True, change], np.r_[change, True]
+    trace_cols = [(c, "concept:name" if c == case_column else c[5:]) for c in table.column_names
+                  if c == case_column or (c.startswith("case:") and c != "case:concept:name")]
+    event_cols = [(c, c) for c in table.column_names
+                  if c != ROW and c != case_column and not c.startswith("case:")]
+    with open(path, "wb") as out:
+        out.write(_XES_HEAD)
+        for start in range(0, len(order), WRITE_BATCH):
+            rows = order[start:start + WRITE_BATCH]
+            heads = np.flatnonzero(first[start:start + WRITE_BATCH])
+            opening = _render(table, trace_cols, rows[heads], "\t\t", "\t<trace>\n", "")
+            index = np.full(len(rows), -1, np.int64)
+            index[heads] = np.arange(len(heads))
+            parts = [pc.fill_null(opening.take(pa.array(index, mask=index < 0)), ""),
+                     _render(table, event_cols, rows, "\t\t\t", "\t\t<event>\n", "\t\t</event>\n"),
+                     pc.if_else(pa.array(last[start:start + WRITE_BATCH]), "\t</trace>\n", "")]
+            _write_strings(out, pc.binary_join_element_wise(*parts, ""))
+        out.write(b"</log>\n")
+
+
+def _render(table: pa.Table, columns: list[tuple[str, str]], rows: np.ndarray, indent: str,
+            before: str, after: str) -> pa.Array:
+    """One XML fragment per row: ``before``, an element per non-null value, ``after``."""
+    take = pa.array(rows, pa.int64())
+    parts: list[pa.Array | str] = [before]
+    for column, key in columns:
+        tag, text = _as_text(table[column].take(take).combine_chunks(), column)
+        name = key
+        for char, entity in _ESCAPES:
+            name = name.replace(char, entity)
+        element = pc.binary_join_element_wise(
+            f'{indent}<{tag} key="{name}" value="', text, '"/>\n', "")
+        parts.append(pc.fill_null(element, ""))
+    parts.append(after)
+    if len(rows) == 0:
+        return pa.array([], pa.string())
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _as_text(values: pa.Array, column: str) -> tuple[str, pa.Array]:
+    """The XES type of a column and its values as escaped XML text."""
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        values, kind = values.cast(kind.value_type), kind.value_type
+    if pa.types.is_timestamp(kind):
+        if kind.tz is None:
+            raise TimestampError(f"column {column!r} has no time zone; XES dates need one.",
+                                 fix="localise the timestamps before writing XES.")
+        unit = "ms" if kind.unit in ("s", "ms") else "us"
+        text = pc.strftime(values.cast(pa.timestamp(unit, kind.tz), safe=False),
+                           format="%Y-%m-%dT%H:%M:%S%z")
+        return "date", pc.replace_substring_regex(text, r"([+-]\d\d)(\d\d)$", r"\1:\2")
+    if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
+        return "boolean" if pa.types.is_boolean(kind) else "int", values.cast(pa.string())
+    if pa.types.is_floating(kind):
+        values = pc.if_else(pc.is_nan(values), None, values)
+        return "float", values.cast(pa.string())
+    try:
+        text = values.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+        raise MappingError(f"column {column!r} of type {kind} cannot be written to XES.",
+                           fix="convert it to text first.") from err
+    if pc.any(pc.match_substring_regex(text, _NOT_XML)).as_py():
+        raise MappingError(f"column {column!r} holds control characters, which XML cannot "
+                           "store.", fix="remove them before writing XES.")
+    if pc.any(pc.match_substring_regex(text, '[&<>"\t\n\r]')).as_py():
+        for char, entity in _ESCAPES:
+            text = pc.replace_substring(text, char, entity)
+    return ("date" if column in _DATE_KEYS else "string"), text
+
+
+def _write_strings(out: BinaryIO, text: pa.Array) -> None:
+    """Write the characters of a string array, without building one big Python string."""
+    buffers = text.buffers()
+    if not len(text) or buffers[2] is None:
+        return
+    offsets = np.frombuffer(buffers[1], np.int32, len(text) + 1, text.offset * 4)
+    out.write(memoryview(buffers[2])[offsets[0]:offsets[-1]])

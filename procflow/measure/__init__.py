@@ -1,0 +1,1 @@
+"""Choices that shape the measures: decision activities, handoff granularity."""

@@ -1,0 +1,31 @@
+"""Which activities are decisions (METRICS §5)."""
+
+from __future__ import annotations
+
+import re
+
+from procflow.errors import InputError
+
+#: Default decision pattern, English and Bahasa Indonesia, case-insensitive. ``sign``, ``tte``
+#: and ``ttd`` must start a word (so "assign" and "design" are not decisions).
+DEFAULT_PATTERN = (
+    r"(?i)approv|reject|\bdecid|\bdecision|\bsign|authori[sz]|setuju|tolak|tanda\s*tangan"
+    r"|\btte\b|\bttd\b|paraf|putus|disposisi|verifikasi|validasi"
+)
+
+
+def select_decisions(activities: list[str], *, pattern: str | None = None,
+                     names: list[str] | None = None) -> list[str]:
+    """The activities taken as decisions: ``names`` if given, else those ``pattern`` finds."""
+    if names is not None:
+        unknown = sorted(set(names) - set(activities))
+        if unknown:
+            raise InputError(f"decision activities not in the log: {', '.join(unknown)}.",
+                             fix="check the spelling against `procflow info LOG`.")
+        return sorted(set(names))
+    try:
+        regex = re.compile(pattern or DEFAULT_PATTERN)
+    except re.error as err:
+        raise InputError(f"the decision pattern {pattern!r} is not a valid regular expression "
+                         f"({err}).", fix="escape special characters such as ( ) [ ] + ?") from err
+    return sorted(a for a in activities if regex.search(a))
