@@ -4,6 +4,7 @@ Read event logs (CSV, Excel, XES, Parquet) into canonical events, keep them in a
 workspace, and measure where decisions wait and how many hands a case passes.
 """
 
+from procflow.analysis import Analysis, analyze
 from procflow.api import read
 from procflow.errors import (
     FormatError,
@@ -22,6 +23,7 @@ from procflow.store import ImportResult, Workspace
 
 __version__ = "0.1.0"
 __all__ = [
+    "Analysis",
     "ColumnMapping",
     "EventLog",
     "FormatError",
@@ -36,6 +38,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "__version__",
+    "analyze",
     "read",
     "suggest_mapping",
 ]

@@ -221,7 +221,7 @@ def _granularity(settings: Settings, present: dict[str, int]) -> HandoffBy | Non
         return settings.handoff_by
     for g in ("resource", "role", "unit"):
         if present[g]:
-            return g  # type: ignore[return-value]
+            return g
     return None
 
 
@@ -251,18 +251,14 @@ def _layers(backend: Backend, chosen: list[str], present: dict[str, int]
     by = "level" if present["level"] else "role" if present["role"] else None
     if by is None or not chosen:
         return None
-    per_case = pd.DataFrame(backend.rows(q.layers(by)["per_case"]))
-    layers = per_case["layers"].astype(float)
-    histogram = per_case["layers"].value_counts().sort_index()
-    sequences = per_case["sequence"].dropna().value_counts()
-    sequences = sequences.sort_index().sort_values(ascending=False, kind="stable")
+    sql = q.layers(by)
+    backend.create("pf_layers", sql["per_case"])
     return {
         "by": by,
-        "per_case": {"n": len(layers), "mean": float(layers.mean()),
-                     "median": float(layers.median()), "p90": float(layers.quantile(0.9)),
-                     "max": float(layers.max()), "total": float(layers.sum())},
-        "histogram": {str(int(k)): int(v) for k, v in histogram.items()},
-        "sequences": [{"levels": k, "cases": int(v)} for k, v in sequences.head(20).items()],
+        "per_case": _stats(backend.rows(sql["stats"])[0], "x"),
+        "histogram": {str(r["layers"]): r["cases"] for r in backend.rows(sql["histogram"])},
+        "sequences": [{"levels": r["sequence"], "cases": r["cases"]}
+                      for r in backend.rows(sql["sequences"])],
     }
 
 

@@ -173,8 +173,17 @@ def handoffs(g: str) -> dict[str, str]:
 
 
 def layers(by: str) -> dict[str, str]:
-    """Approval layers per case: distinct ``by`` (level or role) among decision performers."""
+    """Approval layers per case: distinct ``by`` (level or role) among decision performers.
+
+    ``per_case`` is materialised as ``pf_layers``; the other queries read it.
+    """
     return {
+        "stats": f"SELECT {stats('layers', 'x')} FROM pf_layers",
+        "histogram": "SELECT layers, count(*) AS cases FROM pf_layers GROUP BY layers "
+                     "ORDER BY layers",
+        "sequences": "SELECT sequence, count(*) AS cases FROM pf_layers "
+                     "WHERE sequence IS NOT NULL GROUP BY sequence "
+                     "ORDER BY cases DESC, sequence LIMIT 20",
         "per_case": f"""
             SELECT c.case_id, coalesce(d.layers, 0) AS layers, d.sequence
             FROM pf_cases c LEFT JOIN (
@@ -194,7 +203,7 @@ def bottleneck_groups() -> dict[str, tuple[str, str]]:
     """Name expression and filter for each bottleneck kind."""
     return {
         "activity": ("activity", "seq > 1"),
-        "edge": (f"prev_activity || ' → ' || activity", "seq > 1"),
+        "edge": ("prev_activity || ' → ' || activity", "seq > 1"),
         "resource": ("resource", "seq > 1 AND resource IS NOT NULL"),
     }
 
