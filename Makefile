@@ -28,21 +28,23 @@ demo: install
 	$(BIN)/procflow import $(SAMPLE)/after.csv --name after --tz Asia/Makassar \
 		--orgchart $(SAMPLE)/orgchart.csv --workspace $(DEMO)/procflow.duckdb
 	$(BIN)/procflow logs --workspace $(DEMO)/procflow.duckdb
-	$(BIN)/procflow info after --workspace $(DEMO)/procflow.duckdb
-	$(BIN)/procflow export after --to $(DEMO)/after.xes --workspace $(DEMO)/procflow.duckdb
-	@echo "Workspace: $(DEMO)/procflow.duckdb"
+	$(BIN)/procflow analyze before --workspace $(DEMO)/procflow.duckdb --out $(DEMO)/before
+	$(BIN)/procflow analyze after --workspace $(DEMO)/procflow.duckdb --out $(DEMO)/after
+	@echo "Workspace: $(DEMO)/procflow.duckdb; analyses: $(DEMO)/before/analysis.json, $(DEMO)/after/analysis.json"
 
 lint: install
 	$(BIN)/ruff check procflow tests bench
 	$(BIN)/mypy
 
 unit: install
+	@PYTHON=$(PYTHON) scripts/system-deps.sh java
 	$(BIN)/pytest -q
 
 test: lint unit
 
 bench: install
 	$(BIN)/python bench/import_speed.py
+	$(BIN)/python bench/analyze_speed.py --ten-million
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

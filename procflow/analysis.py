@@ -13,6 +13,7 @@ import pandas as pd
 
 from procflow.engine import queries as q
 from procflow.engine.backends import Backend, DuckDBBackend, SparkBackend
+from procflow.engine.instances import mode_of
 from procflow.eventlog import EventLog
 from procflow.measure.decisions import DEFAULT_PATTERN, select_decisions
 
@@ -99,70 +100,87 @@ def analyze(
             backend.close()
 
 
+@dataclass
+class _Run:
+    """One computation: the backend, code → name dictionaries and what the log holds."""
+
+    backend: Backend
+    names: dict[str, dict[int, str]]
+    present: dict[str, int]
+
+    @property
+    def has_start(self) -> bool:
+        return self.present["start"] > 0
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return self.backend.rows(sql)
+
+    def name(self, column: str, code: int | None) -> Any:
+        """The text behind ``code`` (levels are numbers already)."""
+        return code if code is None or column == "level" else self.names[column][code]
+
+
 def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
-    mode = _lifecycle_mode(backend)
-    backend.create("pf_inst", "SELECT *, epoch_us(timestamp) AS ts_us, "
-                   f"epoch_us(start_timestamp) AS start_us FROM ({q.instances(mode)}) i")
-    activities = sorted(r["activity"] for r in backend.rows(
-        "SELECT DISTINCT activity FROM pf_inst"))
-    chosen = select_decisions(activities, pattern=settings.decisions,
+    names = {}
+    for column in q.DICT_COLUMNS:
+        backend.create(f"pf_dict_{column}", q.dictionary(column))
+        if column != "case_id":
+            names[column] = {r["code"]: r["name"] for r in backend.rows(
+                f"SELECT code, name FROM pf_dict_{column}")}
+    backend.create("pf_coded", q.coded())
+    mode = mode_of({r["lifecycle"] for r in backend.rows(
+        "SELECT DISTINCT lifecycle FROM pf_coded WHERE lifecycle IS NOT NULL")})
+    backend.create("pf_inst", q.instances(mode))
+    chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
                               names=list(settings.decision_activities)
                               if settings.decision_activities else None)
-    backend.create("pf_steps", q.steps(chosen))
-    backend.create("pf_cases", q.CASES)
+    codes = {v: k for k, v in names["activity"].items()}
     present = backend.rows("SELECT count(resource) AS resource, count(role) AS role, "
                            "count(unit) AS unit, count(level) AS level, "
-                           "count(start_us) AS start FROM pf_steps")[0]
-    has_start = present["start"] > 0
-    totals = backend.rows(q.LOG)[0]
+                           "count(start_us) AS start FROM pf_inst")[0]
+    granularity = _granularity(settings, present)
+    backend.create("pf_steps", q.steps([codes[a] for a in chosen], granularity))
+    backend.create("pf_cases", q.CASES)
+    run = _Run(backend, names, present)
     return {
-        "log": _log_block(backend, name, has_start),
-        "cycle_time": _stats(backend.rows(q.CYCLE_TIME)[0], "x"),
-        "dfg": _dfg(backend, has_start),
-        "activities": _activities(backend, has_start),
-        "decisions": _decisions(backend, chosen, settings, present, has_start),
-        "handoffs": _handoffs(backend, settings, present),
-        "layers": _layers(backend, chosen, present),
-        "bottlenecks": _bottlenecks(backend, totals),
-        "variants": _variants(backend, settings.top_variants),
+        "log": _log_block(run, name),
+        "cycle_time": _stats(run.rows(q.CYCLE_TIME)[0], "x"),
+        "dfg": _dfg(run),
+        "activities": _activities(run),
+        "decisions": _decisions(run, chosen),
+        "handoffs": _handoffs(run, granularity),
+        "layers": _layers(run, chosen),
+        "bottlenecks": _bottlenecks(run),
+        "variants": _variants(run, settings.top_variants),
         "settings": {"decision_pattern": None if settings.decision_activities
                      else settings.decisions or DEFAULT_PATTERN,
                      "lifecycle": mode, "engine": backend.name},
     }
 
 
-def _lifecycle_mode(backend: Backend) -> q.LifecycleMode:
-    from procflow.engine.instances import XES_TRANSITIONS
-
-    values = {r["lifecycle"] for r in backend.rows(
-        "SELECT DISTINCT lifecycle FROM pf_events WHERE lifecycle IS NOT NULL")}
-    if not values:
-        return "none"
-    return "standard" if values <= XES_TRANSITIONS else "attribute"
-
-
 def _stats(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     n = int(row[f"{prefix}_n"] or 0)
+    median, p90 = row[f"{prefix}_q"] or (None, None)
+    values = {"mean": row[f"{prefix}_mean"], "median": median, "p90": p90,
+              "max": row[f"{prefix}_max"], "total": row[f"{prefix}_total"]}
     out: dict[str, Any] = {"n": n}
-    for key in q.STAT_KEYS[1:]:
-        value = row[f"{prefix}_{key}"]
+    for key, value in values.items():
         out[key] = None if value is None else float(value)
     if n == 0:
         out["total"] = 0.0
     return out
 
 
-def _log_block(backend: Backend, name: str, has_start: bool) -> dict[str, Any]:
-    row = backend.rows("SELECT count(DISTINCT case_id) AS cases, count(*) AS events, "
-                       "count(DISTINCT activity) AS activities, "
-                       "count(DISTINCT resource) AS resources, "
-                       "min(epoch_us(timestamp)) AS start_us, "
-                       "max(epoch_us(timestamp)) AS end_us FROM pf_events")[0]
+def _log_block(run: _Run, name: str) -> dict[str, Any]:
+    row = run.rows("SELECT count(DISTINCT case_id) AS cases, count(*) AS events, "
+                   "count(DISTINCT activity) AS activities, "
+                   "count(DISTINCT resource) AS resources, "
+                   "min(ts_us) AS start_us, max(ts_us) AS end_us FROM pf_coded")[0]
     return {"name": name, "cases": row["cases"], "events": row["events"],
             "activities": row["activities"], "resources": row["resources"],
             "start": _iso(row["start_us"]), "end": _iso(row["end_us"]),
-            "has_start_times": has_start}
+            "has_start_times": run.has_start}
 
 
 def _iso(micros: int | None) -> str | None:
@@ -173,22 +191,28 @@ def _iso(micros: int | None) -> str | None:
     return instant.replace(tzinfo=None).isoformat() + "Z"
 
 
-def _dfg(backend: Backend, has_start: bool) -> dict[str, Any]:
-    edges = [{"source": r["source"], "target": r["target"], "count": r["count"],
+def _dfg(run: _Run) -> dict[str, Any]:
+    edges = [{"source": run.name("activity", r["source"]),
+              "target": run.name("activity", r["target"]), "count": r["count"],
               "elapsed": _stats(r, "elapsed"),
-              "wait": _stats(r, "wait") if has_start else None}
-             for r in backend.rows(q.DFG_EDGES)]
+              "wait": _stats(r, "wait") if run.has_start else None}
+             for r in run.rows(q.DFG_EDGES)]
+    edges.sort(key=lambda e: (-e["count"], e["source"], e["target"]))
     ends: dict[str, dict[str, int]] = {"start": {}, "end": {}}
-    for r in sorted(backend.rows(q.DFG_ENDS), key=lambda r: (-r["count"], r["activity"])):
-        ends[r["side"]][r["activity"]] = r["count"]
+    named = [(r["side"], run.name("activity", r["activity"]), r["count"])
+             for r in run.rows(q.DFG_ENDS)]
+    for side, activity, count in sorted(named, key=lambda r: (-r[2], r[1])):
+        ends[side][activity] = count
     return {"edges": edges, **ends}
 
 
-def _activities(backend: Backend, has_start: bool) -> list[dict[str, Any]]:
-    return [{"activity": r["activity"], "count": r["count"], "cases": r["cases"],
-             "processing": _stats(r, "processing") if has_start else None,
-             "wait": _stats(r, "wait") if has_start else None}
-            for r in backend.rows(q.ACTIVITIES)]
+def _activities(run: _Run) -> list[dict[str, Any]]:
+    out = [{"activity": run.name("activity", r["activity"]), "count": r["count"],
+            "cases": r["cases"],
+            "processing": _stats(r, "processing") if run.has_start else None,
+            "wait": _stats(r, "wait") if run.has_start else None}
+           for r in run.rows(q.ACTIVITIES)]
+    return sorted(out, key=lambda a: (-a["count"], a["activity"]))
 
 
 def _decision_entry(r: dict[str, Any], has_start: bool) -> dict[str, Any]:
@@ -197,22 +221,20 @@ def _decision_entry(r: dict[str, Any], has_start: bool) -> dict[str, Any]:
             "processing": _stats(r, "processing") if has_start else None}
 
 
-def _decisions(backend: Backend, chosen: list[str], settings: Settings,
-               present: dict[str, int], has_start: bool) -> dict[str, Any]:
-    overall = _decision_entry(backend.rows(q.decisions_by(None))[0], has_start)
+def _decisions(run: _Run, chosen: list[str]) -> dict[str, Any]:
+    rows = run.rows(q.decisions())
+    grouped = [r for r in rows if all(r[f"g_{k}"] for k in q.DECISION_KEYS)]
+    overall = _decision_entry(grouped[0], run.has_start)
     out: dict[str, Any] = {
         "activities": chosen,
-        "excluded": backend.rows(q.DECISIONS_EXCLUDED)[0]["n"],
+        "excluded": run.rows(q.DECISIONS_EXCLUDED)[0]["n"],
         "overall": {k: overall[k] for k in q.STAT_KEYS},
         "waiting": overall["waiting"], "processing": overall["processing"],
     }
-    keys = {"activity": "activity", "role": "role", "unit": "unit", "level": "level",
-            "resource": "resource"}
-    for label, column in keys.items():
-        rows = backend.rows(q.decisions_by(column)) if (
-            label == "activity" or present[column]) else []
-        out[f"by_{label}"] = [{"key": r["key"], **_decision_entry(r, has_start)} for r in rows
-                              if r["key"] is not None]
+    for key in q.DECISION_KEYS:
+        entries = [{"key": run.name(key, r[key]), **_decision_entry(r, run.has_start)}
+                   for r in rows if r[f"g_{key}"] == 0 and r[key] is not None]
+        out[f"by_{key}"] = sorted(entries, key=lambda e: (-e["total"], str(e["key"])))
     return out
 
 
@@ -225,19 +247,20 @@ def _granularity(settings: Settings, present: dict[str, int]) -> HandoffBy | Non
     return None
 
 
-def _handoffs(backend: Backend, settings: Settings, present: dict[str, int]) -> dict[str, Any]:
-    g = _granularity(settings, present)
+def _handoffs(run: _Run, g: HandoffBy | None) -> dict[str, Any]:
     if g is None:
         return {"granularity": None, "total": 0, "unknown": None, "per_case": None, "pairs": [],
                 "ping_pong": None, "cross_unit": None, "direction": None}
     sql = q.handoffs(g)
-    t = backend.rows(sql["totals"])[0]
-    cases = backend.rows("SELECT count(*) AS n FROM pf_cases")[0]["n"]
+    t = run.rows(sql["totals"])[0]
+    cases = run.rows("SELECT count(*) AS n FROM pf_cases")[0]["n"]
+    pairs = [{"from": run.name(g, r["source"]), "to": run.name(g, r["target"]),
+              "count": r["count"], "elapsed": _stats(r, "elapsed")}
+             for r in run.rows(sql["pairs"])]
     return {
         "granularity": g, "total": int(t["total"] or 0), "unknown": int(t["unknown"] or 0),
-        "per_case": _stats(backend.rows(sql["per_case"])[0], "x"),
-        "pairs": [{"from": r["source"], "to": r["target"], "count": r["count"],
-                   "elapsed": _stats(r, "elapsed")} for r in backend.rows(sql["pairs"])],
+        "per_case": _stats(run.rows(sql["per_case"])[0], "x"),
+        "pairs": sorted(pairs, key=lambda p: (-p["count"], p["from"], p["to"])),
         "ping_pong": {"total": int(t["ping_pong"] or 0), "cases": int(t["ping_pong_cases"]),
                       "share": (t["ping_pong_cases"] / cases) if cases else None},
         "cross_unit": int(t["cross_unit"] or 0) if t["units_known"] else None,
@@ -246,41 +269,47 @@ def _handoffs(backend: Backend, settings: Settings, present: dict[str, int]) -> 
     }
 
 
-def _layers(backend: Backend, chosen: list[str], present: dict[str, int]
-            ) -> dict[str, Any] | None:
-    by = "level" if present["level"] else "role" if present["role"] else None
+def _layers(run: _Run, chosen: list[str]) -> dict[str, Any] | None:
+    by = "level" if run.present["level"] else "role" if run.present["role"] else None
     if by is None or not chosen:
         return None
     sql = q.layers(by)
-    backend.create("pf_layers", sql["per_case"])
+    run.backend.create("pf_layers", sql["per_case"])
+    sequences = [{"levels": "→".join(str(run.name(by, int(c))) for c in r["sequence"].split("→")),
+                  "cases": r["cases"]} for r in run.rows(sql["sequences"])]
     return {
         "by": by,
-        "per_case": _stats(backend.rows(sql["stats"])[0], "x"),
-        "histogram": {str(r["layers"]): r["cases"] for r in backend.rows(sql["histogram"])},
-        "sequences": [{"levels": r["sequence"], "cases": r["cases"]}
-                      for r in backend.rows(sql["sequences"])],
+        "per_case": _stats(run.rows(sql["stats"])[0], "x"),
+        "histogram": {str(r["layers"]): r["cases"] for r in run.rows(sql["histogram"])},
+        "sequences": sorted(sequences, key=lambda s: (-s["cases"], s["levels"])),
     }
 
 
-def _bottlenecks(backend: Backend, totals: dict[str, Any]) -> list[dict[str, Any]]:
+def _bottlenecks(run: _Run) -> list[dict[str, Any]]:
+    totals = run.rows(q.LOG)[0]
     span = float(totals["total_span"] or 0)
     cases = int(totals["cases"] or 0)
     window = ((totals["last_us"] or 0) - (totals["first_us"] or 0)) / q.US
     out = []
     for kind in ("activity", "edge", "resource"):
-        for r in backend.rows(q.bottlenecks(kind)):
-            entry = {"kind": kind, "name": r["name"], "count": r["count"], "cases": r["cases"],
+        entries = []
+        for r in run.rows(q.bottlenecks(kind)):
+            column = "resource" if kind == "resource" else "activity"
+            name = " → ".join(str(run.name(column, r[k])) for k in ("k0", "k1") if k in r)
+            entry = {"kind": kind, "name": name, "count": r["count"], "cases": r["cases"],
                      "total": float(r["total"]), "share": float(r["total"]) / span if span
                      else None, "median": float(r["median"]), "p90": float(r["p90"]),
                      "impact": float(r["excess"]) / cases if cases else None}
             if kind == "resource":
                 entry["wip"] = float(r["total"]) / window if window else None
-            out.append(entry)
+            entries.append(entry)
+        out += sorted(entries, key=lambda e: (-e["total"], e["name"]))
     return out
 
 
-def _variants(backend: Backend, top: int) -> dict[str, Any]:
-    rows = backend.rows(q.VARIANTS)
-    return {"count": len(rows),
-            "top": [{"activities": r["sequence"].split(q.SEP), "cases": r["cases"]}
-                    for r in rows[:top]]}
+def _variants(run: _Run, top: int) -> dict[str, Any]:
+    rows = run.rows(q.VARIANTS)
+    named = [{"activities": [run.name("activity", int(c)) for c in r["sequence"].split(",")],
+              "cases": r["cases"]} for r in rows]
+    named.sort(key=lambda v: (-v["cases"], v["activities"]))
+    return {"count": len(rows), "top": named[:top]}

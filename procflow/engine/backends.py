@@ -42,7 +42,8 @@ class DuckDBBackend:
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str):
         self.con = con
         self._made: list[str] = []
-        self.create("pf_events", f"SELECT {', '.join(CANONICAL)} FROM {source}")
+        db.run(con, f"CREATE OR REPLACE TEMP VIEW pf_events AS "
+                    f"SELECT {', '.join(CANONICAL)} FROM {source}")
 
     def create(self, table: str, sql: str) -> None:
         db.run(self.con, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
@@ -57,6 +58,7 @@ class DuckDBBackend:
     def close(self) -> None:
         for table in reversed(self._made):
             db.run(self.con, f"DROP TABLE IF EXISTS {table}")
+        db.run(self.con, "DROP VIEW IF EXISTS pf_events")
         self._made.clear()
 
 

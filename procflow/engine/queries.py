@@ -5,15 +5,17 @@ integer microseconds (``ts_us``, ``start_us``) made by the backend, window order
 NULLS placement, ordered lists use ``string_agg(x, sep ORDER BY k)``, and no DuckDB-only star
 modifiers are used.
 
-Tables built in order: ``pf_events`` (by the backend) → ``pf_inst`` (instances) →
-``pf_steps`` (instances in case order with the previous ones' attributes) → ``pf_cases``.
+Tables built in order: ``pf_events`` (canonical events, by the backend) → ``pf_dict_<col>``
+(integer codes of case ids, activities, resources, roles, units: windows and groups run on
+integers) → ``pf_coded`` → ``pf_inst`` (instances) → ``pf_steps`` (instances in case order
+with the previous ones' attributes) → ``pf_cases``. Results carry codes; the caller maps them
+back to names with the dictionaries.
 """
 
 from __future__ import annotations
 
-from procflow.engine.instances import LifecycleMode
+from procflow.engine.instances import LifecycleMode, instances_sql
 
-SEP = "\x1f"
 CANONICAL = ("event_id", "case_id", "activity", "timestamp", "start_timestamp", "resource",
              "role", "unit", "level", "lifecycle")
 US = 1_000_000.0
@@ -22,56 +24,51 @@ CASE_ORDER = "PARTITION BY case_id ORDER BY ts_us, start_us NULLS LAST, event_id
 
 
 def stats(expr: str, prefix: str) -> str:
-    """SQL aggregates of ``expr`` named ``{prefix}_n``, ``_mean``, ``_median``, …"""
+    """SQL aggregates of ``expr`` named ``{prefix}_n``, ``_mean``, ``_q`` ([median, p90],
+    one sort for both), ``_max`` and ``_total``."""
     return (f"count({expr}) AS {prefix}_n, avg({expr}) AS {prefix}_mean, "
-            f"quantile_cont({expr}, 0.5) AS {prefix}_median, "
-            f"quantile_cont({expr}, 0.9) AS {prefix}_p90, max({expr}) AS {prefix}_max, "
+            f"quantile_cont({expr}, [0.5, 0.9]) AS {prefix}_q, max({expr}) AS {prefix}_max, "
             f"sum({expr}) AS {prefix}_total")
 
 
-def instances(mode: LifecycleMode) -> str:
-    """Activity instances from ``pf_events`` (lifecycle pairs joined, METRICS §2)."""
-    cols = ", ".join(f"e.{c}" for c in CANONICAL if c not in ("start_timestamp",))
-    if mode != "standard":
-        return f"SELECT {cols}, e.start_timestamp FROM pf_events e"
-    window = "ORDER BY timestamp, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+DICT_COLUMNS = ("case_id", "activity", "resource", "role", "unit")
+CODED = ("event_id", "case_id", "activity", "ts_us", "resource", "role", "unit", "level",
+         "lifecycle")
+
+
+def dictionary(column: str) -> str:
+    """Codes 1..n for the distinct values of ``column`` in ``pf_events`` (``pf_dict_<col>``)."""
+    return (f"SELECT name, CAST(row_number() OVER (ORDER BY name) AS INTEGER) AS code "
+            f"FROM (SELECT DISTINCT {column} AS name FROM pf_events "
+            f"WHERE {column} IS NOT NULL) t")
+
+
+def coded() -> str:
+    """``pf_events`` with text replaced by integer codes and times in microseconds."""
+    joins = "\n".join(
+        f"LEFT JOIN pf_dict_{c} d_{c} ON d_{c}.name = e.{c}" for c in DICT_COLUMNS)
+    codes = ", ".join(f"d_{c}.code AS {c}" for c in DICT_COLUMNS)
     return f"""
-    WITH ev AS (SELECT *, coalesce(lifecycle, 'complete') AS lc FROM pf_events),
-    sc AS (
-        SELECT event_id, case_id, activity, timestamp, lc,
-            sum(CASE WHEN lc = 'start' THEN 1 ELSE 0 END) OVER w AS n_start,
-            sum(CASE WHEN lc = 'complete' THEN 1 ELSE 0 END) OVER w AS n_complete
-        FROM ev WHERE lc IN ('start', 'complete')
-        WINDOW w AS (PARTITION BY case_id, activity {window})),
-    comp AS (
-        SELECT event_id, case_id, activity, n_complete,
-            greatest(0, max(n_complete - n_start) OVER (
-                PARTITION BY case_id, activity {window})) AS orphans
-        FROM sc WHERE lc = 'complete'),
-    matched AS (
-        SELECT event_id, case_id, activity,
-            CASE WHEN orphans > coalesce(lag(orphans) OVER (
-                    PARTITION BY case_id, activity ORDER BY n_complete), 0)
-                 THEN NULL ELSE n_complete - orphans END AS match_no
-        FROM comp),
-    starts AS (
-        SELECT case_id, activity, n_start AS match_no, timestamp AS start_ts
-        FROM sc WHERE lc = 'start')
-    SELECT {cols}, coalesce(s.start_ts, e.start_timestamp) AS start_timestamp
-    FROM ev e
-    JOIN matched m ON m.event_id = e.event_id
-    LEFT JOIN starts s ON s.case_id = m.case_id AND s.activity = m.activity
-                      AND s.match_no = m.match_no
+    SELECT e.event_id, {codes}, CAST(e.level AS INTEGER) AS level, e.lifecycle,
+           epoch_us(e.timestamp) AS ts_us, epoch_us(e.start_timestamp) AS start_us
+    FROM pf_events e
+    {joins}
     """
 
 
-def steps(decisions: list[str]) -> str:
-    """Instances in case order with the previous instance's attributes (transitions)."""
-    is_decision = ("activity IN (" + ", ".join(_quote(a) for a in decisions) + ")"
+def instances(mode: LifecycleMode) -> str:
+    """Activity instances of ``pf_coded`` (lifecycle pairs joined, METRICS §2)."""
+    return instances_sql("pf_coded", mode, columns=CODED, time="ts_us", start="start_us")
+
+
+def steps(decisions: list[int], granularity: str | None) -> str:
+    """Instances in case order with the previous instance's attributes (transitions);
+    ``decisions`` are activity codes."""
+    is_decision = ("activity IN (" + ", ".join(str(int(c)) for c in decisions) + ")"
                    if decisions else "FALSE")
     lags = ", ".join(f"lag({c}) OVER w AS prev_{c}" for c in
                      ("activity", "ts_us", "resource", "role", "unit", "level"))
-    lags2 = ", ".join(f"lag({c}, 2) OVER w AS prev2_{c}" for c in ("resource", "role", "unit"))
+    lags2 = f", lag({granularity}, 2) OVER w AS prev2_{granularity}" if granularity else ""
     return f"""
     SELECT *,
         (ts_us - prev_ts_us) / {US} AS elapsed,
@@ -80,7 +77,7 @@ def steps(decisions: list[str]) -> str:
         (ts_us - start_us) / {US} AS processing
     FROM (
         SELECT *, row_number() OVER w AS seq, count(*) OVER (PARTITION BY case_id) AS case_len,
-            {is_decision} AS is_decision, {lags}, {lags2}
+            {is_decision} AS is_decision, {lags}{lags2}
         FROM pf_inst
         WINDOW w AS ({CASE_ORDER})
     ) t
@@ -124,14 +121,20 @@ FROM pf_steps GROUP BY activity ORDER BY count DESC, activity
 """
 
 
-def decisions_by(key: str | None) -> str:
-    """Decision latency, waiting and processing, overall (key None) or grouped by ``key``."""
-    select = f"{key} AS key, " if key else ""
-    group = f"GROUP BY {key} ORDER BY latency_total DESC, key" if key else ""
+DECISION_KEYS = ("activity", "role", "unit", "level", "resource")
+
+
+def decisions() -> str:
+    """Decision latency, waiting and processing: overall and by each of DECISION_KEYS in one
+    pass; ``g_<key>`` is 0 on the rows grouped by that key."""
+    keys = ", ".join(DECISION_KEYS)
+    flags = ", ".join(f"grouping({k}) AS g_{k}" for k in DECISION_KEYS)
+    sets = ", ".join(f"({k})" for k in DECISION_KEYS)
     return f"""
-    SELECT {select}{stats('elapsed', 'latency')}, {stats('wait', 'waiting')},
+    SELECT {keys}, {flags}, {stats('elapsed', 'latency')}, {stats('wait', 'waiting')},
            {stats('processing', 'processing')}
-    FROM pf_steps WHERE is_decision AND seq > 1 {group}
+    FROM pf_steps WHERE is_decision AND seq > 1
+    GROUP BY GROUPING SETS ((), {sets})
     """
 
 
@@ -199,38 +202,40 @@ def layers(by: str) -> dict[str, str]:
     }
 
 
-def bottleneck_groups() -> dict[str, tuple[str, str]]:
-    """Name expression and filter for each bottleneck kind."""
-    return {
-        "activity": ("activity", "seq > 1"),
-        "edge": ("prev_activity || ' → ' || activity", "seq > 1"),
-        "resource": ("resource", "seq > 1 AND resource IS NOT NULL"),
-    }
+BOTTLENECK_KEYS = {
+    "activity": ("activity",),
+    "edge": ("prev_activity", "activity"),
+    "resource": ("resource",),
+}
 
 
 def bottlenecks(kind: str) -> str:
-    """Time spent before each step (elapsed into it), with median and impact (METRICS §8)."""
-    name, where = bottleneck_groups()[kind]
+    """Time spent before each step (elapsed into it), with median and impact (METRICS §8).
+
+    Groups are keyed ``k0`` (and ``k1`` for edges)."""
+    cols = BOTTLENECK_KEYS[kind]
+    keys = ", ".join(f"{c} AS k{i}" for i, c in enumerate(cols))
+    names = ", ".join(f"k{i}" for i in range(len(cols)))
+    on = " AND ".join(f"m.k{i} = v.k{i}" for i in range(len(cols)))
+    vkeys = ", ".join(f"v.k{i}" for i in range(len(cols)))
     return f"""
-    WITH v AS (SELECT {name} AS name, case_id, elapsed FROM pf_steps WHERE {where}),
-    m AS (SELECT name, quantile_cont(elapsed, 0.5) AS median,
+    WITH v AS (SELECT {keys}, case_id, elapsed FROM pf_steps
+               WHERE seq > 1 AND {cols[-1]} IS NOT NULL),
+    m AS (SELECT {names}, quantile_cont(elapsed, 0.5) AS median,
                  quantile_cont(elapsed, 0.9) AS p90
-          FROM v GROUP BY name)
-    SELECT v.name, count(*) AS count, count(DISTINCT v.case_id) AS cases,
+          FROM v GROUP BY {names})
+    SELECT {vkeys}, count(*) AS count, count(DISTINCT v.case_id) AS cases,
            sum(v.elapsed) AS total, max(m.median) AS median, max(m.p90) AS p90,
            sum(greatest(0, v.elapsed - m.median)) AS excess
-    FROM v JOIN m ON m.name = v.name GROUP BY v.name
-    ORDER BY total DESC, v.name
+    FROM v JOIN m ON {on} GROUP BY {vkeys}
+    ORDER BY total DESC, {vkeys}
     """
 
 
-VARIANTS = f"""
+VARIANTS = """
 SELECT sequence, count(*) AS cases FROM (
-    SELECT case_id, string_agg(activity, '{SEP}' ORDER BY seq) AS sequence
+    SELECT case_id, string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS sequence
     FROM pf_steps GROUP BY case_id) t
 GROUP BY sequence ORDER BY cases DESC, sequence
 """
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,121 @@
+"""Speed of ``procflow.analyze`` beside the pm4py equivalent, measured in one run.
+
+    python bench/analyze_speed.py [--cases 110000] [--skip-pm4py] [--ten-million]
+
+procflow: ``analyze`` on a log already in a workspace (every figure of analysis.json).
+pm4py: ``format_dataframe`` + ``discover_dfg`` + ``discover_performance_dfg`` +
+``discover_handover_of_work_network`` + case durations + variants on the same events.
+``--ten-million`` also analyses a ~10M-event log in a child process and reports its peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+from procflow import ImportOptions, Workspace, analyze  # noqa: E402
+from procflow.eventlog import EventLog  # noqa: E402
+from procflow.simulate import simulate  # noqa: E402
+
+
+def pm4py_equivalent(log: EventLog) -> float:
+    """Seconds pm4py takes for the same figures, from a canonical pandas frame."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import pm4py
+    df = log.to_pandas().rename(columns={
+        "case_id": "case:concept:name", "activity": "concept:name",
+        "timestamp": "time:timestamp", "resource": "org:resource"})
+    start = time.perf_counter()
+    df = pm4py.format_dataframe(df, case_id="case:concept:name", activity_key="concept:name",
+                                timestamp_key="time:timestamp")
+    pm4py.discover_dfg(df)
+    pm4py.discover_performance_dfg(df)
+    if df["org:resource"].notna().any():
+        pm4py.discover_handover_of_work_network(df)
+    pm4py.get_all_case_durations(df)
+    pm4py.get_variants(df)
+    return time.perf_counter() - start
+
+
+def timed_analyze(log: EventLog, **kwargs: Any) -> float:
+    start = time.perf_counter()
+    analyze(log, **kwargs)
+    return time.perf_counter() - start
+
+
+def report(label: str, events: int, ours: float, theirs: float | None) -> None:
+    text = (f"{label:<34} {events:>11,} events | procflow {ours:>6.2f} s "
+            f"({events / ours:>10,.0f} ev/s)")
+    if theirs is not None:
+        text += f" | pm4py {theirs:>7.2f} s | procflow is {theirs / ours:.1f}x faster"
+    print(text, flush=True)
+
+
+def ten_million(tmp: Path) -> None:
+    """Build a ~10M-event log and analyse it in a child process; print time and peak RSS."""
+    sim = simulate(tmp / "big", cases=640_000, seed=5)
+    ws_path = tmp / "big.duckdb"
+    with Workspace(ws_path) as ws:
+        for path in (sim.before, sim.after):
+            ws.import_file(path, options=ImportOptions(tz="Asia/Makassar"))
+        ws.con.execute("CREATE TABLE big AS SELECT * FROM events_1 UNION ALL "
+                       "SELECT * FROM events_2").fetchall()
+    child = (
+        "import resource, sys, time; from procflow import Workspace, analyze; "
+        "from procflow.eventlog import EventLog; ws = Workspace(sys.argv[1]); "
+        "n = ws.con.execute('SELECT count(*) FROM big').fetchall()[0][0]; "
+        "t = time.perf_counter(); analyze(EventLog('big', ws.con, 'big')); "
+        "print(n, time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2)"
+    )
+    out = subprocess.run([sys.executable, "-c", child, str(ws_path)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    events, seconds, peak_gb = int(out[0]), float(out[1]), float(out[2])
+    print(f"{'10M-event log (child process)':<34} {events:>11,} events | procflow "
+          f"{seconds:>6.2f} s | peak memory {peak_gb:.2f} GB (limit 6 GB)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=110_000)
+    parser.add_argument("--skip-pm4py", action="store_true")
+    parser.add_argument("--ten-million", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        sim = simulate(tmp / "sim", cases=args.cases, seed=11)
+        logs = [("simulated permit log", sim.before, ImportOptions(tz="Asia/Makassar"))]
+        fines = SHARED / "road_traffic_fines_full.csv.gz"
+        if fines.exists():
+            logs.append(("road_traffic_fines_full", fines, ImportOptions()))
+        else:
+            print(f"(skipping road traffic fines: {fines} not found)")
+        with Workspace(tmp / "w.duckdb") as ws:
+            for label, path, options in logs:
+                name = ws.import_file(path, options=options).name
+                log = ws.log(name)
+                events = log.summary()["events"]
+                timed_analyze(log)  # warm-up: file pages and DuckDB caches
+                ours = min(timed_analyze(log) for _ in range(3))
+                theirs = None if args.skip_pm4py else pm4py_equivalent(log)
+                report(label, events, ours, theirs)
+        if args.ten_million:
+            ten_million(tmp)
+    print(f"(this process: peak memory "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2:.2f} GB)")
+
+
+if __name__ == "__main__":
+    main()
