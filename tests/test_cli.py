@@ -92,3 +92,23 @@ def test_console_script_runs(tmp_path: Path, log_file: Path) -> None:
                            str(tmp_path / "w.duckdb")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_analyze_file_and_workspace_log(log_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = run("analyze", str(log_file), "--tz", "Asia/Makassar", "--out", str(out),
+                     "--decision-activities", "Verifikasi")
+    assert code == 0, text
+    data = json.loads((out / "analysis.json").read_text())
+    assert set(data) >= {"log", "cycle_time", "dfg", "activities", "decisions", "handoffs",
+                         "layers", "bottlenecks", "variants"}
+    assert data["decisions"]["activities"] == ["Verifikasi"]
+    assert data["dfg"]["edges"][0]["source"] == "Daftar"
+    assert "Top 5 bottlenecks" in text
+    ws = str(tmp_path / "ws.duckdb")
+    run("import", str(log_file), "--tz", "Asia/Makassar", "--workspace", ws)
+    code, text = run("analyze", "izin", "--workspace", ws, "--out", str(out), "--json")
+    assert code == 0 and json.loads(text)["log"]["cases"] == 1
+    code, text = run("analyze", "izin", "--workspace", ws, "--out", str(out),
+                     "--decisions", "[", "--json")
+    assert code == 2 and "not a valid regular expression" in text

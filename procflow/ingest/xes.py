@@ -56,9 +56,17 @@ _BLANK = bytes(10 if b == 10 else 32 for b in range(256))
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ABOVE_SPACE = bytes(range(32, 256))
 _W = "[ \t\r\n]"
-_TAG = re.compile(rf"(/?)([^ \t\r\n/>\"'=!?&]+)((?:{_W}+[^ \t\r\n/>\"'=&]+{_W}*={_W}*"
-                  rf"(?:\"[^\"]*\"|'[^']*'))*){_W}*(/?)>{_W}*\Z")
-_XML_ATTR = re.compile(rf"([^ \t\r\n=]+){_W}*={_W}*(\"[^\"]*\"|'[^']*')")
+_START = (":A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c"
+          "\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff")
+_NAME = f"[{_START}][{_START}\\-.0-9\u00b7\u0300-\u036f\u203f\u2040]*"  # an XML Name
+_TAG = re.compile(rf"(/?)({_NAME})((?:{_W}+{_NAME}{_W}*={_W}*(?:\"[^\"]*\"|'[^']*'))*)"
+                  rf"{_W}*(/?)>{_W}*\Z")
+_XML_ATTR = re.compile(rf"({_NAME}){_W}*={_W}*(\"[^\"]*\"|'[^']*')")
+_BAD_REF = re.compile(rb"&(?!#x[0-9A-Fa-f]+;|#[0-9]+;|amp;|lt;|gt;|quot;|apos;)")
+_XML_DECL = re.compile(rb"<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*([\"'])1\.[0-9]+\1"
+                       rb"(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*([\"'])[A-Za-z][\w.-]*\2)?"
+                       rb"(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*([\"'])(?:yes|no)\3)?"
+                       rb"[ \t\r\n]*\?>")
 _REF = re.compile(r"&(?:#x([0-9A-Fa-f]{1,8})|#([0-9]{1,10})|(amp|lt|gt|quot|apos));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _SPACES = {9: 32, 10: 32, 13: 32}
@@ -159,6 +167,9 @@ class _Chunk:
         if low and low != np.count_nonzero(data == 9) + np.count_nonzero(data == 13):
             found = _CONTROL.search(head)
             raise _Problem("control characters (binary data?)", found.start() if found else 0)
+        bad = _BAD_REF.search(head) if b"&" in head else None
+        if bad is not None:
+            raise _Problem("an invalid entity or character reference", bad.start())
         cuts = np.flatnonzero((data == 60) | (data == 34))
         tags = np.flatnonzero(data[cuts] == 60)
         self.lt = cuts[tags]  # byte offset of each tag's "<"
@@ -476,6 +487,9 @@ def _prologue(data: bytes, name: str) -> tuple[bytes, str]:
     if not data.lstrip(b" \t\r\n").startswith(b"<"):
         raise FormatError("not an XML file: it does not start with a tag.", source=name,
                           fix="check that this is an XES export.")
+    if data.startswith(b"<?xml") and not _XML_DECL.match(data):
+        raise FormatError("malformed XES: the XML declaration on line 1 is not well-formed.",
+                          source=name, fix="check that this is an XES export.")
     found = _DECL.match(data)
     encoding = found.group(1).decode("ascii").lower() if found else "utf-8"
     if encoding not in _ENCODINGS:

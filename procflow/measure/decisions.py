@@ -6,11 +6,13 @@ import re
 
 from procflow.errors import InputError
 
-#: Default decision pattern, English and Bahasa Indonesia, case-insensitive. ``sign``, ``tte``
-#: and ``ttd`` must start a word (so "assign" and "design" are not decisions).
+#: Default decision pattern, English and Bahasa Indonesia, case-insensitive. ``sign``,
+#: ``tte`` and ``ttd`` must start a word (so "assign", "design" and "signal" are not
+#: decisions). Indonesian stems also match in their meN-/peN- forms, whose prefix replaces the
+#: first letter (menyetujui, menolak, penolakan, memutuskan, memaraf, penandatanganan).
 DEFAULT_PATTERN = (
-    r"(?i)approv|reject|\bdecid|\bdecision|\bsign|authori[sz]|setuju|tolak|tanda\s*tangan"
-    r"|\btte\b|\bttd\b|paraf|putus|disposisi|verifikasi|validasi"
+    r"(?i)approv|reject|\bdecid|\bdecision|\bsign(?!al)|authori[sz]|(?:s|ny)etuju|[tn]olak"
+    r"|[tn]anda\s*tangan|\btte\b|\bttd\b|[pm]araf|[pm]utus|disposisi|verifikasi|validasi"
 )
 
 
