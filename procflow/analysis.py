@@ -159,6 +159,16 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     }
 
 
+class _NoRows(dict[str, Any]):
+    """The row of aggregates over no values: counts 0, everything else null."""
+
+    def __missing__(self, key: str) -> Any:
+        return 0 if key.endswith("_n") else None
+
+
+_NO_ROWS = _NoRows()
+
+
 def _stats(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     n = int(row[f"{prefix}_n"] or 0)
     median, p90 = row[f"{prefix}_q"] or (None, None)
@@ -224,7 +234,8 @@ def _decision_entry(r: dict[str, Any], has_start: bool) -> dict[str, Any]:
 def _decisions(run: _Run, chosen: list[str]) -> dict[str, Any]:
     rows = run.rows(q.decisions())
     grouped = [r for r in rows if all(r[f"g_{k}"] for k in q.DECISION_KEYS)]
-    overall = _decision_entry(grouped[0], run.has_start)
+    # Spark returns no row for the empty grouping set when no decision has a latency.
+    overall = _decision_entry(grouped[0] if grouped else _NO_ROWS, run.has_start)
     out: dict[str, Any] = {
         "activities": chosen,
         "excluded": run.rows(q.DECISIONS_EXCLUDED)[0]["n"],
@@ -234,7 +245,7 @@ def _decisions(run: _Run, chosen: list[str]) -> dict[str, Any]:
     for key in q.DECISION_KEYS:
         entries = [{"key": run.name(key, r[key]), **_decision_entry(r, run.has_start)}
                    for r in rows if r[f"g_{key}"] == 0 and r[key] is not None]
-        out[f"by_{key}"] = sorted(entries, key=lambda e: (-e["total"], str(e["key"])))
+        out[f"by_{key}"] = sorted(entries, key=lambda e: (-e["total"], e["key"]))
     return out
 
 
@@ -281,7 +292,7 @@ def _layers(run: _Run, chosen: list[str]) -> dict[str, Any] | None:
         "by": by,
         "per_case": _stats(run.rows(sql["stats"])[0], "x"),
         "histogram": {str(r["layers"]): r["cases"] for r in run.rows(sql["histogram"])},
-        "sequences": sorted(sequences, key=lambda s: (-s["cases"], s["levels"])),
+        "sequences": sorted(sequences, key=lambda s: (-s["cases"], s["levels"]))[:20],
     }
 
 

@@ -186,7 +186,7 @@ def layers(by: str) -> dict[str, str]:
                      "ORDER BY layers",
         "sequences": "SELECT sequence, count(*) AS cases FROM pf_layers "
                      "WHERE sequence IS NOT NULL GROUP BY sequence "
-                     "ORDER BY cases DESC, sequence LIMIT 20",
+                     "ORDER BY cases DESC, sequence",
         "per_case": f"""
             SELECT c.case_id, coalesce(d.layers, 0) AS layers, d.sequence
             FROM pf_cases c LEFT JOIN (
