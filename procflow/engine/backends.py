@@ -42,6 +42,9 @@ class DuckDBBackend:
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str):
         self.con = con
         self._made: list[str] = []
+        # Every result is ordered explicitly, so DuckDB may materialise rows in any order.
+        self._order = db.scalar(con, "SELECT current_setting('preserve_insertion_order')")
+        db.run(con, "SET preserve_insertion_order = false")
         db.run(con, f"CREATE OR REPLACE TEMP VIEW pf_events AS "
                     f"SELECT {', '.join(CANONICAL)} FROM {source}")
 
@@ -59,6 +62,7 @@ class DuckDBBackend:
         for table in reversed(self._made):
             db.run(self.con, f"DROP TABLE IF EXISTS {table}")
         db.run(self.con, "DROP VIEW IF EXISTS pf_events")
+        db.run(self.con, f"SET preserve_insertion_order = {bool(self._order)}")
         self._made.clear()
 
 

@@ -76,7 +76,7 @@ def steps(decisions: list[int], granularity: str | None) -> str:
              THEN greatest(0, start_us - prev_ts_us) / {US} END AS wait,
         (ts_us - start_us) / {US} AS processing
     FROM (
-        SELECT *, row_number() OVER w AS seq, count(*) OVER (PARTITION BY case_id) AS case_len,
+        SELECT *, row_number() OVER w AS seq, lead(ts_us) OVER w IS NULL AS is_last,
             {is_decision} AS is_decision, {lags}{lags2}
         FROM pf_inst
         WINDOW w AS ({CASE_ORDER})
@@ -110,7 +110,7 @@ ORDER BY count DESC, source, target
 DFG_ENDS = """
 SELECT 'start' AS side, activity, count(*) AS count FROM pf_steps WHERE seq = 1 GROUP BY activity
 UNION ALL
-SELECT 'end' AS side, activity, count(*) AS count FROM pf_steps WHERE seq = case_len
+SELECT 'end' AS side, activity, count(*) AS count FROM pf_steps WHERE is_last
 GROUP BY activity
 """
 

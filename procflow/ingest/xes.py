@@ -34,7 +34,7 @@ from procflow.errors import FormatError, MappingError, TimestampError, UnsafeInp
 from procflow.ingest.sniff import Limits, open_bytes
 from procflow.schema import ROW
 
-CHUNK = 8 * 1024 * 1024
+CHUNK = 4 * 1024 * 1024
 ATTRIBUTE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
 (IGNORE, ATTR, ATTR_OPEN, OPEN, CLOSE, EV_OPEN, EV_CLOSE, EV_EMPTY,
  TR_OPEN, TR_CLOSE, TR_EMPTY, LOG_OPEN, LOG_CLOSE, LOG_EMPTY) = range(14)
@@ -50,7 +50,6 @@ _ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "
               "iso-8859-1": "latin-1", "latin-1": "latin-1", "latin1": "latin-1"}
 _DTD = re.compile(rb"<!(?:doctype|entity)", re.IGNORECASE)
 _SPECIAL = re.compile(rb"<[!?]")
-_DECL = re.compile(rb"<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
 _HIDDEN = ((b"<!--", b"-->"), (b"<?", b"?>"), (b"<![CDATA[", b"]]>"))
 _BLANK = bytes(10 if b == 10 else 32 for b in range(256))
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -63,11 +62,9 @@ _TAG = re.compile(rf"(/?)({_NAME})((?:{_W}+{_NAME}{_W}*={_W}*(?:\"[^\"]*\"|'[^']
                   rf"{_W}*(/?)>{_W}*\Z")
 _XML_ATTR = re.compile(rf"({_NAME}){_W}*={_W}*(\"[^\"]*\"|'[^']*')")
 _BAD_REF = re.compile(rb"&(?!#x[0-9A-Fa-f]+;|#[0-9]+;|amp;|lt;|gt;|quot;|apos;)")
-_XML_DECL = re.compile(rb"<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*([\"'])1\.[0-9]+\1"
-                       rb"(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*([\"'])[A-Za-z][\w.-]*\2)?"
-                       rb"(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*([\"'])(?:yes|no)\3)?"
-                       rb"[ \t\r\n]*\?>")
 _REF = re.compile(r"&(?:#x([0-9A-Fa-f]{1,8})|#([0-9]{1,10})|(amp|lt|gt|quot|apos));")
+_XML_DECL = re.compile(rb"<\?xml\s+version\s*=\s*([\"'])1\.[0-9]+\1(?:\s+encoding\s*=\s*([\"'])"
+                       rb"([A-Za-z][\w.-]{0,39})\2)?(?:\s+standalone\s*=\s*([\"'])(?:yes|no)\4)?\s*\?>")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _SPACES = {9: 32, 10: 32, 13: 32}
 _NOT_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -379,7 +376,9 @@ class _Reader:
             ids = np.concatenate([self.open_event[1], ids])
             values = pa.concat_arrays([self.open_event[2], values])
         split = int(np.searchsorted(rows, done))
-        self.open_event = (rows[split:], ids[split:], values.slice(split))
+        self.open_event = None
+        if split < len(rows):
+            self.open_event = (rows[split:], ids[split:], values.slice(split))
         if done > self.pivoted:
             cols = _pivot(rows[:split] - self.pivoted, ids[:split], values.slice(0, split),
                           done - self.pivoted, list(self.event_keys))
@@ -487,11 +486,11 @@ def _prologue(data: bytes, name: str) -> tuple[bytes, str]:
     if not data.lstrip(b" \t\r\n").startswith(b"<"):
         raise FormatError("not an XML file: it does not start with a tag.", source=name,
                           fix="check that this is an XES export.")
-    if data.startswith(b"<?xml") and not _XML_DECL.match(data):
+    declared = _XML_DECL.match(data)
+    if declared is None and re.match(rb"<\?xml\s", data):
         raise FormatError("malformed XES: the XML declaration on line 1 is not well-formed.",
                           source=name, fix="check that this is an XES export.")
-    found = _DECL.match(data)
-    encoding = found.group(1).decode("ascii").lower() if found else "utf-8"
+    encoding = ((declared and declared.group(3)) or b"utf-8").decode("ascii").lower()
     if encoding not in _ENCODINGS:
         raise FormatError(f"the file declares the encoding {encoding!r}, which is not supported.",
                           source=name, fix="save the file as UTF-8.")
@@ -572,6 +571,7 @@ def write_xes(table: pa.Table, path: Path, *,
     if cases.null_count:
         raise MappingError(f"{cases.null_count:,} event(s) have no case id; XES needs one.",
                            source=case_column)
+    table = table.set_column(table.column_names.index(case_column), case_column, cases)
     codes = cases.dictionary_encode().indices.to_numpy()
     order = np.argsort(codes, kind="stable")
     change = codes[order][1:] != codes[order][:-1]
