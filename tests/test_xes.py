@@ -56,8 +56,16 @@ LOG = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+_HOME: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _HOME[:] = [tmp_path_factory.mktemp("xes")]
+
+
 def xes_file(text: str | bytes, name: str = "log.xes") -> Path:
-    folder = Path(tempfile.mkdtemp())
+    folder = Path(tempfile.mkdtemp(dir=_HOME[0]))
     path = folder / name
     path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
     return path
@@ -395,7 +403,10 @@ def typed_table() -> pa.Table:
     })
 
 
-def test_write_groups_cases_types_values_and_escapes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [1, 2, 50_000])
+def test_write_groups_cases_types_values_and_escapes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    monkeypatch.setattr(xes, "WRITE_BATCH", batch)
     out = tmp_path / "typed.xes"
     write_xes(typed_table(), out)
     text = out.read_text("utf-8")
@@ -418,6 +429,16 @@ def test_write_groups_cases_types_values_and_escapes(tmp_path: Path) -> None:
     assert theirs["concept:name"].tolist() == data["concept:name"]
 
 
+def test_write_takes_any_case_column_and_writes_ids_as_text(tmp_path: Path) -> None:
+    out = tmp_path / "ids.xes"
+    write_xes(pa.table({"case_id": [7, 5, 7], "concept:name": ["a", "b", "c"]}), out,
+              case_column="case_id")
+    assert '<string key="concept:name" value="7"/>' in out.read_text("utf-8")
+    data = read_xes(out).to_pydict()
+    assert data["case:concept:name"] == ["7", "7", "5"]
+    assert data["concept:name"] == ["a", "c", "b"]
+
+
 def test_write_refuses_what_xes_cannot_hold(tmp_path: Path) -> None:
     out = tmp_path / "bad.xes"
     with pytest.raises(MappingError, match="no case column"):
@@ -433,15 +454,16 @@ def test_write_refuses_what_xes_cannot_hold(tmp_path: Path) -> None:
 
 XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc"),
                                  blacklist_characters="\ufffe\uffff"), max_size=12)
+KEYS = XML_TEXT.filter(lambda k: k not in ("", "concept:name", "__row")
+                       and not k.startswith("case:"))
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["c1", "c&2", "c<3>"]), XML_TEXT, XML_TEXT),
-                min_size=1, max_size=12))
-def test_write_then_read_keeps_any_text(rows: list[tuple[str, str, str]]) -> None:
+                min_size=1, max_size=12), KEYS)
+def test_write_then_read_keeps_any_text(rows: list[tuple[str, str, str]], key: str) -> None:
     cases, activities, notes = (list(column) for column in zip(*rows, strict=True))
-    table = pa.table({"case:concept:name": cases, "concept:name": activities,
-                      'note "&<>': notes})
+    table = pa.table({"case:concept:name": cases, "concept:name": activities, key: notes})
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "prop.xes"
         write_xes(table, out)
@@ -449,4 +471,4 @@ def test_write_then_read_keeps_any_text(rows: list[tuple[str, str, str]]) -> Non
     order = sorted(range(len(rows)), key=lambda i: cases.index(cases[i]))
     assert back["case:concept:name"] == [cases[i] for i in order]
     assert back["concept:name"] == [activities[i] for i in order]
-    assert back['note "&<>'] == [notes[i] for i in order]
+    assert back[key] == [notes[i] for i in order]
