@@ -43,6 +43,7 @@ unit: install
 test: lint unit
 
 bench: install
+	$(BIN)/python bench/xes_speed.py
 	$(BIN)/python bench/import_speed.py
 	$(BIN)/python bench/analyze_speed.py --ten-million
 

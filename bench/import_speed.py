@@ -11,12 +11,8 @@ full workspace import (read, map, parse times, validate, store in DuckDB); pm4py
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gzip
-import io
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,24 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
+from common import quiet_pm4py, timed, uncompressed_size  # noqa: E402
+
 from procflow import ImportOptions, Workspace  # noqa: E402
 from procflow.export import export_log  # noqa: E402
 from procflow.simulate import simulate  # noqa: E402
-
-
-def uncompressed_size(path: Path) -> int:
-    """Bytes of the file's content after gunzip (if gzipped)."""
-    if path.suffix != ".gz":
-        return path.stat().st_size
-    with gzip.open(path, "rb") as f:
-        return sum(len(chunk) for chunk in iter(lambda: f.read(1 << 24), b""))
-
-
-def timed(func: Callable[[], int]) -> tuple[float, int]:
-    """Seconds taken and events returned by ``func``."""
-    start = time.perf_counter()
-    events = func()
-    return time.perf_counter() - start, events
 
 
 def procflow_import(path: Path, options: ImportOptions) -> Callable[[], int]:
@@ -51,19 +34,13 @@ def procflow_import(path: Path, options: ImportOptions) -> Callable[[], int]:
     return run
 
 
-def pm4py_module():
-    with contextlib.redirect_stdout(io.StringIO()):
-        import pm4py
-    return pm4py
-
-
 def pandas_pm4py_csv(path: Path, sep: str, case: str, act: str, ts: str,
                      fmt: str | None) -> Callable[[], int]:
     def run() -> int:
         import pandas as pd
 
         df = pd.read_csv(path, sep=sep, keep_default_na=False, dtype=str)
-        df = pm4py_module().format_dataframe(df, case_id=case, activity_key=act,
+        df = quiet_pm4py().format_dataframe(df, case_id=case, activity_key=act,
                                              timestamp_key=ts, timest_format=fmt)
         return len(df)
     return run
@@ -71,7 +48,7 @@ def pandas_pm4py_csv(path: Path, sep: str, case: str, act: str, ts: str,
 
 def pm4py_xes(path: Path) -> Callable[[], int]:
     def run() -> int:
-        return len(pm4py_module().read_xes(str(path), return_legacy_log_object=False))
+        return len(quiet_pm4py().read_xes(str(path), return_legacy_log_object=False))
     return run
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import io
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
+
+from common import quiet_pm4py, timed, uncompressed_size  # noqa: E402
 
 from procflow.ingest.xes import read_xes, write_xes  # noqa: E402
 
@@ -64,22 +65,8 @@ def synthetic_table(events: int, seed: int = 7) -> pa.Table:
     })
 
 
-def uncompressed_size(path: Path) -> int:
-    if path.suffix != ".gz":
-        return path.stat().st_size
-    with gzip.open(path, "rb") as f:
-        return sum(len(chunk) for chunk in iter(lambda: f.read(1 << 24), b""))
-
-
-def timed(func: Callable[[], int]) -> tuple[float, int]:
-    start = time.perf_counter()
-    events = func()
-    return time.perf_counter() - start, events
-
-
 def pm4py_reader() -> Callable[[Path], int]:
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        import pm4py
+    pm4py = quiet_pm4py()
     warnings.filterwarnings("ignore")
 
     def run(path: Path) -> int:

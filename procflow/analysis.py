@@ -77,27 +77,38 @@ def analyze(
     top_variants: int = 20,
     **read_options: Any,
 ) -> Analysis:
-    """Measure ``log`` (an EventLog or a file path read with ``read_options``)."""
+    """Measure ``log``: an EventLog, or a file path read with ``read_options``.
+
+    With ``engine="spark"``, a path to canonical Parquet (``procflow export NAME --to
+    x.parquet``, or a folder or cluster URL of such files) is read by Spark directly.
+    """
+    settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
+                        handoff_by, top_variants)
+    if engine == "spark" and not isinstance(log, EventLog) and is_parquet_source(log):
+        return _run(SparkBackend(log, spark_master), Path(str(log)).stem, settings)
     if not isinstance(log, EventLog):
         from procflow.api import read
 
         log = read(log, **read_options)
-    settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
-                        handoff_by, top_variants)
     if engine == "duckdb":
-        backend: Backend = DuckDBBackend(log.con, log.table)
-        try:
-            return Analysis(compute(backend, log.name, settings), settings)
-        finally:
-            backend.close()
+        return _run(DuckDBBackend(log.con, log.table), log.name, settings)
     with tempfile.TemporaryDirectory() as tmp:
         parquet = Path(tmp) / "events.parquet"
         log.relation.write_parquet(str(parquet))
-        backend = SparkBackend(parquet, spark_master)
-        try:
-            return Analysis(compute(backend, log.name, settings), settings)
-        finally:
-            backend.close()
+        return _run(SparkBackend(parquet, spark_master), log.name, settings)
+
+
+def is_parquet_source(source: str | Path) -> bool:
+    """A cluster URL, a folder, or a file ending in ``.parquet``."""
+    text = str(source)
+    return "://" in text or text.endswith(".parquet") or Path(text).is_dir()
+
+
+def _run(backend: Backend, name: str, settings: Settings) -> Analysis:
+    try:
+        return Analysis(compute(backend, name, settings), settings)
+    finally:
+        backend.close()
 
 
 @dataclass
@@ -129,6 +140,7 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
             names[column] = {r["code"]: r["name"] for r in backend.rows(
                 f"SELECT code, name FROM pf_dict_{column}")}
     backend.create("pf_coded", q.coded())
+    events = backend.rows(q.EVENTS)[0]
     mode = mode_of({r["lifecycle"] for r in backend.rows(
         "SELECT DISTINCT lifecycle FROM pf_coded WHERE lifecycle IS NOT NULL")})
     backend.create("pf_inst", q.instances(mode))
@@ -141,10 +153,12 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
                            "count(start_us) AS start FROM pf_inst")[0]
     granularity = _granularity(settings, present)
     backend.create("pf_steps", q.steps([codes[a] for a in chosen], granularity))
+    backend.drop("pf_inst")
+    backend.drop("pf_coded")
     backend.create("pf_cases", q.CASES)
     run = _Run(backend, names, present)
     return {
-        "log": _log_block(run, name),
+        "log": _log_block(events, name, run.has_start),
         "cycle_time": _stats(run.rows(q.CYCLE_TIME)[0], "x"),
         "dfg": _dfg(run),
         "activities": _activities(run),
@@ -182,15 +196,11 @@ def _stats(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     return out
 
 
-def _log_block(run: _Run, name: str) -> dict[str, Any]:
-    row = run.rows("SELECT count(DISTINCT case_id) AS cases, count(*) AS events, "
-                   "count(DISTINCT activity) AS activities, "
-                   "count(DISTINCT resource) AS resources, "
-                   "min(ts_us) AS start_us, max(ts_us) AS end_us FROM pf_coded")[0]
+def _log_block(row: dict[str, Any], name: str, has_start: bool) -> dict[str, Any]:
     return {"name": name, "cases": row["cases"], "events": row["events"],
             "activities": row["activities"], "resources": row["resources"],
             "start": _iso(row["start_us"]), "end": _iso(row["end_us"]),
-            "has_start_times": run.has_start}
+            "has_start_times": has_start}
 
 
 def _iso(micros: int | None) -> str | None:

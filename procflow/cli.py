@@ -243,7 +243,7 @@ def analyze_command(log: str, out: Path, decisions: str | None,
                     decision_activities: str | None, handoff_by: str | None, engine: str,
                     spark_master: str, workspace: Path, as_json: bool, **params: Any) -> None:
     """Measure LOG (a workspace log name, or a file read on the fly) into OUT/analysis.json."""
-    from procflow.analysis import analyze
+    from procflow.analysis import analyze, is_parquet_source
     from procflow.api import read_with
     from procflow.summary import summary_lines
 
@@ -253,7 +253,9 @@ def analyze_command(log: str, out: Path, decisions: str | None,
     kwargs: dict[str, Any] = dict(decisions=decisions, decision_activities=names,
                                   handoff_by=handoff_by, engine=engine,
                                   spark_master=spark_master)
-    if Path(log).exists():
+    if engine == "spark" and is_parquet_source(log):
+        result = analyze(log, **kwargs)
+    elif Path(log).exists():
         result = analyze(read_with(Path(log), options_from(params)), **kwargs)
     else:
         with Workspace(workspace) as ws:

@@ -17,6 +17,7 @@ import duckdb
 
 from procflow import db
 from procflow.engine.queries import CANONICAL
+from procflow.errors import InputError
 
 
 class Backend(Protocol):
@@ -29,6 +30,9 @@ class Backend(Protocol):
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """Run ``sql`` and return its rows."""
+
+    def drop(self, table: str) -> None:
+        """Free ``table`` once nothing reads it any more."""
 
     def close(self) -> None:
         """Drop what the backend created."""
@@ -57,6 +61,10 @@ class DuckDBBackend:
         found = cur.fetchall()
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in found]
+
+    def drop(self, table: str) -> None:
+        db.run(self.con, f"DROP TABLE IF EXISTS {table}")
+        self._made.remove(table)
 
     def close(self) -> None:
         for table in reversed(self._made):
@@ -91,8 +99,14 @@ class SparkBackend:
 
     def __init__(self, parquet: Path | str, master: str = "local[*]"):
         self.spark = spark_session(master)
-        self.spark.read.parquet(str(parquet)).createOrReplaceTempView("pf_source")
         self._made: list[str] = []
+        frame = self.spark.read.parquet(str(parquet))
+        missing = [c for c in CANONICAL if c not in frame.columns]
+        if missing:
+            raise InputError(f"{parquet}: not canonical procflow events; missing columns "
+                             f"{', '.join(missing)}.",
+                             fix="write it with `procflow export NAME --to FILE.parquet`.")
+        frame.createOrReplaceTempView("pf_source")
         self.create("pf_events", f"SELECT {', '.join(CANONICAL)} FROM pf_source")
 
     def create(self, table: str, sql: str) -> None:
@@ -102,6 +116,10 @@ class SparkBackend:
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         return [r.asDict() for r in self.spark.sql(to_spark_sql(sql)).collect()]
+
+    def drop(self, table: str) -> None:
+        self.spark.catalog.dropTempView(table)
+        self._made.remove(table)
 
     def close(self) -> None:
         for table in self._made:

@@ -84,6 +84,13 @@ def steps(decisions: list[int], granularity: str | None) -> str:
     """
 
 
+EVENTS = """
+SELECT count(DISTINCT case_id) AS cases, count(*) AS events,
+       count(DISTINCT activity) AS activities, count(DISTINCT resource) AS resources,
+       min(ts_us) AS start_us, max(ts_us) AS end_us
+FROM pf_coded
+"""
+
 CASES = """
 SELECT case_id, min(coalesce(start_us, ts_us)) AS arrival_us, max(ts_us) AS completion_us,
        min(ts_us) AS first_us, count(*) AS instances,
