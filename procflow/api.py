@@ -34,7 +34,5 @@ def read_with(path: Path, options: ImportOptions) -> EventLog:
     """Read ``path`` into memory as :func:`read` does, with ready-made options."""
     events, report = load_events(Path(path), options)
     con = db.connect()
-    con.register("incoming", events)
-    db.run(con, "CREATE TABLE events AS SELECT * FROM incoming")
-    con.unregister("incoming")
+    con.register("events", events)  # scanned in place: no copy into DuckDB
     return EventLog(Path(path).name.split(".")[0], con, "events", report)

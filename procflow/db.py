@@ -7,12 +7,12 @@ from typing import Any
 
 import duckdb
 
-MEMORY_LIMIT = os.environ.get("PROCFLOW_MEMORY_LIMIT", "4GB")
+MEMORY_LIMIT = os.environ.get("PROCFLOW_MEMORY_LIMIT", "2GB")
 
 
 def connect(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A connection whose session time zone is UTC (timestamps come back in UTC) and whose
-    memory is capped at ``PROCFLOW_MEMORY_LIMIT`` (default 4GB; DuckDB spills beyond it)."""
+    memory is capped at ``PROCFLOW_MEMORY_LIMIT`` (default 2GB; DuckDB spills beyond it)."""
     con = duckdb.connect(path, config={"memory_limit": MEMORY_LIMIT})
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()  # stdout may carry JSON

@@ -4,7 +4,8 @@ For every real log in ../shared/data the test builds pm4py's input itself from
 ``EventLog.to_pandas()`` and compares pm4py's answers with ``analysis.json``:
 
 * pm4py gets procflow's activity instances, one row each. Where ``lifecycle`` holds XES
-  transitions (procflow's "standard" mode) that is the ``complete`` rows (or rows without a
+  transitions with ``start`` rows (procflow's "standard" mode; a column of ``complete`` only
+  is mode "none") that is the ``complete`` rows (or rows without a
   transition); procflow pairs each ``start`` with a ``complete`` (METRICS §2) and drops other
   transitions, so ``start`` rows are not events of their own. Where ``lifecycle`` is an ordinary
   attribute (bpic2013) every row is an instance.
@@ -76,18 +77,18 @@ class Spec:
 
 SPECS = [
     Spec("running-example.xes", None, "resource", "none", False),
-    Spec("receipt.xes.gz", None, "resource", "standard", False),
-    Spec("receipt.csv", None, "resource", "standard", False),
+    Spec("receipt.xes.gz", None, "resource", "none", False),
+    Spec("receipt.csv", None, "resource", "none", False),
     Spec("BPI_2020_DomesticDeclarations.xes.gz", None, "role", "none", False),
-    Spec("BPIC15_1.xes.gz", None, "resource", "standard", False),
-    Spec("BPIC15_2.xes.gz", None, "resource", "standard", False),
+    Spec("BPIC15_1.xes.gz", None, "resource", "none", False),
+    Spec("BPIC15_2.xes.gz", None, "resource", "none", False),
     Spec("bpic2013_closed_problems.xes.gz", None, "resource", "attribute", False),
     Spec("ConsultaDataMining201618.xes.gz", None, "resource", "standard", True),
     Spec("interval_event_log.xes", None, None, "none", True),
     Spec("mobis_snippet.csv", "UTC", "resource", "none", True),
-    Spec("sepsis.csv", "UTC", "unit", "standard", False),
+    Spec("sepsis.csv", "UTC", "unit", "none", False),
 ]
-ROAD_FINES = Spec("road_traffic_fines_full.csv.gz", None, "resource", "standard", False)
+ROAD_FINES = Spec("road_traffic_fines_full.csv.gz", None, "resource", "none", False)
 BY_FILE = {s.file: s for s in SPECS}
 IDS = [s.file for s in SPECS]
 

@@ -47,5 +47,5 @@ def test_spark_refuses_parquet_that_is_not_canonical(tmp_path: Path) -> None:
 
     path = tmp_path / "raw.parquet"
     pq.write_table(pa.table({"case": ["1"], "activity": ["A"]}), path)
-    with pytest.raises(InputError, match="missing columns event_id, timestamp"):
+    with pytest.raises(InputError, match="missing columns event_id, case_id, timestamp"):
         procflow.analyze(path, engine="spark", spark_master="local[2]")

@@ -27,8 +27,9 @@ XES_TRANSITIONS = frozenset({
 
 
 def mode_of(values: set[str]) -> LifecycleMode:
-    """How a lifecycle column with these (non-null, lower-case) values is to be read."""
-    if not values:
+    """How a lifecycle column with these (non-null, lower-case) values is to be read; a column
+    of ``complete`` only carries nothing to pair."""
+    if not values or values == {"complete"}:
         return "none"
     return "standard" if values <= XES_TRANSITIONS else "attribute"
 
@@ -84,7 +85,8 @@ def lifecycle_summary(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, A
     events = db.scalar(con, f"SELECT count(*) FROM {table}")
     summary: dict[str, Any] = {"mode": mode, "events": events}
     if mode != "standard":
-        summary["instances"] = events
+        summary.update(instances=events, paired=0, unpaired_starts=0,
+                       completes_without_start=events, other_transitions={})
         return summary
     instances, paired = db.one(
         con, f"SELECT count(*), count(start_event_id) FROM ({instances_sql(table, mode)})"
