@@ -24,6 +24,8 @@ REQUIRED: tuple[Field, ...] = ("case_id", "activity", "timestamp")
 TEXT_FIELDS: tuple[Field, ...] = ("resource", "role", "unit")
 ATTRIBUTE_PREFIX = "attr:"
 EVENT_ID = "event_id"
+#: Every column of a canonical events table, in stored order (attributes follow).
+CANONICAL: tuple[str, ...] = (EVENT_ID, *FIELDS)
 ROW = "__row"
 
 #: XES keys of each canonical field, used by the XES export and the XES preset.

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import duckdb
 
 from procflow import db
-from procflow.engine.queries import CANONICAL
 from procflow.errors import InputError
+from procflow.schema import CANONICAL
 
 
 class Backend(Protocol):

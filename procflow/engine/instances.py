@@ -18,6 +18,7 @@ from typing import Any, Literal
 import duckdb
 
 from procflow import db
+from procflow.schema import CANONICAL
 
 LifecycleMode = Literal["none", "standard", "attribute"]
 XES_TRANSITIONS = frozenset({
@@ -34,8 +35,7 @@ def mode_of(values: set[str]) -> LifecycleMode:
     return "standard" if values <= XES_TRANSITIONS else "attribute"
 
 
-CANONICAL_COLUMNS = ("event_id", "case_id", "activity", "timestamp", "resource", "role", "unit",
-                     "level", "lifecycle")
+CANONICAL_COLUMNS = tuple(c for c in CANONICAL if c != "start_timestamp")
 
 
 def instances_sql(table: str, mode: LifecycleMode, *, columns: tuple[str, ...] = CANONICAL_COLUMNS,

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from procflow.engine.instances import LifecycleMode, instances_sql
 
-CANONICAL = ("event_id", "case_id", "activity", "timestamp", "start_timestamp", "resource",
-             "role", "unit", "level", "lifecycle")
 US = 1_000_000.0
 STAT_KEYS = ("n", "mean", "median", "p90", "max", "total")
 CASE_ORDER = "PARTITION BY case_id ORDER BY ts_us, start_us NULLS LAST, event_id"
