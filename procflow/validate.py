@@ -205,19 +205,18 @@ def _first_reason(masks: list[np.ndarray], n: int) -> np.ndarray:
 
 def _rejects_table(table: pa.Table, reason: np.ndarray, used: dict[str, str]) -> pa.Table:
     bad = np.flatnonzero(reason >= 0)
-    reasons = [REASONS[i] for i in reason[bad]]
-    fields = [REASON_FIELD[r] for r in reasons]
-    values = []
-    for i, f in zip(bad, fields, strict=True):
-        column = used.get(f)
-        values.append(None if column is None else _as_text(table[column][int(i)].as_py()))
+    field_of = np.array([REASON_FIELD[r] for r in REASONS], dtype=object)
+    fields = field_of[reason[bad]]
+    values = np.full(len(bad), None, dtype=object)
+    for name in set(fields):
+        column = used.get(name)
+        if column is not None:
+            here = fields == name
+            taken = pc.take(table[column], pa.array(bad[here], pa.int64()))
+            values[here] = pc.cast(taken, pa.string()).to_numpy(zero_copy_only=False)
     return pa.table({
         "row": pc.take(table[ROW], pa.array(bad, pa.int64())),
-        "reason": pa.array(reasons, pa.string()),
+        "reason": pa.array([REASONS[i] for i in reason[bad]], pa.string()),
         "column": pa.array([used.get(f) for f in fields], pa.string()),
         "value": pa.array(values, pa.string()),
     })
-
-
-def _as_text(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import duckdb
 
 from procflow import db
-from procflow.errors import InputError
+from procflow.errors import InputError, ProcflowError
 from procflow.schema import CANONICAL
 
 
@@ -129,15 +129,23 @@ class SparkBackend:
 
 def spark_session(master: str = "local[*]") -> Any:
     """A Spark session in UTC with quiet logs (created once per process)."""
-    with contextlib.redirect_stderr(io.StringIO()):
+    try:
         from pyspark.sql import SparkSession
-
-        spark = (SparkSession.builder.master(master).appName("procflow")
-                 .config("spark.ui.enabled", "false")
-                 .config("spark.ui.showConsoleProgress", "false")
-                 .config("spark.sql.session.timeZone", "UTC")
-                 .config("spark.sql.shuffle.partitions", "8")
-                 .config("spark.driver.memory", "4g")
-                 .getOrCreate())
+    except ImportError as err:
+        raise ProcflowError("the Spark engine needs pyspark, which is not installed.",
+                            fix="pip install 'procflow[spark]' (and Java 17 or newer).") from err
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            spark = (SparkSession.builder.master(master).appName("procflow")
+                     .config("spark.ui.enabled", "false")
+                     .config("spark.ui.showConsoleProgress", "false")
+                     .config("spark.sql.session.timeZone", "UTC")
+                     .config("spark.sql.shuffle.partitions", "8")
+                     .config("spark.driver.memory", "4g")
+                     .getOrCreate())
+    except Exception as err:  # Spark reports a missing Java or a bad master in many types
+        raise ProcflowError(f"cannot start Spark at {master!r} ({err}).",
+                            fix="check that Java 17+ is installed and the master URL is right; "
+                            "or use --engine duckdb.") from err
     spark.sparkContext.setLogLevel("ERROR")
     return spark

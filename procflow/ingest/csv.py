@@ -78,11 +78,13 @@ def read_csv(
 
 def _read_all(path: Path, limits: Limits | None, progress: ProgressFn | None) -> bytes:
     parts = []
+    done = 0
     with open_bytes(path, limits) as stream:
         while chunk := stream.read(CHUNK):
             parts.append(chunk)
+            done += len(chunk)
             if progress:
-                progress(len(chunk))
+                progress(done)
     data = b"".join(parts)
     if not data.strip():
         raise FormatError("the file is empty.", source=str(path), fix="export the log again.")
