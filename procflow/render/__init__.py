@@ -1,0 +1,1 @@
+"""Drawings: process maps, handoff maps and model diagrams as graphviz graphs, and files."""
