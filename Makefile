@@ -30,14 +30,21 @@ demo: install
 	$(BIN)/procflow logs --workspace $(DEMO)/procflow.duckdb
 	$(BIN)/procflow analyze before --workspace $(DEMO)/procflow.duckdb --out $(DEMO)/before
 	$(BIN)/procflow analyze after --workspace $(DEMO)/procflow.duckdb --out $(DEMO)/after
-	@echo "Workspace: $(DEMO)/procflow.duckdb; analyses: $(DEMO)/before/analysis.json, $(DEMO)/after/analysis.json"
+	$(BIN)/procflow map after --workspace $(DEMO)/procflow.duckdb --profile performance \
+		--out $(DEMO)/after-map.svg
+	$(BIN)/procflow conform after --workspace $(DEMO)/procflow.duckdb \
+		--model models/permit-to-be.bpmn --out $(DEMO)/conformance
+	$(BIN)/procflow report after --workspace $(DEMO)/procflow.duckdb --out $(DEMO)/report-after
+	$(BIN)/procflow compare before after --workspace $(DEMO)/procflow.duckdb \
+		--out $(DEMO)/comparison --xlsx
+	@echo "Before/after comparison report: $(DEMO)/comparison/report.html"
 
 lint: install
 	$(BIN)/ruff check procflow tests bench
 	$(BIN)/mypy
 
 unit: install
-	@PYTHON=$(PYTHON) scripts/system-deps.sh java
+	@PYTHON=$(PYTHON) scripts/system-deps.sh java chromium
 	$(BIN)/pytest -q
 
 test: lint unit

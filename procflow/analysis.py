@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +16,7 @@ import pandas as pd
 
 from procflow.engine import queries as q
 from procflow.engine.backends import Backend, DuckDBBackend, SparkBackend
-from procflow.engine.instances import mode_of
+from procflow.engine.instances import LifecycleMode, mode_of
 from procflow.eventlog import EventLog
 from procflow.measure.decisions import DEFAULT_PATTERN, select_decisions
 
@@ -112,18 +115,52 @@ def _run(backend: Backend, name: str, settings: Settings) -> Analysis:
 
 
 @dataclass
-class _Run:
-    """One computation: the backend, code → name dictionaries and what the log holds."""
+class Prepared:
+    """A log's activity instances, ready for SQL: the tables of one computation.
+
+    ``pf_steps`` has one row per activity instance, in case order, with these columns (codes
+    are integers; ``name()`` turns them back into text):
+
+    - ``case_id`` (code; ``pf_dict_case_id`` maps it to the case name), ``seq`` (1, 2, … in
+      case order), ``activity`` (code), ``ts_us`` (completion) and ``start_us`` (start, null
+      if unknown), in microseconds since 1970-01-01 UTC;
+    - ``resource``, ``role``, ``unit`` (codes) and ``level`` (a number), null if unknown;
+    - ``elapsed`` (seconds from the previous instance's completion to this completion),
+      ``wait`` (from that completion to this start, never negative) and ``processing``
+      (start to completion), null where they cannot be computed (``elapsed`` and ``wait``
+      on the first instance of a case, ``seq = 1``);
+    - ``is_decision`` (the activity is one of ``chosen``);
+    - ``prev_activity``, ``prev_resource``, ``prev_role``, ``prev_unit``, ``prev_level``:
+      the previous instance's (null on the first one), and ``prev2_<g>`` (the one before
+      that) for the handoff granularity ``granularity`` when there is one.
+
+    ``pf_cases`` has one row per case: ``case_id``, ``arrival_us`` (earliest start or
+    completion), ``completion_us`` (latest completion), ``first_us`` (earliest completion),
+    ``instances``, ``cycle_time`` and ``span`` (seconds: completion − arrival, and latest −
+    earliest completion), ``variant`` (the activity codes in case order, comma-separated),
+    ``handoffs`` and ``ping_pongs`` (at ``granularity``, null without one) and
+    ``decision_path`` (``layers_by`` codes of the decision instances in case order,
+    ``→``-separated; null without any).
+
+    ``names`` maps each of activity, resource, role and unit to ``{code: name}``;
+    ``present`` counts the instances that have a resource, role, unit, level and start time.
+    """
 
     backend: Backend
     names: dict[str, dict[int, str]]
     present: dict[str, int]
+    chosen: list[str]
+    mode: LifecycleMode
+    granularity: HandoffBy | None
+    layers_by: str | None
+    log: dict[str, Any]
 
     @property
     def has_start(self) -> bool:
         return self.present["start"] > 0
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
+        """The rows of ``sql`` (DuckDB dialect) as dictionaries."""
         return self.backend.rows(sql)
 
     def name(self, column: str, code: int | None) -> Any:
@@ -131,46 +168,79 @@ class _Run:
         return code if code is None or column == "level" else self.names[column][code]
 
 
-def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
-    """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
+@contextmanager
+def prepared(log: EventLog, settings: Settings = Settings()) -> Iterator[Prepared]:
+    """DuckDB: build pf_steps and pf_cases for `log` and drop them afterwards."""
+    backend = DuckDBBackend(log.con, log.table)
+    try:
+        yield prepare(backend, settings)
+    finally:
+        backend.close()
+
+
+def prepare(backend: Backend, settings: Settings) -> Prepared:
+    """Build ``pf_steps`` and ``pf_cases`` from ``pf_events`` on ``backend`` (METRICS §2)."""
+    names = _dictionaries(backend)
+    mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
+    log = backend.rows(q.events(mode))[0]
+    present = {c: int(log[c]) for c in q.ATTRIBUTES}
+    chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
+                              names=list(settings.decision_activities)
+                              if settings.decision_activities else None)
+    codes = {v: k for k, v in names["activity"].items()}
+    granularity = _granularity(settings, present)
+    # Pairing reads the coded events twice, so it gets a table; otherwise the window of
+    # pf_steps reads the events through the dictionaries directly.
+    make = backend.create if mode == "standard" else backend.view
+    make("pf_coded", q.coded())
+    make("pf_inst", q.instances(mode))
+    backend.create("pf_steps", q.steps([codes[a] for a in chosen], granularity,
+                                       {c for c, n in present.items() if n}))
+    backend.drop("pf_inst")
+    backend.drop("pf_coded")
+    present["start"] = int(backend.rows("SELECT count(start_us) AS n FROM pf_steps")[0]["n"])
+    layers_by = "level" if present["level"] else "role" if present["role"] else None
+    backend.create("pf_cases", q.cases(granularity, layers_by if chosen else None))
+    return Prepared(backend, names, present, chosen, mode, granularity, layers_by, log)
+
+
+def _dictionaries(backend: Backend) -> dict[str, dict[int, str]]:
+    """Build ``pf_dict_<column>``; return the names by code (all but case ids)."""
     names = {}
     for column in q.DICT_COLUMNS:
         backend.create(f"pf_dict_{column}", q.dictionary(column))
         if column != "case_id":
             names[column] = {r["code"]: r["name"] for r in backend.rows(
                 f"SELECT code, name FROM pf_dict_{column}")}
-    backend.create("pf_coded", q.coded())
-    events = backend.rows(q.EVENTS)[0]
-    mode = mode_of({r["lifecycle"] for r in backend.rows(
-        "SELECT DISTINCT lifecycle FROM pf_coded WHERE lifecycle IS NOT NULL")})
-    backend.create("pf_inst", q.instances(mode))
-    chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
-                              names=list(settings.decision_activities)
-                              if settings.decision_activities else None)
-    codes = {v: k for k, v in names["activity"].items()}
-    present = backend.rows("SELECT count(resource) AS resource, count(role) AS role, "
-                           "count(unit) AS unit, count(level) AS level, "
-                           "count(start_us) AS start FROM pf_inst")[0]
-    granularity = _granularity(settings, present)
-    backend.create("pf_steps", q.steps([codes[a] for a in chosen], granularity))
-    backend.drop("pf_inst")
-    backend.drop("pf_coded")
-    backend.create("pf_cases", q.CASES)
-    run = _Run(backend, names, present)
+    return names
+
+
+def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
+    """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
+    run = prepare(backend, settings)
+    totals = run.rows(q.CASE_TOTALS)[0]
+    groupings = {kind: _grouping(run, kind) for kind in q.GROUPINGS}
+    variants = _variant_rows(run)
     return {
-        "log": _log_block(events, name, run.has_start),
-        "cycle_time": _stats(run.rows(q.CYCLE_TIME)[0], "x"),
-        "dfg": _dfg(run),
-        "activities": _activities(run),
-        "decisions": _decisions(run, chosen),
-        "handoffs": _handoffs(run, granularity),
-        "layers": _layers(run, chosen),
-        "bottlenecks": _bottlenecks(run),
-        "variants": _variants(run, settings.top_variants),
+        "log": _log_block(run.log, name, run.has_start),
+        "cycle_time": _stats(totals, "cycle"),
+        "dfg": _dfg(run, groupings["edge"], variants),
+        "activities": _activities(run, groupings["activity"]),
+        "decisions": _decisions(run, groupings["activity"]),
+        "handoffs": _handoffs(run, totals),
+        "layers": _layers(run),
+        "bottlenecks": _bottlenecks(run, totals, groupings),
+        "variants": _variants(variants, settings.top_variants),
         "settings": {"decision_pattern": None if settings.decision_activities
                      else settings.decisions or DEFAULT_PATTERN,
-                     "lifecycle": mode, "engine": backend.name},
+                     "lifecycle": run.mode, "engine": backend.name},
     }
+
+
+def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
+    """The rows of ``pf_by_<kind>``, materialised for the bottleneck excess."""
+    run.backend.create(f"pf_by_{kind}", q.GROUPINGS[kind])
+    return run.rows(f"SELECT * FROM pf_by_{kind}")
 
 
 class _NoRows(dict[str, Any]):
@@ -211,28 +281,49 @@ def _iso(micros: int | None) -> str | None:
     return instant.replace(tzinfo=None).isoformat() + "Z"
 
 
-def _dfg(run: _Run) -> dict[str, Any]:
+def _dfg(run: Prepared, rows: list[dict[str, Any]],
+         variants: list[tuple[list[str], int]]) -> dict[str, Any]:
     edges = [{"source": run.name("activity", r["source"]),
               "target": run.name("activity", r["target"]), "count": r["count"],
               "elapsed": _stats(r, "elapsed"),
               "wait": _stats(r, "wait") if run.has_start else None}
-             for r in run.rows(q.DFG_EDGES)]
+             for r in rows]
     edges.sort(key=lambda e: (-e["count"], e["source"], e["target"]))
-    ends: dict[str, dict[str, int]] = {"start": {}, "end": {}}
-    named = [(r["side"], run.name("activity", r["activity"]), r["count"])
-             for r in run.rows(q.DFG_ENDS)]
-    for side, activity, count in sorted(named, key=lambda r: (-r[2], r[1])):
-        ends[side][activity] = count
-    return {"edges": edges, **ends}
+    # Cases begin (end) with the first (last) activity of their variant.
+    ends = {side: Counter[str]() for side in ("start", "end")}
+    for activities, cases in variants:
+        ends["start"][activities[0]] += cases
+        ends["end"][activities[-1]] += cases
+    return {"edges": edges} | {side: dict(sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+                               for side, counts in ends.items()}
 
 
-def _activities(run: _Run) -> list[dict[str, Any]]:
+def _activities(run: Prepared, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lanes = _lanes(run)
     out = [{"activity": run.name("activity", r["activity"]), "count": r["count"],
             "cases": r["cases"],
             "processing": _stats(r, "processing") if run.has_start else None,
-            "wait": _stats(r, "wait") if run.has_start else None}
-           for r in run.rows(q.ACTIVITIES)]
+            "wait": _stats(r, "wait") if run.has_start else None,
+            "lanes": lanes.get(r["activity"], dict.fromkeys(q.LANE_KEYS))}
+           for r in rows]
     return sorted(out, key=lambda a: (-a["count"], a["activity"]))
+
+
+def _lanes(run: Prepared) -> dict[int, dict[str, Any]]:
+    """Per activity code: the role, unit and level with the most instances (ties: the
+    smaller name or number), None where none is known."""
+    best: dict[tuple[int, str], tuple[int, Any]] = {}
+    for r in run.rows(q.LANES):
+        for key in q.LANE_KEYS:
+            if r[f"g_{key}"] == 0 and r[key] is not None:
+                value = run.name(key, r[key])
+                held = best.get((r["activity"], key))
+                if held is None or (-r["count"], value) < (-held[0], held[1]):
+                    best[(r["activity"], key)] = (r["count"], value)
+    out: dict[int, dict[str, Any]] = {}
+    for (activity, key), (_, value) in best.items():
+        out.setdefault(activity, dict.fromkeys(q.LANE_KEYS))[key] = value
+    return out
 
 
 def _decision_entry(r: dict[str, Any], has_start: bool) -> dict[str, Any]:
@@ -241,20 +332,29 @@ def _decision_entry(r: dict[str, Any], has_start: bool) -> dict[str, Any]:
             "processing": _stats(r, "processing") if has_start else None}
 
 
-def _decisions(run: _Run, chosen: list[str]) -> dict[str, Any]:
-    rows = run.rows(q.decisions())
-    grouped = [r for r in rows if all(r[f"g_{k}"] for k in q.DECISION_KEYS)]
+def _decisions(run: Prepared, by_activity: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = tuple(k for k in q.DECISION_KEYS[1:] if run.present[k])
+    rows = run.rows(q.decisions(keys))
+    grouped = [r for r in rows if all(r[f"g_{k}"] for k in keys)]
     # Spark returns no row for the empty grouping set when no decision has a latency.
     overall = _decision_entry(grouped[0] if grouped else _NO_ROWS, run.has_start)
     out: dict[str, Any] = {
-        "activities": chosen,
+        "activities": run.chosen,
         "excluded": run.rows(q.DECISIONS_EXCLUDED)[0]["n"],
         "overall": {k: overall[k] for k in q.STAT_KEYS},
         "waiting": overall["waiting"], "processing": overall["processing"],
     }
-    for key in q.DECISION_KEYS:
+    # By activity: an activity's elapsed times are the latencies of its instances.
+    codes = {c for c, a in run.names["activity"].items() if a in set(run.chosen)}
+    out["by_activity"] = sorted(
+        ({"key": run.name("activity", r["activity"]), **_stats(r, "elapsed"),
+          "waiting": _stats(r, "wait") if run.has_start else None,
+          "processing": _stats(r, "decision_processing") if run.has_start else None}
+         for r in by_activity if r["activity"] in codes and r["elapsed_n"]),
+        key=lambda e: (-e["total"], e["key"]))
+    for key in q.DECISION_KEYS[1:]:
         entries = [{"key": run.name(key, r[key]), **_decision_entry(r, run.has_start)}
-                   for r in rows if r[f"g_{key}"] == 0 and r[key] is not None]
+                   for r in rows if key in keys and r[f"g_{key}"] == 0 and r[key] is not None]
         out[f"by_{key}"] = sorted(entries, key=lambda e: (-e["total"], e["key"]))
     return out
 
@@ -268,69 +368,93 @@ def _granularity(settings: Settings, present: dict[str, int]) -> HandoffBy | Non
     return None
 
 
-def _handoffs(run: _Run, g: HandoffBy | None) -> dict[str, Any]:
+def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
+    g = run.granularity
     if g is None:
         return {"granularity": None, "total": 0, "unknown": None, "per_case": None, "pairs": [],
                 "ping_pong": None, "cross_unit": None, "direction": None}
     sql = q.handoffs(g)
     t = run.rows(sql["totals"])[0]
-    cases = run.rows("SELECT count(*) AS n FROM pf_cases")[0]["n"]
+    cases = int(totals["cases"] or 0)
     pairs = [{"from": run.name(g, r["source"]), "to": run.name(g, r["target"]),
               "count": r["count"], "elapsed": _stats(r, "elapsed")}
              for r in run.rows(sql["pairs"])]
     return {
-        "granularity": g, "total": int(t["total"] or 0), "unknown": int(t["unknown"] or 0),
-        "per_case": _stats(run.rows(sql["per_case"])[0], "x"),
+        "granularity": g, "total": int(totals["handoffs_total"] or 0),
+        "unknown": int(t["unknown"] or 0),
+        "per_case": _stats(totals, "handoffs"),
         "pairs": sorted(pairs, key=lambda p: (-p["count"], p["from"], p["to"])),
-        "ping_pong": {"total": int(t["ping_pong"] or 0), "cases": int(t["ping_pong_cases"]),
-                      "share": (t["ping_pong_cases"] / cases) if cases else None},
+        "ping_pong": {"total": int(totals["ping_pongs"] or 0),
+                      "cases": int(totals["ping_pong_cases"]),
+                      "share": (totals["ping_pong_cases"] / cases) if cases else None},
         "cross_unit": int(t["cross_unit"] or 0) if t["units_known"] else None,
         "direction": {k: int(t[k] or 0) for k in ("up", "down", "lateral")}
         if t["levels_known"] else None,
     }
 
 
-def _layers(run: _Run, chosen: list[str]) -> dict[str, Any] | None:
-    by = "level" if run.present["level"] else "role" if run.present["role"] else None
-    if by is None or not chosen:
+def _layers(run: Prepared) -> dict[str, Any] | None:
+    by = run.layers_by
+    if by is None or not run.chosen:
         return None
     sql = q.layers(by)
-    run.backend.create("pf_layers", sql["per_case"])
-    sequences = [{"levels": "→".join(str(run.name(by, int(c))) for c in r["sequence"].split("→")),
-                  "cases": r["cases"]} for r in run.rows(sql["sequences"])]
+    run.backend.create("pf_layers", sql["from_cases"])
+    collapsed: Counter[str] = Counter()
+    for r in run.rows(sql["paths"]):
+        codes = [int(c) for c in r["path"].split("→")]
+        kept = [c for i, c in enumerate(codes) if i == 0 or c != codes[i - 1]]
+        collapsed["→".join(str(run.name(by, c)) for c in kept)] += r["cases"]
+    ranked = sorted(collapsed.items(), key=lambda s: (-s[1], s[0]))[:20]
     return {
         "by": by,
         "per_case": _stats(run.rows(sql["stats"])[0], "x"),
-        "histogram": {str(r["layers"]): r["cases"] for r in run.rows(sql["histogram"])},
-        "sequences": sorted(sequences, key=lambda s: (-s["cases"], s["levels"]))[:20],
+        "histogram": {str(r["layers"]): r["cases"]
+                      for r in sorted(run.rows(sql["histogram"]), key=lambda r: r["layers"])},
+        "sequences": [{"levels": levels, "cases": n} for levels, n in ranked],
     }
 
 
-def _bottlenecks(run: _Run) -> list[dict[str, Any]]:
-    totals = run.rows(q.LOG)[0]
+BOTTLENECK_NAMES = {"activity": ("activity",), "edge": ("source", "target"),
+                    "resource": ("resource",)}
+
+
+def _bottlenecks(run: Prepared, totals: dict[str, Any],
+                 groupings: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     span = float(totals["total_span"] or 0)
     cases = int(totals["cases"] or 0)
     window = ((totals["last_us"] or 0) - (totals["first_us"] or 0)) / q.US
+    excess = {(r["kind"], r["k0"], r["k1"]): r["excess"] for r in run.rows(q.EXCESS)}
     out = []
-    for kind in ("activity", "edge", "resource"):
+    for kind, keys in BOTTLENECK_NAMES.items():
+        column = "resource" if kind == "resource" else "activity"
         entries = []
-        for r in run.rows(q.bottlenecks(kind)):
-            column = "resource" if kind == "resource" else "activity"
-            name = " → ".join(str(run.name(column, r[k])) for k in ("k0", "k1") if k in r)
-            entry = {"kind": kind, "name": name, "count": r["count"], "cases": r["cases"],
-                     "total": float(r["total"]), "share": float(r["total"]) / span if span
-                     else None, "median": float(r["median"]), "p90": float(r["p90"]),
-                     "impact": float(r["excess"]) / cases if cases else None}
+        for r in groupings[kind]:
+            n = r["count"] if kind != "activity" else r["elapsed_n"]
+            if not n:
+                continue
+            codes = [r[k] for k in keys]
+            total = float(r["elapsed_total"])
+            median, p90 = r["elapsed_q"]
+            entry = {"kind": kind, "name": " → ".join(str(run.name(column, c)) for c in codes),
+                     "count": n, "cases": r["cases"] if kind != "activity"
+                     else r["elapsed_cases"], "total": total,
+                     "share": total / span if span else None, "median": float(median),
+                     "p90": float(p90), "impact": float(excess[(kind, codes[0], codes[1] if
+                     len(codes) > 1 else None)]) / cases if cases else None}
             if kind == "resource":
-                entry["wip"] = float(r["total"]) / window if window else None
+                entry["wip"] = total / window if window else None
             entries.append(entry)
         out += sorted(entries, key=lambda e: (-e["total"], e["name"]))
     return out
 
 
-def _variants(run: _Run, top: int) -> dict[str, Any]:
-    rows = run.rows(q.VARIANTS)
-    named = [{"activities": [run.name("activity", int(c)) for c in r["sequence"].split(",")],
-              "cases": r["cases"]} for r in rows]
-    named.sort(key=lambda v: (-v["cases"], v["activities"]))
-    return {"count": len(rows), "top": named[:top]}
+def _variant_rows(run: Prepared) -> list[tuple[list[str], int]]:
+    """Each variant's activity names with its number of cases."""
+    return [([run.name("activity", int(c)) for c in r["sequence"].split(",")], r["cases"])
+            for r in run.rows(q.VARIANTS)]
+
+
+def _variants(variants: list[tuple[list[str], int]], top: int) -> dict[str, Any]:
+    ranked = sorted(variants, key=lambda v: (-v[1], v[0]))[:top]
+    return {"count": len(variants),
+            "top": [{"activities": activities, "cases": cases} for activities, cases in ranked]}

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from procflow.errors import InputError, ProcflowError
+from procflow.eventlog import EventLog
 from procflow.importer import ImportOptions
 from procflow.ingest.sniff import FORMATS
 from procflow.store import DEFAULT_PATH, ImportResult, Workspace
@@ -83,6 +84,37 @@ def options_from(params: dict[str, Any]) -> ImportOptions:
                          encoding=params["encoding"])
 
 
+@contextmanager
+def open_log(log: str, workspace: Path, params: dict[str, Any]) -> Iterator[EventLog]:
+    """LOG as an event log: a file read on the fly with the import options, else a workspace
+    log's name."""
+    if Path(log).exists():
+        from procflow.api import read_with
+
+        yield read_with(Path(log), options_from(params))
+        return
+    with Workspace(workspace) as ws:
+        yield ws.log(log)
+
+
+def decision_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --decisions and --decision-activities (which activities are decisions)."""
+    func = click.option("--decision-activities", metavar="A,B", help="Comma-separated "
+                        "decision activities (instead of --decisions).")(func)
+    return click.option("--decisions", metavar="REGEX", help="Regular expression finding "
+                        "decision activities (default: an English and Indonesian pattern; see "
+                        "the README).")(func)
+
+
+def decision_settings(decisions: str | None, decision_activities: str | None
+                      ) -> dict[str, Any]:
+    """The analyze() keywords of the :func:`decision_options` values."""
+    if decisions and decision_activities:
+        raise InputError("give --decisions or --decision-activities, not both.")
+    names = [a.strip() for a in decision_activities.split(",")] if decision_activities else None
+    return {"decisions": decisions, "decision_activities": names}
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--name", help="Log name in the workspace (default: the file name's stem).")
@@ -99,7 +131,7 @@ def import_command(file: Path, name: str | None, pseudonymize: bool, replace: bo
                    **params: Any) -> None:
     """Import FILE (CSV, XLSX, XES, XES.GZ or Parquet) into the workspace."""
     size = file.stat().st_size if file.is_file() else 0
-    with Workspace(workspace) as ws, _progress(f"Reading {file.name}", size,
+    with Workspace(workspace) as ws, progress_bar(f"Reading {file.name}", size,
                                                quiet=as_json) as progress:
         result = ws.import_file(file, name=name, options=options_from(params),
                                 pseudonymize_resources=pseudonymize, replace=replace,
@@ -115,7 +147,7 @@ def import_command(file: Path, name: str | None, pseudonymize: bool, replace: bo
 
 
 @contextmanager
-def _progress(label: str, total: int, *, quiet: bool = False
+def progress_bar(label: str, total: int, *, quiet: bool = False
               ) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr (terminals only); the callback takes the amount done so far."""
     if quiet or not sys.stderr.isatty():
@@ -226,10 +258,7 @@ def remove_command(name: str, workspace: Path) -> None:
 @click.argument("log")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for analysis.json.")
-@click.option("--decisions", metavar="REGEX", help="Regular expression finding decision "
-              "activities (default: an English and Indonesian pattern; see the README).")
-@click.option("--decision-activities", metavar="A,B", help="Comma-separated decision "
-              "activities (instead of --decisions).")
+@decision_options
 @click.option("--handoff-by", type=click.Choice(["resource", "role", "unit"]),
               help="Who hands over to whom (default: resource, else role, else unit).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
@@ -244,22 +273,16 @@ def analyze_command(log: str, out: Path, decisions: str | None,
                     spark_master: str, workspace: Path, as_json: bool, **params: Any) -> None:
     """Measure LOG (a workspace log name, or a file read on the fly) into OUT/analysis.json."""
     from procflow.analysis import analyze, is_parquet_source
-    from procflow.api import read_with
     from procflow.summary import summary_lines
 
-    if decisions and decision_activities:
-        raise InputError("give --decisions or --decision-activities, not both.")
-    names = [a.strip() for a in decision_activities.split(",")] if decision_activities else None
-    kwargs: dict[str, Any] = dict(decisions=decisions, decision_activities=names,
+    kwargs: dict[str, Any] = dict(**decision_settings(decisions, decision_activities),
                                   handoff_by=handoff_by, engine=engine,
                                   spark_master=spark_master)
     if engine == "spark" and is_parquet_source(log):
         result = analyze(log, **kwargs)
-    elif Path(log).exists():
-        result = analyze(read_with(Path(log), options_from(params)), **kwargs)
     else:
-        with Workspace(workspace) as ws:
-            result = analyze(ws.log(log), **kwargs)
+        with open_log(log, workspace, params) as event_log:
+            result = analyze(event_log, **kwargs)
     path = result.write(out)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -282,8 +305,13 @@ def simulate_command(scenario: str, cases: int, seed: int, shadow_share: float,
     """Write a realistic before/after log pair with known truth."""
     from procflow.simulate import simulate
 
-    with _progress("Simulating", 2 * cases) as progress:
+    with progress_bar("Simulating", 2 * cases) as progress:
         result = simulate(out, scenario=scenario, cases=cases, seed=seed,  # type: ignore[arg-type]
                           shadow_share=shadow_share, progress=progress)
     for path in (result.before, result.after, result.orgchart, result.truth):
         click.echo(f"Wrote {path}")
+
+
+from procflow import cli_calendar as _cli_calendar  # noqa: E402,F401  (calendar show)
+from procflow import cli_models as _cli_models  # noqa: E402,F401  (map, discover, conform)
+from procflow import cli_reports as _cli_reports  # noqa: E402,F401  (compare, report)

@@ -183,6 +183,42 @@ def test_main_activities(main: dict) -> None:
         assert e["processing"] is None and e["wait"] is None
 
 
+def test_main_activity_lanes(main: dict) -> None:
+    lanes = {a["activity"]: a["lanes"] for a in main["activities"]}
+    staff = {"role": "Staff", "unit": "FO", "level": 5}
+    assert lanes == {
+        S: staff, X: staff,
+        P: {"role": "Kabid", "unit": "Bidang", "level": 3},  # c4's Paraf has no resource
+        A: {"role": "Kadis", "unit": "Pimpinan", "level": 2},
+        R: staff,  # c2 budi, c5 ana; c4's Archive has nothing known and is not counted
+    }
+
+
+LANES_CSV = """\
+case_id,activity,timestamp,role,unit,level
+l1,Check,2024-03-04T08:00:00Z,Kasi,FO,4
+l1,Sign,2024-03-04T09:00:00Z,Kabid,,3
+l2,Check,2024-03-04T08:00:00Z,Staff,FO,5
+l2,Sign,2024-03-04T09:00:00Z,Kadis,,2
+l3,Check,2024-03-04T08:00:00Z,Staff,Bidang,4
+l3,Note,2024-03-04T09:00:00Z,,,
+l3,Check,2024-03-04T10:00:00Z,,FO,
+"""
+
+
+def test_activity_lanes_ties_and_unknowns(tmp_path: Path) -> None:
+    d = analyze(write(tmp_path, "lanes.csv", LANES_CSV))
+    lanes = {a["activity"]: a["lanes"] for a in d["activities"]}
+    assert lanes == {
+        # roles Kasi 1, Staff 2; units FO 3, Bidang 1; levels 4: 2, 5: 1 (one Check has none)
+        "Check": {"role": "Staff", "unit": "FO", "level": 4},
+        # roles Kabid 1, Kadis 1: a tie, the smaller name; no unit; levels 3 and 2 once each:
+        # the smaller number
+        "Sign": {"role": "Kabid", "unit": None, "level": 2},
+        "Note": {"role": None, "unit": None, "level": None},  # nothing known
+    }
+
+
 def test_main_decisions_default_pattern(main: dict) -> None:
     dec = main["decisions"]
     # default pattern: Paraf and Approve are decisions; "assign case" (sign inside a word),
@@ -778,7 +814,8 @@ def check_contract(d: dict, has_start: bool) -> None:
         assert set(e["elapsed"]) >= STATS_KEYS
         assert (e["wait"] is not None) is has_start
     for a in d["activities"]:
-        assert {"activity", "count", "cases", "processing", "wait"} <= set(a)
+        assert {"activity", "count", "cases", "processing", "wait", "lanes"} <= set(a)
+        assert set(a["lanes"]) == {"role", "unit", "level"}
         assert (a["processing"] is not None) is has_start
         assert (a["wait"] is not None) is has_start
     dec = d["decisions"]

@@ -28,6 +28,9 @@ class Backend(Protocol):
     def create(self, table: str, sql: str) -> None:
         """Materialise ``sql`` as ``table`` (replacing it)."""
 
+    def view(self, table: str, sql: str) -> None:
+        """Name ``sql`` as ``table`` without materialising it (read once, where it is used)."""
+
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """Run ``sql`` and return its rows."""
 
@@ -46,6 +49,7 @@ class DuckDBBackend:
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str):
         self.con = con
         self._made: list[str] = []
+        self._views: list[str] = []
         # Every result is ordered explicitly, so DuckDB may materialise rows in any order.
         self._order = db.scalar(con, "SELECT current_setting('preserve_insertion_order')")
         db.run(con, "SET preserve_insertion_order = false")
@@ -56,6 +60,10 @@ class DuckDBBackend:
         db.run(self.con, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
         self._made.append(table)
 
+    def view(self, table: str, sql: str) -> None:
+        db.run(self.con, f"CREATE OR REPLACE TEMP VIEW {table} AS {sql}")
+        self._views.append(table)
+
     def rows(self, sql: str) -> list[dict[str, Any]]:
         cur = self.con.execute(sql)
         found = cur.fetchall()
@@ -63,15 +71,22 @@ class DuckDBBackend:
         return [dict(zip(names, r, strict=True)) for r in found]
 
     def drop(self, table: str) -> None:
-        db.run(self.con, f"DROP TABLE IF EXISTS {table}")
-        self._made.remove(table)
+        if table in self._views:
+            db.run(self.con, f"DROP VIEW IF EXISTS {table}")
+            self._views.remove(table)
+        else:
+            db.run(self.con, f"DROP TABLE IF EXISTS {table}")
+            self._made.remove(table)
 
     def close(self) -> None:
+        for view in reversed(self._views):
+            db.run(self.con, f"DROP VIEW IF EXISTS {view}")
         for table in reversed(self._made):
             db.run(self.con, f"DROP TABLE IF EXISTS {table}")
         db.run(self.con, "DROP VIEW IF EXISTS pf_events")
         db.run(self.con, f"SET preserve_insertion_order = {bool(self._order)}")
         self._made.clear()
+        self._views.clear()
 
 
 def to_spark_sql(sql: str) -> str:
@@ -112,6 +127,10 @@ class SparkBackend:
     def create(self, table: str, sql: str) -> None:
         frame = self.spark.sql(to_spark_sql(sql)).localCheckpoint()
         frame.createOrReplaceTempView(table)
+        self._made.append(table)
+
+    def view(self, table: str, sql: str) -> None:
+        self.spark.sql(to_spark_sql(sql)).createOrReplaceTempView(table)
         self._made.append(table)
 
     def rows(self, sql: str) -> list[dict[str, Any]]:

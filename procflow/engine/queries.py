@@ -7,9 +7,13 @@ modifiers are used.
 
 Tables built in order: ``pf_events`` (canonical events, by the backend) → ``pf_dict_<col>``
 (integer codes of case ids, activities, resources, roles, units: windows and groups run on
-integers) → ``pf_coded`` → ``pf_inst`` (instances) → ``pf_steps`` (instances in case order
-with the previous ones' attributes) → ``pf_cases``. Results carry codes; the caller maps them
-back to names with the dictionaries.
+integers) → ``pf_coded`` → ``pf_inst`` (instances; both only views unless lifecycle pairs are
+joined) → ``pf_steps`` (instances in case order with the previous ones' attributes: the one
+window pass) → ``pf_cases`` (one aggregation per case: times, variant, handoffs, decision
+path). The figures are then groupings of these two tables: by activity, by edge and by
+resource (materialised, for the bottleneck medians), decisions in one GROUPING SETS pass, and
+small queries on ``pf_cases``. Results carry codes; the caller maps them back to names with
+the dictionaries.
 """
 
 from __future__ import annotations
@@ -59,87 +63,169 @@ def instances(mode: LifecycleMode) -> str:
     return instances_sql("pf_coded", mode, columns=CODED, time="ts_us", start="start_us")
 
 
-def steps(decisions: list[int], granularity: str | None) -> str:
+LIFECYCLES = "SELECT DISTINCT lifecycle FROM pf_events WHERE lifecycle IS NOT NULL"
+ATTRIBUTES = ("resource", "role", "unit", "level")
+
+
+def events(mode: LifecycleMode) -> str:
+    """The log block (§3) in one scan of ``pf_events``, with how many instances carry each of
+    ATTRIBUTES (in ``standard`` mode the instances are the ``complete`` rows)."""
+    sizes = ", ".join(f"(SELECT count(*) FROM pf_dict_{c}) AS {alias}" for c, alias in
+                      (("case_id", "cases"), ("activity", "activities"),
+                       ("resource", "resources")))
+    instance = "coalesce(lifecycle, 'complete') = 'complete'" if mode == "standard" else "TRUE"
+    known = ", ".join(f"count(CASE WHEN {instance} THEN {c} END) AS {c}" for c in ATTRIBUTES)
+    return (f"SELECT {sizes}, count(*) AS events, min(epoch_us(timestamp)) AS start_us, "
+            f"max(epoch_us(timestamp)) AS end_us, {known} FROM pf_events")
+
+
+def steps(decisions: list[int], granularity: str | None, known: set[str]) -> str:
     """Instances in case order with the previous instance's attributes (transitions);
-    ``decisions`` are activity codes."""
+    ``decisions`` are activity codes, ``known`` the ATTRIBUTES that have values (the others'
+    ``prev_`` columns are null without a window)."""
     is_decision = ("activity IN (" + ", ".join(str(int(c)) for c in decisions) + ")"
                    if decisions else "FALSE")
-    lags = ", ".join(f"lag({c}) OVER w AS prev_{c}" for c in
-                     ("activity", "ts_us", "resource", "role", "unit", "level"))
-    lags2 = f", lag({granularity}, 2) OVER w AS prev2_{granularity}" if granularity else ""
+    lags = ", ".join(f"lag({c}) OVER w AS prev_{c}" if c in known or c == "activity"
+                     else f"CAST(NULL AS INTEGER) AS prev_{c}" for c in ("activity", *ATTRIBUTES))
+    lag2 = f", lag({granularity}, 2) OVER w AS prev2_{granularity}" if granularity else ""
+    prev = ", ".join(f"prev_{c}" for c in ("activity", *ATTRIBUTES))
+    prev2 = f", prev2_{granularity}" if granularity else ""
     return f"""
-    SELECT *,
+    SELECT case_id, seq, activity, ts_us, start_us, resource, role, unit, level,
         (ts_us - prev_ts_us) / {US} AS elapsed,
         CASE WHEN start_us IS NOT NULL AND prev_ts_us IS NOT NULL
              THEN greatest(0, start_us - prev_ts_us) / {US} END AS wait,
-        (ts_us - start_us) / {US} AS processing
+        (ts_us - start_us) / {US} AS processing, is_decision, {prev}{prev2}
     FROM (
-        SELECT *, row_number() OVER w AS seq, lead(ts_us) OVER w IS NULL AS is_last,
-            {is_decision} AS is_decision, {lags}{lags2}
+        SELECT case_id, activity, ts_us, start_us, resource, role, unit, level,
+            row_number() OVER w AS seq, {is_decision} AS is_decision,
+            lag(ts_us) OVER w AS prev_ts_us, {lags}{lag2}
         FROM pf_inst
         WINDOW w AS ({CASE_ORDER})
     ) t
     """
 
 
-EVENTS = """
-SELECT count(DISTINCT case_id) AS cases, count(*) AS events,
-       count(DISTINCT activity) AS activities, count(DISTINCT resource) AS resources,
-       min(ts_us) AS start_us, max(ts_us) AS end_us
-FROM pf_coded
-"""
+def _handoff_terms(g: str) -> tuple[str, str, str]:
+    """Conditions on a pf_steps row at granularity ``g``: both performers known, a handoff, a
+    ping-pong."""
+    known = f"prev_{g} IS NOT NULL AND {g} IS NOT NULL"
+    handoff = f"{known} AND prev_{g} <> {g}"
+    pingpong = f"prev2_{g} IS NOT NULL AND {known} AND {g} = prev2_{g} AND {g} <> prev_{g}"
+    return known, handoff, pingpong
 
-CASES = """
-SELECT case_id, min(coalesce(start_us, ts_us)) AS arrival_us, max(ts_us) AS completion_us,
+
+def _handoff_sums(g: str | None) -> str:
+    if g is None:
+        return "CAST(NULL AS BIGINT) AS handoffs, CAST(NULL AS BIGINT) AS ping_pongs"
+    _, handoff, pingpong = _handoff_terms(g)
+    return (f"sum(CASE WHEN {handoff} THEN 1 ELSE 0 END) AS handoffs, "
+            f"sum(CASE WHEN {pingpong} THEN 1 ELSE 0 END) AS ping_pongs")
+
+
+def handoff_counts(g: str) -> str:
+    """Handoffs and ping-pong instances per case (``case_id``, ``handoffs``, ``ping_pongs``);
+    ``pf_steps`` must have been built with granularity ``g``."""
+    return f"SELECT case_id, {_handoff_sums(g)} FROM pf_steps GROUP BY case_id"
+
+
+def cases(granularity: str | None, layers_by: str | None) -> str:
+    """One row per case (``pf_cases``): times, the variant (activity codes in case order),
+    handoffs and ping-pongs at ``granularity``, and the ``layers_by`` codes of its decision
+    instances in case order (``decision_path``)."""
+    path = (f"string_agg(CAST({layers_by} AS VARCHAR), '→' ORDER BY seq) "
+            f"FILTER (WHERE is_decision AND {layers_by} IS NOT NULL)" if layers_by
+            else "CAST(NULL AS VARCHAR)")
+    return f"""
+    SELECT case_id, min(coalesce(start_us, ts_us)) AS arrival_us, max(ts_us) AS completion_us,
        min(ts_us) AS first_us, count(*) AS instances,
-       (max(ts_us) - min(coalesce(start_us, ts_us))) / 1000000.0 AS cycle_time,
-       (max(ts_us) - min(ts_us)) / 1000000.0 AS span
-FROM pf_steps GROUP BY case_id
-"""
+       (max(ts_us) - min(coalesce(start_us, ts_us))) / {US} AS cycle_time,
+       (max(ts_us) - min(ts_us)) / {US} AS span,
+       string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS variant,
+       {_handoff_sums(granularity)}, {path} AS decision_path
+    FROM pf_steps GROUP BY case_id
+    """
 
-LOG = """
+
+CASE_TOTALS = f"""
 SELECT count(*) AS cases, sum(instances) AS instances, sum(span) AS total_span,
-       min(first_us) AS first_us, max(completion_us) AS last_us
+       min(first_us) AS first_us, max(completion_us) AS last_us,
+       {stats('cycle_time', 'cycle')}, {stats('handoffs', 'handoffs')},
+       sum(ping_pongs) AS ping_pongs, count(CASE WHEN ping_pongs > 0 THEN 1 END) AS ping_pong_cases
 FROM pf_cases
 """
 
-CYCLE_TIME = f"SELECT {stats('cycle_time', 'x')} FROM pf_cases"
+VARIANTS = "SELECT variant AS sequence, count(*) AS cases FROM pf_cases GROUP BY variant"
 
-DFG_EDGES = f"""
+# Groupings materialised as pf_by_activity, pf_by_edge and pf_by_resource: they give the
+# activities, the DFG edges and the bottlenecks, whose excess (below) needs their medians.
+BY_ACTIVITY = f"""
+SELECT s.*, c.cases, c.elapsed_cases FROM (
+    SELECT activity, count(*) AS count, {stats('processing', 'processing')},
+           {stats('wait', 'wait')}, {stats('elapsed', 'elapsed')},
+           {stats('CASE WHEN is_decision AND seq > 1 THEN processing END', 'decision_processing')}
+    FROM pf_steps GROUP BY activity) s
+JOIN (
+    SELECT activity, count(*) AS cases, count(CASE WHEN last_seq > 1 THEN 1 END) AS elapsed_cases
+    FROM (SELECT activity, case_id, max(seq) AS last_seq FROM pf_steps
+          GROUP BY activity, case_id) t
+    GROUP BY activity) c ON c.activity = s.activity
+"""
+
+BY_EDGE = f"""
 SELECT prev_activity AS source, activity AS target, count(*) AS count,
-       {stats('elapsed', 'elapsed')}, {stats('wait', 'wait')}
+       count(DISTINCT case_id) AS cases, {stats('elapsed', 'elapsed')}, {stats('wait', 'wait')}
 FROM pf_steps WHERE seq > 1 GROUP BY prev_activity, activity
-ORDER BY count DESC, source, target
 """
 
-DFG_ENDS = """
-SELECT 'start' AS side, activity, count(*) AS count FROM pf_steps WHERE seq = 1 GROUP BY activity
+BY_RESOURCE = """
+SELECT resource, count(*) AS count, count(DISTINCT case_id) AS cases,
+       sum(elapsed) AS elapsed_total, quantile_cont(elapsed, [0.5, 0.9]) AS elapsed_q
+FROM pf_steps WHERE seq > 1 AND resource IS NOT NULL GROUP BY resource
+"""
+
+GROUPINGS = {"activity": BY_ACTIVITY, "edge": BY_EDGE, "resource": BY_RESOURCE}
+
+EXCESS_OVER_MEDIAN = "sum(greatest(0, s.elapsed - m.elapsed_q[1])) AS excess"
+
+# Σ max(0, elapsed − median of its group) per bottleneck (METRICS §8), keyed k0 (and k1).
+EXCESS = f"""
+SELECT 'activity' AS kind, s.activity AS k0, CAST(NULL AS INTEGER) AS k1, {EXCESS_OVER_MEDIAN}
+FROM pf_steps s JOIN pf_by_activity m ON m.activity = s.activity
+WHERE s.seq > 1 GROUP BY s.activity
 UNION ALL
-SELECT 'end' AS side, activity, count(*) AS count FROM pf_steps WHERE is_last
-GROUP BY activity
+SELECT 'edge' AS kind, s.prev_activity AS k0, s.activity AS k1, {EXCESS_OVER_MEDIAN}
+FROM pf_steps s JOIN pf_by_edge m ON m.source = s.prev_activity AND m.target = s.activity
+WHERE s.seq > 1 GROUP BY s.prev_activity, s.activity
+UNION ALL
+SELECT 'resource' AS kind, s.resource AS k0, CAST(NULL AS INTEGER) AS k1, {EXCESS_OVER_MEDIAN}
+FROM pf_steps s JOIN pf_by_resource m ON m.resource = s.resource
+WHERE s.seq > 1 GROUP BY s.resource
 """
 
-ACTIVITIES = f"""
-SELECT activity, count(*) AS count, count(DISTINCT case_id) AS cases,
-       {stats('processing', 'processing')}, {stats('wait', 'wait')}
-FROM pf_steps GROUP BY activity ORDER BY count DESC, activity
-"""
+LANE_KEYS = ("role", "unit", "level")
 
+# How many instances of each activity each role, unit and level performed (``g_<key>`` is 0
+# on the rows counted by that key).
+LANES = f"""
+SELECT activity, {", ".join(LANE_KEYS)}, {", ".join(f"grouping({k}) AS g_{k}" for k in LANE_KEYS)},
+       count(*) AS count
+FROM pf_steps GROUP BY GROUPING SETS ({", ".join(f"(activity, {k})" for k in LANE_KEYS)})
+"""
 
 DECISION_KEYS = ("activity", "role", "unit", "level", "resource")
 
 
-def decisions() -> str:
-    """Decision latency, waiting and processing: overall and by each of DECISION_KEYS in one
-    pass; ``g_<key>`` is 0 on the rows grouped by that key."""
-    keys = ", ".join(DECISION_KEYS)
-    flags = ", ".join(f"grouping({k}) AS g_{k}" for k in DECISION_KEYS)
-    sets = ", ".join(f"({k})" for k in DECISION_KEYS)
+def decisions(keys: tuple[str, ...] = DECISION_KEYS) -> str:
+    """Decision latency, waiting and processing: overall and by each of ``keys`` (some of
+    DECISION_KEYS) in one pass; ``g_<key>`` is 0 on the rows grouped by that key."""
+    columns = [*keys, *(f"grouping({k}) AS g_{k}" for k in keys), stats('elapsed', 'latency'),
+               stats('wait', 'waiting'), stats('processing', 'processing')]
+    sets = ", ".join(["()", *(f"({k})" for k in keys)])
     return f"""
-    SELECT {keys}, {flags}, {stats('elapsed', 'latency')}, {stats('wait', 'waiting')},
-           {stats('processing', 'processing')}
+    SELECT {", ".join(columns)}
     FROM pf_steps WHERE is_decision AND seq > 1
-    GROUP BY GROUPING SETS ((), {sets})
+    GROUP BY GROUPING SETS ({sets})
     """
 
 
@@ -147,16 +233,12 @@ DECISIONS_EXCLUDED = "SELECT count(*) AS n FROM pf_steps WHERE is_decision AND s
 
 
 def handoffs(g: str) -> dict[str, str]:
-    """Handoff queries at granularity column ``g`` (resource, role or unit)."""
-    known = f"prev_{g} IS NOT NULL AND {g} IS NOT NULL"
-    handoff = f"{known} AND prev_{g} <> {g}"
-    pingpong = (f"prev2_{g} IS NOT NULL AND {known} AND {g} = prev2_{g} AND {g} <> prev_{g}")
+    """Handoff queries at granularity column ``g`` (resource, role or unit); the handoff and
+    ping-pong counts per case are in ``pf_cases``."""
+    known, handoff, _ = _handoff_terms(g)
     return {
         "totals": f"""
-            SELECT sum(CASE WHEN {handoff} THEN 1 ELSE 0 END) AS total,
-                   sum(CASE WHEN seq > 1 AND NOT ({known}) THEN 1 ELSE 0 END) AS unknown,
-                   sum(CASE WHEN {pingpong} THEN 1 ELSE 0 END) AS ping_pong,
-                   count(DISTINCT CASE WHEN {pingpong} THEN case_id END) AS ping_pong_cases,
+            SELECT sum(CASE WHEN seq > 1 AND NOT ({known}) THEN 1 ELSE 0 END) AS unknown,
                    sum(CASE WHEN prev_unit IS NOT NULL AND unit IS NOT NULL
                             AND prev_unit <> unit THEN 1 ELSE 0 END) AS cross_unit,
                    count(unit) AS units_known,
@@ -168,79 +250,38 @@ def handoffs(g: str) -> dict[str, str]:
                             AND level = prev_level THEN 1 ELSE 0 END) AS lateral,
                    count(level) AS levels_known
             FROM pf_steps""",
-        "per_case": f"""
-            SELECT {stats('h', 'x')} FROM (
-                SELECT case_id, sum(CASE WHEN {handoff} THEN 1 ELSE 0 END) AS h
-                FROM pf_steps GROUP BY case_id) t""",
         "pairs": f"""
             SELECT prev_{g} AS source, {g} AS target, count(*) AS count,
-                   {stats('elapsed', 'elapsed')}, {stats('wait', 'wait')}
-            FROM pf_steps WHERE {handoff} GROUP BY prev_{g}, {g}
-            ORDER BY count DESC, source, target""",
+                   {stats('elapsed', 'elapsed')}
+            FROM pf_steps WHERE {handoff} GROUP BY prev_{g}, {g}""",
     }
+
+
+def _layer_count(path: str) -> str:
+    """Distinct codes in a ``→``-separated path (0 without one)."""
+    return (f"CASE WHEN {path} IS NULL THEN 0 "
+            f"ELSE array_length(list_distinct(string_split({path}, '→'))) END")
 
 
 def layers(by: str) -> dict[str, str]:
     """Approval layers per case: distinct ``by`` (level or role) among decision performers.
 
-    ``per_case`` is materialised as ``pf_layers``; the other queries read it.
+    ``from_cases`` is materialised as ``pf_layers`` from ``pf_cases`` built with
+    ``layers_by=by`` (each distinct decision path is split once); ``stats`` and ``histogram``
+    read it; ``paths`` gives each decision path with its cases (the caller collapses
+    repeats). ``per_case`` gives the same ``case_id``, ``layers`` from ``pf_steps``, for any
+    ``by``.
     """
     return {
+        "from_cases": f"""
+            SELECT c.case_id, coalesce(p.layers, 0) AS layers FROM pf_cases c LEFT JOIN (
+                SELECT path, {_layer_count('path')} AS layers
+                FROM (SELECT DISTINCT decision_path AS path FROM pf_cases) d) p
+            ON p.path = c.decision_path""",
         "stats": f"SELECT {stats('layers', 'x')} FROM pf_layers",
-        "histogram": "SELECT layers, count(*) AS cases FROM pf_layers GROUP BY layers "
-                     "ORDER BY layers",
-        "sequences": "SELECT sequence, count(*) AS cases FROM pf_layers "
-                     "WHERE sequence IS NOT NULL GROUP BY sequence "
-                     "ORDER BY cases DESC, sequence",
-        "per_case": f"""
-            SELECT c.case_id, coalesce(d.layers, 0) AS layers, d.sequence
-            FROM pf_cases c LEFT JOIN (
-                SELECT case_id, count(DISTINCT {by}) AS layers,
-                       string_agg(CASE WHEN changed THEN CAST({by} AS VARCHAR) END, '→'
-                                  ORDER BY seq) AS sequence
-                FROM (
-                    SELECT case_id, seq, {by},
-                        coalesce(lag({by}) OVER (PARTITION BY case_id ORDER BY seq) <> {by},
-                                 TRUE) AS changed
-                    FROM pf_steps WHERE is_decision AND {by} IS NOT NULL) t
-                GROUP BY case_id) d ON d.case_id = c.case_id""",
+        "histogram": "SELECT layers, count(*) AS cases FROM pf_layers GROUP BY layers",
+        "paths": "SELECT decision_path AS path, count(*) AS cases FROM pf_cases "
+                 "WHERE decision_path IS NOT NULL GROUP BY decision_path",
+        "per_case": f"SELECT case_id, count(DISTINCT CASE WHEN is_decision THEN {by} END) "
+                    f"AS layers FROM pf_steps GROUP BY case_id",
     }
-
-
-BOTTLENECK_KEYS = {
-    "activity": ("activity",),
-    "edge": ("prev_activity", "activity"),
-    "resource": ("resource",),
-}
-
-
-def bottlenecks(kind: str) -> str:
-    """Time spent before each step (elapsed into it), with median and impact (METRICS §8).
-
-    Groups are keyed ``k0`` (and ``k1`` for edges)."""
-    cols = BOTTLENECK_KEYS[kind]
-    keys = ", ".join(f"{c} AS k{i}" for i, c in enumerate(cols))
-    names = ", ".join(f"k{i}" for i in range(len(cols)))
-    on = " AND ".join(f"m.k{i} = v.k{i}" for i in range(len(cols)))
-    vkeys = ", ".join(f"v.k{i}" for i in range(len(cols)))
-    return f"""
-    WITH v AS (SELECT {keys}, case_id, elapsed FROM pf_steps
-               WHERE seq > 1 AND {cols[-1]} IS NOT NULL),
-    m AS (SELECT {names}, quantile_cont(elapsed, 0.5) AS median,
-                 quantile_cont(elapsed, 0.9) AS p90
-          FROM v GROUP BY {names})
-    SELECT {vkeys}, count(*) AS count, count(DISTINCT v.case_id) AS cases,
-           sum(v.elapsed) AS total, max(m.median) AS median, max(m.p90) AS p90,
-           sum(greatest(0, v.elapsed - m.median)) AS excess
-    FROM v JOIN m ON {on} GROUP BY {vkeys}
-    ORDER BY total DESC, {vkeys}
-    """
-
-
-VARIANTS = """
-SELECT sequence, count(*) AS cases FROM (
-    SELECT case_id, string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS sequence
-    FROM pf_steps GROUP BY case_id) t
-GROUP BY sequence ORDER BY cases DESC, sequence
-"""
-

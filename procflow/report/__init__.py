@@ -1,0 +1,1 @@
+"""Self-contained offline HTML reports of an analysis or a comparison."""

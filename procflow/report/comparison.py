@@ -1,0 +1,69 @@
+"""Build the HTML report of a before/after comparison (one offline file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from procflow.compare import Comparison
+from procflow.i18n import Lang, Texts
+from procflow.narrative import kpi_name, p_text, summary, value
+from procflow.render import charts
+from procflow.render.diff_map import diff_map
+from procflow.report.html import drawing, environment, versions
+from procflow.report.svg import inline_svg
+
+FOREST_ROWS = 20
+
+
+def _row(k: dict[str, Any], t: Texts) -> dict[str, str]:
+    ci = k["ci95"]
+    return {"label": kpi_name(k, t), "before": value(k, k["before"]["median"], t),
+            "after": value(k, k["after"]["median"], t), "diff": value(k, k["diff_median"], t),
+            "ci": f"{value(k, ci[0], t)} … {value(k, ci[1], t)}" if ci else "–",
+            "p": p_text(k["p_adjusted"], t), "delta": t.number(k["cliffs_delta"], 2),
+            "verdict": k["verdict"]}
+
+
+def _forest(kpis: list[dict[str, Any]], t: Texts) -> Any:
+    timed = [k for k in kpis if k["unit"] == "seconds"][:FOREST_ROWS]
+    rows = [(kpi_name(k, t), k["diff_median"], *(k["ci95"] or (None, None)), k["verdict"])
+            for k in timed]
+    return inline_svg(charts.forest_plot(rows, title=t("Median change with 95% confidence "
+                                                        "interval"), t=t, unit="seconds"))
+
+
+def comparison_report(comparison: Comparison, *, lang: Lang = "id") -> str:
+    """The report of ``comparison`` as one HTML document."""
+    t = Texts(lang)
+    c = comparison.to_dict()
+    kpis = [k for k in c["kpis"] if k["name"] != "path_elapsed"]
+    paths = [k for k in c["kpis"] if k["name"] == "path_elapsed"]
+    layers, handoffs = c["distributions"]["layers"], c["distributions"]["handoffs_per_case"]
+    distributions = []
+    if layers[0] or layers[1]:
+        distributions.append(inline_svg(charts.paired_histogram(
+            layers[0] or {}, layers[1] or {}, title=t("Approval layers per case"),
+            xlabel=t("Approval layers"), t=t)))
+    if handoffs[0] or handoffs[1]:
+        distributions.append(inline_svg(charts.paired_histogram(
+            handoffs[0] or {}, handoffs[1] or {}, title=t("Handoffs per case"),
+            xlabel=t("Handoffs"), t=t)))
+    context = {
+        "c": c, "t": t, "meta": versions(), "sentences": summary(c, t),
+        "kpis": [_row(k, t) for k in kpis + paths],
+        "forest": _forest(kpis + paths, t),
+        "diff_svg": drawing(diff_map(c, t), "difference map"),
+        "distributions": distributions,
+        "variant_tables": [(t("Variants that appeared"), c["variants"]["appeared"]),
+                           (t("Variants that disappeared"), c["variants"]["disappeared"])],
+    }
+    return environment().get_template("comparison.html").render(context)
+
+
+def write_comparison_report(out: Path, html: str, comparison: Comparison) -> Path:
+    """Write ``out/report.html`` and ``out/comparison.json``; returns the report's path."""
+    comparison.write(out)
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path

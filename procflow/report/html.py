@@ -1,0 +1,128 @@
+"""Build the HTML report of an analysis: one offline file with inline SVG maps and charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from procflow.analysis import Analysis, prepared
+from procflow.eventlog import EventLog
+from procflow.i18n import Lang, Texts
+from procflow.render import charts
+from procflow.render.files import graph_bytes
+from procflow.render.handoff_map import handoff_graph, handoff_map
+from procflow.render.process_map import MapOptions, process_map
+from procflow.report.svg import inline_svg
+
+#: Words passed to ``t()`` as values (granularities and layer keys), kept in the catalog.
+WORDS = ("resource", "role", "unit", "level", "activity", "names given")
+BY_TITLES = {"activity": "Decision latency by step", "role": "Decision latency by role",
+             "level": "Decision latency by level"}
+
+
+def environment() -> jinja2.Environment:
+    """Jinja2 with autoescaping on and undefined names as errors."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("procflow", "report/templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def versions() -> dict[str, str]:
+    """procflow's and pm4py's versions (without importing pm4py) and the time of writing."""
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "?"
+
+    return {"procflow": version("procflow"), "pm4py": version("pm4py"),
+            "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def drawing(graph: graphviz.Digraph, name: str) -> Markup:
+    """A graphviz graph as inline SVG."""
+    return inline_svg(graph_bytes(graph, "svg"), name)
+
+
+def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
+                    import_report: dict[str, Any] | None = None) -> str:
+    """The report of ``analysis`` (made from ``log``) as one HTML document."""
+    t = Texts(lang)
+    data = analysis.to_dict()
+    with prepared(log, analysis.settings) as prep:
+        rows = prep.rows("SELECT activity, role, level, elapsed FROM pf_steps "
+                         "WHERE is_decision AND seq > 1 AND elapsed IS NOT NULL")
+        latencies = pd.DataFrame([{k: prep.name(k, r[k]) for k in ("activity", "role", "level")}
+                                  | {"elapsed": r["elapsed"]} for r in rows])
+    context = {
+        "a": data, "t": t, "meta": versions(), "import_report": import_report,
+        "calendar": None, "headline": headline(data, t),
+        "map_svg": drawing(process_map(data, MapOptions(profile="performance")), "process map"),
+        "decision_charts": _decision_charts(latencies, t),
+        "handoff_svg": drawing(handoff_map(handoff_graph(data)), "handoff map")
+        if data["handoffs"]["granularity"] else Markup(""),
+        "handoffs_chart": _svg(charts.histogram(
+            data["handoffs"].get("histogram") or {}, title=t("Handoffs per case"),
+            xlabel=t("Handoffs"), t=t)),
+        "layers_chart": _svg(charts.histogram(
+            (data["layers"] or {}).get("histogram") or {}, title=t("Approval layers per case"),
+            xlabel=t("Approval layers"), t=t)),
+        "bottlenecks": [b for b in data["bottlenecks"] if b["kind"] == "activity"][:15],
+        "bottleneck_chart": _svg(charts.bar_chart(
+            {b["name"]: b["share"] or 0.0 for b in data["bottlenecks"]
+             if b["kind"] == "activity"}, title=t("Share of case time spent before each step"),
+            t=t, unit="share")),
+    }
+    return environment().get_template("analysis.html").render(context)
+
+
+def headline(data: dict[str, Any], t: Texts) -> list[tuple[str, str]]:
+    """The big numbers at the top of the report."""
+    out = [(t("cases"), t.integer(data["log"]["cases"])),
+           (t("median cycle time"), t.duration(data["cycle_time"]["median"])),
+           (t("cycle time, 90th percentile"), t.duration(data["cycle_time"]["p90"])),
+           (t("median decision latency"), t.duration(data["decisions"]["overall"]["median"]))]
+    handoffs = data["handoffs"]
+    if handoffs["per_case"]:
+        out.append((t("handoffs per case (mean)"), t.number(handoffs["per_case"]["mean"])))
+        out.append((t("cases with ping-pong"), t.percent(handoffs["ping_pong"]["share"])))
+    if data["layers"]:
+        out.append((t("approval layers per case (mean)"),
+                    t.number(data["layers"]["per_case"]["mean"], 2)))
+    return out
+
+
+def _svg(text: str) -> Markup:
+    return inline_svg(text, "chart")
+
+
+def _decision_charts(latencies: pd.DataFrame, t: Texts) -> list[tuple[str, Markup]]:
+    out: list[tuple[str, Markup]] = []
+    if latencies.empty:
+        return out
+    for by, title in BY_TITLES.items():
+        known = latencies[latencies[by].notna()]
+        if known.empty:
+            continue
+        groups = {str(k): g["elapsed"].to_numpy(float) for k, g in known.groupby(by)}
+        if by == "level":
+            groups = {t("level {n}", n=k): v for k, v in groups.items()}
+        out.append((by, _svg(charts.box_plot(groups, title=t(title), t=t))))
+    return out
+
+
+def write_report(out: Path, html: str, analysis: Analysis) -> Path:
+    """Write ``out/report.html`` and ``out/analysis.json``; returns the report's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    analysis.write(out)
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+

@@ -1,0 +1,122 @@
+"""Before/after comparison (METRICS §9) on the simulated sample and on BPIC15 municipalities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import procflow
+from procflow.cli import main
+from procflow.compare import compare
+from tests.conftest import SAMPLE, shared_file
+
+TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))["truth"]
+
+
+def sample(side: str) -> procflow.EventLog:
+    return procflow.read(SAMPLE / f"{side}.csv", tz="Asia/Makassar",
+                         orgchart=SAMPLE / "orgchart.csv")
+
+
+def kpi(data: dict[str, Any], name: str, by: str | None = None,
+        key: str | None = None) -> dict[str, Any]:
+    return next(k for k in data["kpis"] if (k["name"], k["by"], k["key"]) == (name, by, key))
+
+
+@pytest.fixture(scope="module")
+def sample_comparison() -> dict[str, Any]:
+    return compare(sample("before"), sample("after"), seed=3).to_dict()
+
+
+def test_sample_changes_are_found_significant(sample_comparison: dict[str, Any]) -> None:
+    d = sample_comparison
+    layers = kpi(d, "approval_layers")
+    assert layers["before"]["mean"] == TRUTH["before"]["approval_layers"]["mean"]
+    assert layers["after"]["mean"] == TRUTH["after"]["approval_layers"]["mean"]
+    assert layers["verdict"] == "improved"
+    for step in ("Persetujuan dan TTE Kepala Dinas", "Verifikasi Berkas"):
+        latency = kpi(d, "decision_latency", "activity", step)
+        assert latency["before"]["median"] == TRUTH["before"]["decision_latency_median_seconds"][
+            step]
+        assert latency["after"]["median"] == TRUTH["after"]["decision_latency_median_seconds"][
+            step]
+        assert latency["verdict"] == "improved"
+        lo, hi = latency["ci95"]
+        assert lo <= latency["diff_median"] <= hi < 0
+    cycle = kpi(d, "cycle_time")
+    assert cycle["before"]["median"] == TRUTH["before"]["cycle_time_median_seconds"]
+    assert cycle["verdict"] == "improved"
+    assert kpi(d, "handoffs_per_case")["verdict"] == "improved"
+    assert d["distributions"]["layers"] == [
+        TRUTH["before"]["approval_layers"]["histogram"],
+        TRUTH["after"]["approval_layers"]["histogram"]]
+    removed = {(e["source"], e["target"]) for e in d["dfg_diff"]["removed"]}
+    assert ("Paraf Kepala Seksi", "Paraf Kepala Bidang") in removed
+    assert {"Paraf Kepala Bidang", "Paraf Kepala Seksi"} <= set(d["decisions"]["before"])
+    assert d["seed"] == 3 and d["settings"]["resamples"] == 2000
+    assert d["warnings"] == []
+
+
+def test_bh_adjustment_and_verdicts_are_consistent(sample_comparison: dict[str, Any]) -> None:
+    for k in sample_comparison["kpis"]:
+        assert k["p_adjusted"] >= k["p_value"]
+        if k["verdict"] != "unchanged":
+            assert k["p_adjusted"] < 0.05
+
+
+def test_a_log_compared_with_itself_changes_nothing() -> None:
+    log = sample("after")
+    seen: list[int] = []
+    d = compare(log, log, seed=1, progress=seen.append).to_dict()
+    assert len(seen) == len(d["kpis"]) and seen == sorted(seen) and seen[-1] == 1000
+    assert {k["verdict"] for k in d["kpis"]} == {"unchanged"}
+    assert all(k["diff_median"] == 0 for k in d["kpis"])
+    assert d["dfg_diff"]["removed"] == [] and d["dfg_diff"]["added"] == []
+    assert d["variants"]["appeared"] == [] and d["variants"]["disappeared"] == []
+
+
+def test_split_by_arrival_date_equals_two_logs(tmp_path: Path) -> None:
+    both = pd.concat([pd.read_csv(SAMPLE / f"{s}.csv", sep=";", encoding="utf-8-sig")
+                      for s in ("before", "after")])
+    path = tmp_path / "both.csv"
+    both.to_csv(path, sep=";", index=False)
+    result = CliRunner().invoke(main, ["compare", str(path), "--split", "2024-01-01", "--tz",
+                                       "Asia/Makassar", "--json", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert (d["before"]["cases"], d["after"]["cases"]) == (2000, 2000)
+    assert kpi(d, "cycle_time")["before"]["median"] == TRUTH["before"][
+        "cycle_time_median_seconds"]
+
+
+def test_cli_compare_writes_report_json_and_xlsx(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "compare", str(SAMPLE / "before.csv"), str(SAMPLE / "after.csv"), "--tz",
+        "Asia/Makassar", "--orgchart", str(SAMPLE / "orgchart.csv"), "--out", str(tmp_path),
+        "--lang", "id", "--xlsx"])
+    assert result.exit_code == 0, result.output
+    assert "Lapisan persetujuan per kasus turun dari" in result.output
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Peta perbedaan" in html and "<script" not in html
+    assert (tmp_path / "comparison.json").exists() and (tmp_path / "tables.xlsx").exists()
+
+
+def test_bpic15_municipalities_spot_checked_with_pandas() -> None:
+    one = procflow.read(shared_file("BPIC15_1.xes.gz"))
+    two = procflow.read(shared_file("BPIC15_2.xes.gz"))
+    d = compare(one, two, resamples=2000, seed=0).to_dict()
+    for log, side in ((one, "before"), (two, "after")):
+        df = log.to_pandas()
+        span = df.groupby("case_id")["timestamp"].agg(["min", "max"])
+        cycle = (span["max"] - span["min"]).dt.total_seconds()
+        stats = kpi(d, "cycle_time")[side]
+        assert stats["n"] == len(cycle)
+        assert stats["median"] == pytest.approx(cycle.median())
+        assert stats["mean"] == pytest.approx(cycle.mean())
+    assert d["kpis"] and all(k["verdict"] in ("improved", "worsened", "unchanged")
+                             for k in d["kpis"])

@@ -1,0 +1,71 @@
+"""The Indonesian catalog covers every report message, with the same placeholders."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from procflow.i18n import Texts, catalog
+from procflow.narrative import KPI_NAMES
+from procflow.report.html import BY_TITLES, WORDS
+
+PACKAGE = Path(__file__).resolve().parents[1] / "procflow"
+
+
+def _strings(node: ast.AST) -> list[str]:
+    """String constants an argument can be (literals; both sides of ``a if c else b``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _strings(node.body) + _strings(node.orelse)
+    return []
+
+
+def used_messages() -> set[str]:
+    found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values()}
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id == "t" and node.args:
+                found.update(_strings(node.args[0]))
+            if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "message" for t in node.targets):
+                found.update(_strings(node.value))
+    for path in PACKAGE.rglob("*.html"):
+        found.update(re.findall(r'\bt\(\s*"([^"]+)"', path.read_text(encoding="utf-8")))
+    return found
+
+
+def fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_message_is_translated() -> None:
+    messages = used_messages()
+    assert len(messages) > 15
+    missing = sorted(messages - catalog("id").keys())
+    assert missing == []
+
+
+def test_translations_keep_placeholders() -> None:
+    for msgid, msgstr in catalog("id").items():
+        assert fields(msgid) == fields(msgstr), msgid
+
+
+def test_formatting_per_locale() -> None:
+    en, id_ = Texts("en"), Texts("id")
+    assert (en.number(1234.56), id_.number(1234.56)) == ("1,234.6", "1.234,6")
+    assert (en.percent(0.2134, 1), id_.percent(0.2134, 1)) == ("21.3%", "21,3%")
+    assert (en.duration(1800), id_.duration(5400), id_.duration(3 * 86400)) == (
+        "30 min", "1,5 jam", "3,0 hari")
+    assert (en.date("2025-03-31T10:00:00Z"), id_.date("2025-03-31T10:00:00Z")) == (
+        "31 March 2025", "31 Maret 2025")
+    assert id_("Decision latency at {key}", key="TTE") == "Latensi keputusan pada TTE"
+    assert en("Decision latency at {key}", key="TTE") == "Decision latency at TTE"
+    with pytest.raises(ValueError, match="unknown language"):
+        Texts("fr")  # type: ignore[arg-type]
