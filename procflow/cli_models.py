@@ -58,15 +58,18 @@ def lanes_of(analysis: dict[str, Any], by: str) -> dict[str, str]:
               help="Keep the most frequent PCT% of paths (default: at most 60).")
 @click.option("--by", type=click.Choice(["role", "unit", "level"]),
               help="Swimlanes: group steps by who mostly does them.")
+@click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
+              help="Language of the labels and caption.")
 @decision_options
 @import_options
 @workspace_option
 def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
-                activities: float | None, edges: float | None, by: str | None,
+                activities: float | None, edges: float | None, by: str | None, lang: str,
                 decisions: str | None, decision_activities: str | None, workspace: Path,
                 **params: Any) -> None:
     """Draw the process map of LOG (directly-follows, with bottlenecks highlighted)."""
     from procflow.analysis import analyze
+    from procflow.i18n import Texts
     from procflow.render.files import write_graph
     from procflow.render.process_map import MapOptions, process_map
 
@@ -76,7 +79,8 @@ def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
     data = analysis.to_dict()
     options = MapOptions(profile=profile, measure=measure, timing=timing,  # type: ignore[arg-type]
                          activities=activities, edges=edges,
-                         lanes=lanes_of(data, by) if by else None, lane_title=by)
+                         lanes=lanes_of(data, by) if by else None, lane_title=by,
+                         texts=Texts(lang))  # type: ignore[arg-type]
     click.echo(f"Wrote {write_graph(process_map(data, options), out)}")
 
 

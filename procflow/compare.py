@@ -102,8 +102,8 @@ def compare(
     progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Compare ``before`` with ``after``; ``completed`` keeps only cases that reached an end
-    step common in both logs; ``progress(done)`` gets the thousandths of KPIs tested so far
-    (the bootstrap is the slow part)."""
+    step that closes at least 5% of the cases of either log; ``progress(done)`` gets the
+    thousandths of KPIs tested so far (the bootstrap is the slow part)."""
     settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
                         handoff_by, top_variants=1_000_000)
     logs = (before, after)
@@ -269,25 +269,30 @@ def variant_diff(before: dict[str, Any], after: dict[str, Any], top: int = 10
             "disappeared": listed(old.keys() - new.keys(), old)}
 
 
-def _end_steps(analyses: list[dict[str, Any]], share: float = 0.05) -> set[str]:
-    """End steps that close at least ``share`` of the cases on both sides."""
-    found = []
-    for a in analyses:
-        cases = a["log"]["cases"] or 1
-        found.append({act for act, n in a["dfg"]["end"].items() if n / cases >= share})
-    return found[0] & found[1]
+def _frequent_ends(analysis: dict[str, Any], share: float = 0.05) -> set[str]:
+    """End steps that close at least ``share`` of the log's cases."""
+    cases = analysis["log"]["cases"] or 1
+    return {act for act, n in analysis["dfg"]["end"].items() if n / cases >= share}
+
+
+def _end_steps(analyses: list[dict[str, Any]]) -> set[str]:
+    """End steps that close at least 5% of the cases on either side."""
+    return _frequent_ends(analyses[0]) | _frequent_ends(analyses[1])
 
 
 def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, Any]]:
-    """Small sides, different case mixes, and cases still open at the end of a log."""
+    """Small sides, different case mixes, and cases still open at the end of a log (only
+    judged where a side has clear end steps: its frequent ones close most cases)."""
     out: list[dict[str, Any]] = []
     for side, a in zip(("before", "after"), analyses, strict=True):
         cases = a["log"]["cases"]
         if cases < MIN_CASES:
             out.append({"kind": "small_sample", "side": side, "cases": cases,
                         "text": f"only {cases} cases {side}: differences are uncertain"})
-        open_cases = sum(n for act, n in a["dfg"]["end"].items() if act not in ends)
-        if cases and open_cases / cases > 0.05:
+        end = a["dfg"]["end"]
+        clear = sum(end.get(act, 0) for act in _frequent_ends(a)) >= 0.5 * cases
+        open_cases = sum(n for act, n in end.items() if act not in ends)
+        if clear and cases and open_cases / cases > 0.05:
             out.append({"kind": "open_cases", "side": side, "cases": open_cases,
                         "share": open_cases / cases,
                         "text": f"{open_cases / cases:.0%} of cases {side} end at a step that "

@@ -120,3 +120,46 @@ def test_bpic15_municipalities_spot_checked_with_pandas() -> None:
         assert stats["mean"] == pytest.approx(cycle.mean())
     assert d["kpis"] and all(k["verdict"] in ("improved", "worsened", "unchanged")
                              for k in d["kpis"])
+
+
+def fake(cases: int, start: dict[str, int], end: dict[str, int]) -> dict[str, Any]:
+    return {"log": {"cases": cases}, "dfg": {"start": start, "end": end}}
+
+
+def test_warnings_small_side_open_cases_and_case_mix() -> None:
+    from procflow.compare import _end_steps, _warnings
+
+    before = fake(100, {"Reg": 100}, {"Done": 80, **{f"X{i}": 4 for i in range(5)}})
+    after = fake(20, {"Reg": 10, "Other": 10}, {"Done": 20})
+    ends = _end_steps([before, after])
+    assert ends == {"Done"}
+    found = {w["kind"]: w for w in _warnings([before, after], ends)}
+    assert found["small_sample"]["side"] == "after" and found["small_sample"]["cases"] == 20
+    assert (found["open_cases"]["side"], found["open_cases"]["share"]) == ("before", 0.2)
+    assert found["case_mix"]["distance"] == 0.5
+    # no clear end step on a side (the frequent ones close under half its cases): no guess
+    scattered = fake(100, {"Reg": 100}, {f"E{i}": 4 for i in range(25)})
+    kinds = {w["kind"] for w in _warnings([scattered, scattered], _end_steps([scattered] * 2))}
+    assert kinds == set()
+
+
+def test_difference_map_colours_and_escapes() -> None:
+    from procflow.i18n import Texts
+    from procflow.render.diff_map import ADDED, FASTER, REMOVED, SAME, SLOWER, diff_map
+
+    def edge(s: str, t: str, before: float, after: float) -> dict[str, Any]:
+        return {"source": s, "target": t, "before": {"count": 5, "median": before},
+                "after": {"count": 5, "median": after}}
+
+    comparison = {"dfg_diff": {
+        "removed": [{"source": "A", "target": "<b>x</b>", "count": 3}],
+        "added": [{"source": "A", "target": "C", "count": 2}],
+        "changed": [edge("A", "B", 7200, 3600), edge("B", "C", 3600, 7200),
+                    edge("C", "D", 0, 2), edge("D", "E", 1000, 1050)]}}
+    source = diff_map(comparison, Texts("en")).source
+    lines = {line.strip() for line in source.splitlines()}
+    colours = {c: sum(f'color="{c}"' in line for line in lines if "->" in line)
+               for c in (REMOVED, ADDED, FASTER, SLOWER, SAME)}
+    assert colours == {REMOVED: 1, ADDED: 1, FASTER: 1, SLOWER: 1, SAME: 2}
+    assert "label=<" not in source and '"<b>x</b>"' in source
+    assert "2.0 h → 1.0 h" in source and "Showing 6 of 6 paths." in source

@@ -11,6 +11,7 @@ import pytest
 
 from procflow.i18n import Texts, catalog
 from procflow.narrative import KPI_NAMES
+from procflow.render import handoff_map, process_map
 from procflow.report.html import BY_TITLES, WORDS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "procflow"
@@ -26,12 +27,14 @@ def _strings(node: ast.AST) -> list[str]:
 
 
 def used_messages() -> set[str]:
-    found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values()}
+    found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values(), *process_map.WORDS,
+                       *handoff_map.WORDS}
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id == "t" and node.args:
+            if isinstance(node, ast.Call) and node.args and (
+                    (isinstance(node.func, ast.Name) and node.func.id == "t")
+                    or (isinstance(node.func, ast.Attribute) and node.func.attr == "t")):
                 found.update(_strings(node.args[0]))
             if isinstance(node, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == "message" for t in node.targets):

@@ -211,11 +211,11 @@ def test_highlight_and_decisions_are_marked():
 def test_performance_map_median_elapsed():
     source = process_map(ANALYSIS, MapOptions(profile="performance")).source
     n, e = nodes(source), edges(source)
-    assert n["a1"]["label"] == r"Approve\nmedian 2.0 d · #1"
+    assert n["a1"]["label"] == r"Approve\nmedian 2.0 days · #1"
     assert n["a3"]["label"] == r"Check\nmedian 50 min · #2"
     assert n["a5"]["label"] == r"Submit\nno time before it"
     assert n["a5"]["fillcolor"] == "#ffffff"
-    assert e[("a3", "a1")]["label"] == "#1 · 2.0 d"
+    assert e[("a3", "a1")]["label"] == "#1 · 2.0 days"
     assert e[("a3", "a4")]["label"] == "20 min"
     assert e[("a5", "a3")]["label"] == "#3 · 1.0 h"
     assert e[("start", "a5")]["label"] == "10"  # markers keep counts
@@ -227,17 +227,17 @@ def test_performance_map_median_elapsed():
 
 def test_performance_map_mean_and_p90():
     mean = nodes(process_map(ANALYSIS, MapOptions(profile="performance", measure="mean")).source)
-    assert mean["a1"]["label"] == r"Approve\nmean 3.0 d · #1"  # 2,073,600 / 8 s
+    assert mean["a1"]["label"] == r"Approve\nmean 3.0 days · #1"  # 2,073,600 / 8 s
     assert mean["a2"]["label"] == r"Archive\nmean 2.2 h · #3"  # 54,600 / 7 s
     p90 = process_map(ANALYSIS, MapOptions(profile="performance", measure="p90")).source
-    assert nodes(p90)["a1"]["label"] == r"Approve\np90 5.0 d · #1"
+    assert nodes(p90)["a1"]["label"] == r"Approve\np90 5.0 days · #1"
     assert edges(p90)[("a5", "a3")]["label"] == "#3 · 2.0 h"
 
 
 def test_performance_map_waiting_time_falls_back_clearly():
     source = process_map(ANALYSIS, MapOptions(profile="performance", timing="wait")).source
     e = edges(source)
-    assert e[("a3", "a1")]["label"] == "#1 · 1.0 d"
+    assert e[("a3", "a1")]["label"] == "#1 · 1.0 days"
     assert e[("a5", "a3")]["label"] == "#3 · 20 min"
     assert e[("a4", "a3")]["label"] == "25 min (elapsed)"  # no waiting time on this path
     assert "median waiting time" in caption(source)
@@ -398,7 +398,7 @@ def test_handoff_map_labels_and_top():
     assert {k: v["label"] for k, v in n.items()} == {
         "r1": r"clerk\n20 handoffs", "r2": r"head\n15 handoffs", "r3": r"officer\n21 handoffs"}
     assert e[("r1", "r3")]["label"] == "10 · 1.0 h"
-    assert e[("r3", "r2")]["label"] == "8 · 2.0 d"
+    assert e[("r3", "r2")]["label"] == "8 · 2.0 days"
     assert e[("r1", "r2")]["label"] == "1 · 10 min"
     assert e[("r1", "r3")]["penwidth"] == "5.00" and e[("r1", "r2")]["penwidth"] == "0.80"
     assert caption(source).startswith("Handoffs between all 3 roles: all 5 links, 28 handoffs")

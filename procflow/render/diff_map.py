@@ -21,15 +21,19 @@ FONT = "Helvetica,Arial,sans-serif"
 MAX_PATHS = 60
 FASTER, SLOWER, SAME = "#1a9850", "#d73027", "#636363"
 REMOVED, ADDED = "#969696", "#2166ac"
-#: Relative change of the median under which a path counts as unchanged.
+#: Changes of the median under which a path counts as unchanged: relative, and in seconds.
 TOLERANCE = 0.1
+MIN_CHANGE = 60.0
 
 
 def _change_colour(before: float | None, after: float | None) -> str:
-    if before is None or after is None or before == 0:
+    """Green when the median fell, red when it rose, grey for changes under 10% or a minute."""
+    if before is None or after is None:
         return SAME
-    change = (after - before) / before
-    return SAME if abs(change) < TOLERANCE else FASTER if change < 0 else SLOWER
+    change = after - before
+    if abs(change) < MIN_CHANGE or abs(change) < TOLERANCE * abs(before):
+        return SAME
+    return FASTER if change < 0 else SLOWER
 
 
 def diff_map(comparison: Mapping[str, Any], t: Texts, *, paths: int = MAX_PATHS

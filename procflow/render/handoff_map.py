@@ -13,12 +13,14 @@ from typing import Any
 import graphviz
 import networkx as nx
 
+from procflow.i18n import Texts
 from procflow.render import scale
 from procflow.render.process_map import FONT
 from procflow.render.text import label
-from procflow.summary import human_duration
 
 PLURAL = {"resource": "resources", "role": "roles", "unit": "units"}
+#: Words passed to ``Texts`` as values (translated in the catalog).
+WORDS = (*PLURAL.values(), "performers")
 
 
 def handoff_graph(analysis: Mapping[str, Any]) -> nx.DiGraph:
@@ -36,8 +38,8 @@ def handoff_graph(analysis: Mapping[str, Any]) -> nx.DiGraph:
     return g
 
 
-def _handoffs(n: int) -> str:
-    return f"{n:,} handoff" + ("" if n == 1 else "s")
+def _handoffs(n: int, t: Texts) -> str:
+    return t("{n} handoff", n=t.integer(n)) if n == 1 else t("{n} handoffs", n=t.integer(n))
 
 
 def _volume(g: nx.DiGraph, node: str) -> int:
@@ -82,12 +84,13 @@ def _among(g: nx.DiGraph, kept: set[str]) -> int:
     return sum(1 for s, t in g.edges if s in kept and t in kept)
 
 
-def handoff_map(g: nx.DiGraph, *, top: int | None = 40,
-                links: int | None = 30) -> graphviz.Digraph:
+def handoff_map(g: nx.DiGraph, *, top: int | None = 40, links: int | None = 30,
+                texts: Texts | None = None) -> graphviz.Digraph:
     """The handoff network drawn: node shade and size by handoff volume, edges labelled
     ``count · median delay`` and as thick as their count. Only the ``top`` busiest nodes and
     the ``links`` strongest handoff links between them (plus each node's strongest in and
-    out) are drawn; ``None`` draws all."""
+    out) are drawn; ``None`` draws all. ``texts`` sets the language (English by default)."""
+    t = texts or Texts("en")
     names = sorted(g.nodes)
     ids = {name: f"r{i}" for i, name in enumerate(names, 1)}
     busiest = sorted(names, key=lambda n: (-_volume(g, n), n))
@@ -98,48 +101,52 @@ def handoff_map(g: nx.DiGraph, *, top: int | None = 40,
     graph = graphviz.Digraph("handoff_map")
     graph.attr(rankdir="LR", fontname=FONT, fontsize="11", labelloc="b", nodesep="0.3",
                ranksep="0.6", outputorder="edgesfirst", pad="0.25",
-               label=label(*_caption(g, kept, edges, links), limit=200))
+               label=label(*_caption(g, kept, edges, links, t), limit=200))
     graph.attr("node", shape="box", style="rounded,filled", fontname=FONT, color="#54278f")
     graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7", fontcolor="#333333")
     for name in names:
         if name in kept:
             fraction = node_scale.fraction(_volume(g, name))
             fill = scale.pick(scale.PURPLES, fraction, 1, 7)
-            graph.node(ids[name], label=label(name, _handoffs(_volume(g, name))),
+            graph.node(ids[name], label=label(name, _handoffs(_volume(g, name), t)),
                        fillcolor=fill, fontsize=f"{10 + 4 * fraction:.1f}",
                        fontcolor="#ffffff" if scale.is_dark(fill) else "#000000")
-    for s, t in edges:
-        data = g.edges[s, t]
+    for source, target in edges:
+        data = g.edges[source, target]
         fraction = edge_scale.fraction(data["count"])
-        graph.edge(ids[s], ids[t], label=label(f"{data['count']:,} · "
-                                               f"{human_duration(data['median'])}"),
+        graph.edge(ids[source], ids[target],
+                   label=label(f"{t.integer(data['count'])} · {t.duration(data['median'])}"),
                    penwidth=scale.width(fraction, 0.8, 5.0),
                    color=scale.pick(scale.GREYS, fraction, 2, 6))
     return graph
 
 
 def _caption(g: nx.DiGraph, kept: set[str], edges: list[tuple[str, str]],
-             links: int | None) -> list[str]:
-    what = PLURAL.get(str(g.graph.get("granularity")), "performers")
+             links: int | None, t: Texts) -> list[str]:
+    what = t(PLURAL.get(str(g.graph.get("granularity")), "performers"))
     total = sum(c for _, _, c in g.edges(data="count"))
     shown = sum(g.edges[e]["count"] for e in edges)
     nodes = g.number_of_nodes()
     if len(kept) == nodes:
-        first = f"Handoffs between all {nodes:,} {what}"
+        first = t("Handoffs between all {nodes} {what}", nodes=t.integer(nodes), what=what)
     else:
-        first = (f"Handoffs between the {len(kept):,} busiest of {nodes:,} {what} "
-                 f"({nodes - len(kept):,} hidden)")
+        first = t("Handoffs between the {kept} busiest of {nodes} {what} ({hidden} hidden)",
+                  kept=t.integer(len(kept)), nodes=t.integer(nodes), what=what,
+                  hidden=t.integer(nodes - len(kept)))
     share = shown / total if total else 0.0
     if len(edges) == g.number_of_edges():
-        first += f": all {len(edges):,} links, {total:,} handoffs"
+        first += t(": all {links} links, {total} handoffs", links=t.integer(len(edges)),
+                   total=t.integer(total))
     else:
-        first += (f": {len(edges):,} of {g.number_of_edges():,} links "
-                  f"({share:.1%} of {total:,} handoffs)")
+        first += t(": {shown} of {links} links ({share} of {total} handoffs)",
+                   shown=t.integer(len(edges)), links=t.integer(g.number_of_edges()),
+                   share=t.percent(share, 1), total=t.integer(total))
     lines = [first]
     if len(edges) < _among(g, kept):
-        lines.append(f"Links shown: the {links:,} strongest, and each one's busiest in and out.")
-    return [*lines, "Links: number of handoffs · median time between the two steps; "
-                    "darker and larger = more handoffs."]
+        lines.append(t("Links shown: the {links} strongest, and each one's busiest in and out.",
+                       links=t.integer(links or 0)))
+    return [*lines, t("Links: number of handoffs · median time between the two steps; "
+                      "darker and larger = more handoffs.")]
 
 
 def handoff_summary(analysis: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,15 +18,15 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import graphviz
 
 from procflow.errors import InputError
+from procflow.i18n import Texts
 from procflow.render import scale
 from procflow.render.text import label
-from procflow.summary import human_duration
 
 Profile = Literal["frequency", "performance"]
 Measure = Literal["median", "mean", "p90"]
@@ -36,6 +36,8 @@ AUTO_ACTIVITIES = 25
 AUTO_EDGES = 60
 FONT = "Helvetica,Arial,sans-serif"
 UNKNOWN_LANE = "(unknown)"
+#: Words passed to ``Texts`` as values (translated in the catalog).
+WORDS = ("median", "mean", "p90", "waiting", "elapsed", "orange", "blue", "lane")
 HIGHLIGHT = {"frequency": ("#e6550d", "orange"), "performance": ("#1f78b4", "blue")}
 PALETTE = {"frequency": scale.BLUES, "performance": scale.REDS}
 WRAP = 26
@@ -54,6 +56,7 @@ class MapOptions:
     lanes: Mapping[str, str] | None = None  # activity -> lane (role/unit/level) for swimlanes
     lane_title: str | None = None  # what the lanes are, e.g. "role"
     highlight: int = 3  # top-N bottleneck activities and edges highlighted
+    texts: Texts = field(default_factory=lambda: Texts("en"))  # language of labels and caption
 
 
 @dataclass(frozen=True)
@@ -77,20 +80,27 @@ class Abstraction:
     def hidden_edges(self) -> int:
         return self.total_edges - len(self.edges)
 
-    def describe(self) -> str:
+    def describe(self, t: Texts | None = None) -> str:
         """``Showing 25 of 398 activities (91.3% of instances) and 64 of 4,699 paths (…)``."""
-        acts = _part(len(self.activities), self.total_activities, "activities",
-                     self.instances_shown, self.instances_total, "instances")
-        paths = _part(len(self.edges), self.total_edges, "paths",
-                      self.transitions_shown, self.transitions_total, "transitions")
-        return f"Showing {acts} and {paths}"
+        t = t or Texts("en")
+        if len(self.activities) == self.total_activities:
+            acts = t("all {total} activities", total=t.integer(self.total_activities))
+        else:
+            acts = t("{shown} of {total} activities ({share} of instances)",
+                     shown=t.integer(len(self.activities)),
+                     total=t.integer(self.total_activities),
+                     share=t.percent(_share(self.instances_shown, self.instances_total), 1))
+        if len(self.edges) == self.total_edges:
+            paths = t("all {total} paths", total=t.integer(self.total_edges))
+        else:
+            paths = t("{shown} of {total} paths ({share} of transitions)",
+                      shown=t.integer(len(self.edges)), total=t.integer(self.total_edges),
+                      share=t.percent(_share(self.transitions_shown, self.transitions_total), 1))
+        return t("Showing {activities} and {paths}", activities=acts, paths=paths)
 
 
-def _part(shown: int, total: int, what: str, covered: int, of: int, unit: str) -> str:
-    if shown == total:
-        return f"all {total:,} {what}"
-    share = covered / of if of else 0.0
-    return f"{shown:,} of {total:,} {what} ({share:.1%} of {unit})"
+def _share(covered: int, of: int) -> float:
+    return covered / of if of else 0.0
 
 
 def _percent(value: float | None, what: str) -> None:
@@ -185,6 +195,7 @@ class _Builder:
 
     def __init__(self, analysis: Mapping[str, Any], options: MapOptions):
         self.options = options
+        self.t = options.texts
         self.profile: Profile = options.profile
         self.view = abstraction(analysis, options)
         self.counts = activity_counts(analysis)
@@ -211,11 +222,12 @@ class _Builder:
     def node_attrs(self, name: str) -> dict[str, str]:
         if self.profile == "frequency":
             value: float | None = self.counts[name]
-            figure = f"{self.counts[name]:,}"
+            figure = self.t.integer(self.counts[name])
         else:
             value = self.node_time.get(name)
-            figure = f"{self.options.measure} {human_duration(value)}" if value is not None \
-                else "no time before it"
+            figure = (self.t("{measure} {value}", measure=self.t(self.options.measure),
+                             value=self.t.duration(value)) if value is not None
+                      else self.t("no time before it"))
         fill = scale.pick(self.palette, self.node_scale.fraction(value), 0, 6) \
             if value is not None else "#ffffff"
         attrs = {"fillcolor": fill, "fontcolor": "#ffffff" if scale.is_dark(fill) else "#000000"}
@@ -232,10 +244,11 @@ class _Builder:
         count = int(self.edges[pair]["count"])
         if self.profile == "frequency":
             value: float | None = count
-            text = f"{count:,}"
+            text = self.t.integer(count)
         else:
             value, fell_back = self.edge_time[pair]
-            text = human_duration(value) + (" (elapsed)" if fell_back and self.wait_known else "")
+            text = self.t.duration(value) + (" " + self.t("(elapsed)")
+                                             if fell_back and self.wait_known else "")
         fraction = self.edge_scale.fraction(value)
         colour = scale.pick(self.palette, fraction, 3, 8)
         attrs = {"color": colour, "penwidth": scale.width(fraction, 1.0, 5.0),
@@ -272,32 +285,35 @@ class _Builder:
         return any(not fell_back for _, fell_back in self.edge_time.values())
 
     def caption(self) -> list[str]:
-        opts, lines = self.options, [self.view.describe()]
+        opts, t = self.options, self.t
+        lines = [self.view.describe(t)]
         if self.profile == "frequency":
-            lines.append("Frequency: numbers count activity instances and transitions; "
-                         "darker and thicker = more frequent.")
+            lines.append(t("Frequency: numbers count activity instances and transitions; "
+                           "darker and thicker = more frequent."))
         else:
             timing = "waiting" if opts.timing == "wait" and self.wait_known else "elapsed"
-            lines.append(f"Performance: paths show the {opts.measure} {timing} time, steps the "
-                         f"{opts.measure} time before the step; darker and thicker = slower.")
+            lines.append(t("Performance: paths show the {measure} {timing} time, steps the "
+                           "{measure} time before the step; darker and thicker = slower.",
+                           measure=t(opts.measure), timing=t(timing)))
             fallbacks = sum(fb for _, fb in self.edge_time.values())
             if opts.timing == "wait" and not self.wait_known and self.edge_time:
-                lines.append("No waiting times in this log (no start times): "
-                             "paths show elapsed time instead.")
+                lines.append(t("No waiting times in this log (no start times): "
+                               "paths show elapsed time instead."))
             elif opts.timing == "wait" and fallbacks:
-                lines.append("1 path has no waiting time and shows" if fallbacks == 1 else
-                             f"{fallbacks:,} paths have no waiting time and show")
-                lines[-1] += " elapsed time, marked (elapsed)."
+                lines.append(t("1 path has no waiting time and shows elapsed time, marked "
+                               "(elapsed).") if fallbacks == 1 else
+                             t("{n} paths have no waiting time and show elapsed time, marked "
+                               "(elapsed).", n=t.integer(fallbacks)))
         if any(a in self.decisions for a in self.view.activities):
-            lines.append("Double border = decision step (time before it = decision latency).")
+            lines.append(t("Double border = decision step (time before it = decision latency)."))
         if self.options.highlight > 0 and (self.node_rank or self.edge_rank):
-            lines.append(f"#1, #2, … in {self.colour_name} = biggest bottlenecks by total time "
-                         "(steps and paths ranked separately).")
+            lines.append(t("#1, #2, … in {colour} = biggest bottlenecks by total time "
+                           "(steps and paths ranked separately).", colour=t(self.colour_name)))
         if self.view.hidden_activities or self.view.hidden_edges:
-            lines.append(f"Start and end links carrying under {MARKER_SHARE:.0%} of cases "
-                         "are not drawn.")
+            lines.append(t("Start and end links carrying under {share} of cases are not drawn.",
+                           share=t.percent(MARKER_SHARE)))
         if opts.lanes is not None:
-            lines.append(f"Swimlanes by {opts.lane_title or 'lane'}.")
+            lines.append(t("Swimlanes by {lanes}.", lanes=t(opts.lane_title or "lane")))
         return lines
 
 
@@ -345,7 +361,7 @@ def process_map(analysis: Mapping[str, Any],
     marker = {"color": "#9e9e9e", "fontcolor": "#555555", "style": "dashed", "penwidth": "1"}
     starts, ends = b.markers(b.start), b.markers(b.end)
     for name in starts:
-        graph.edge("start", b.ids[name], label=label(f"{b.start[name]:,}"), **marker)
+        graph.edge("start", b.ids[name], label=label(b.t.integer(b.start[name])), **marker)
     for pair in b.view.edges:
         attrs = b.edge_attrs(pair)
         if options.lanes is not None and b.weaker_of_two_way(pair):
@@ -353,5 +369,5 @@ def process_map(analysis: Mapping[str, Any],
             attrs.update(tailport="e", headport="e")
         graph.edge(b.ids[pair[0]], b.ids[pair[1]], **attrs)
     for name in ends:
-        graph.edge(b.ids[name], "end", label=label(f"{b.end[name]:,}"), **marker)
+        graph.edge(b.ids[name], "end", label=label(b.t.integer(b.end[name])), **marker)
     return graph

@@ -61,15 +61,18 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
                          "WHERE is_decision AND seq > 1 AND elapsed IS NOT NULL")
         latencies = pd.DataFrame([{k: prep.name(k, r[k]) for k in ("activity", "role", "level")}
                                   | {"elapsed": r["elapsed"]} for r in rows])
+        per_case = prep.rows("SELECT handoffs, count(*) AS cases FROM pf_cases "
+                             "WHERE handoffs IS NOT NULL GROUP BY handoffs ORDER BY handoffs")
     context = {
         "a": data, "t": t, "meta": versions(), "import_report": import_report,
         "calendar": None, "headline": headline(data, t),
-        "map_svg": drawing(process_map(data, MapOptions(profile="performance")), "process map"),
+        "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
+                           "process map"),
         "decision_charts": _decision_charts(latencies, t),
-        "handoff_svg": drawing(handoff_map(handoff_graph(data)), "handoff map")
+        "handoff_svg": drawing(handoff_map(handoff_graph(data), texts=t), "handoff map")
         if data["handoffs"]["granularity"] else Markup(""),
         "handoffs_chart": _svg(charts.histogram(
-            data["handoffs"].get("histogram") or {}, title=t("Handoffs per case"),
+            {str(r["handoffs"]): int(r["cases"]) for r in per_case}, title=t("Handoffs per case"),
             xlabel=t("Handoffs"), t=t)),
         "layers_chart": _svg(charts.histogram(
             (data["layers"] or {}).get("histogram") or {}, title=t("Approval layers per case"),
