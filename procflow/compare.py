@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -24,6 +22,7 @@ from procflow import stats
 from procflow.analysis import HandoffBy, Prepared, Settings, analyze, prepared
 from procflow.engine import queries as q
 from procflow.eventlog import EventLog
+from procflow.result import JsonResult
 
 ALPHA = 0.05
 MIN_CASES = 30
@@ -35,21 +34,10 @@ _views = itertools.count(1)
 
 
 @dataclass
-class Comparison:
+class Comparison(JsonResult):
     """The result; ``to_dict()`` is ``comparison.json``."""
 
-    data: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``comparison.json`` object."""
-        return self.data
-
-    def write(self, out: Path) -> Path:
-        """Write ``out/comparison.json``."""
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "comparison.json"
-        path.write_text(json.dumps(self.data, indent=1, ensure_ascii=False), encoding="utf-8")
-        return path
+    FILENAME: ClassVar[str] = "comparison.json"
 
 
 @dataclass(frozen=True)

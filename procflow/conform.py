@@ -7,18 +7,18 @@ procflow's own (:mod:`procflow.deviations`), counted in cases and occurrences.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from procflow import mine
 from procflow.analysis import Prepared, Settings, prepared
 from procflow.deviations import KINDS, Deviation, Reference, deviations
 from procflow.eventlog import EventLog
 from procflow.measure.variants import CaseVariants, case_variants
+from procflow.result import JsonResult
 from procflow.sop import Sop, is_sop_file, read_sop
 from procflow.summary import human_duration
 
@@ -34,21 +34,10 @@ KIND_WORDS = {"extra_approval_layer": "extra approval layer", "extra_step": "ext
 
 
 @dataclass
-class Conformance:
+class Conformance(JsonResult):
     """The result of one check; ``to_dict()`` is ``conformance.json``."""
 
-    data: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``conformance.json`` object."""
-        return self.data
-
-    def write(self, out: Path) -> Path:
-        """Write ``out/conformance.json``."""
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "conformance.json"
-        path.write_text(json.dumps(self.data, indent=1, ensure_ascii=False), encoding="utf-8")
-        return path
+    FILENAME: ClassVar[str] = "conformance.json"
 
 
 def load_reference(path: Path) -> tuple[mine.Model, Sop | None]:
