@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
 
+from procflow.calendar import (
+    BASES,
+    DAY_US,
+    EPOCH_DATE,
+    MAX_PERIODS,
+    Calendar,
+    covering_days,
+    day_table,
+    load_calendar,
+    local_day_sql,
+    zone_name,
+)
 from procflow.engine import queries as q
 from procflow.engine.backends import Backend, DuckDBBackend, SparkBackend
 from procflow.engine.instances import LifecycleMode, mode_of
+from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.measure.decisions import DEFAULT_PATTERN, select_decisions
 
@@ -33,6 +49,10 @@ class Settings:
     decision_activities: tuple[str, ...] | None = None
     handoff_by: HandoffBy | None = None
     top_variants: int = 20
+    calendar: str | Calendar | None = None
+    calendar_zone: str | None = None
+    sla: tuple[str, ...] | None = None
+    pause: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -78,15 +98,32 @@ def analyze(
     engine: Engine = "duckdb",
     spark_master: str = "local[*]",
     top_variants: int = 20,
+    calendar: str | Calendar | None = None,
+    calendar_zone: str | None = None,
+    sla: Sequence[str] | None = None,
+    pause: Sequence[str] | None = None,
     **read_options: Any,
 ) -> Analysis:
     """Measure ``log``: an EventLog, or a file path read with ``read_options``.
 
     With ``engine="spark"``, a path to canonical Parquet (``procflow export NAME --to
     x.parquet``, or a folder or cluster URL of such files) is read by Spark directly.
+
+    ``calendar`` (``"id"``, ``"id-sat"``, an override CSV path, or a :class:`Calendar`) adds
+    the working-time twins of every duration (``calendar_zone`` is the zone of a named
+    calendar, default Asia/Jakarta). With a calendar, ``sla`` checks service standards
+    (``"case=20 working days"``, ``"ACTIVITY=3 working days"``) and ``pause`` names
+    activities whose elapsed time into them does not count as service time.
     """
     settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
-                        handoff_by, top_variants)
+                        handoff_by, top_variants, calendar, calendar_zone,
+                        tuple(sla) if sla else None, tuple(pause) if pause else None)
+    if calendar is None and (settings.sla or settings.pause):
+        raise InputError("service standards (--sla) and pausing the clock (--pause) are "
+                         "measured in working time and need a calendar.",
+                         fix="add --calendar id (or id-sat, or an override file).")
+    for spec in settings.sla or ():
+        parse_sla(spec)
     if engine == "spark" and not isinstance(log, EventLog) and is_parquet_source(log):
         return _run(SparkBackend(log, spark_master), Path(str(log)).stem, settings)
     if not isinstance(log, EventLog):
@@ -112,6 +149,85 @@ def _run(backend: Backend, name: str, settings: Settings) -> Analysis:
         return Analysis(compute(backend, name, settings), settings)
     finally:
         backend.close()
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The working calendar of a computation, registered as ``pf_calendar`` for the days
+    ``first`` … ``last`` (local dates at the zone's standard offset ``offset_us``)."""
+
+    calendar: Calendar
+    offset_us: int
+    first: dt.date
+    last: dt.date
+    max_periods: int = MAX_PERIODS
+    starts: bool = True
+
+    @property
+    def day_seconds(self) -> float:
+        return self.calendar.day_seconds
+
+    def settings(self) -> dict[str, Any]:
+        """How ``settings.calendar`` in analysis.json describes the calendar."""
+        holidays = sum(1 for d in self.calendar.holidays if self.first <= d <= self.last)
+        return {"name": self.calendar.name, "zone": self.calendar.zone,
+                "day_seconds": self.day_seconds, "holidays": holidays,
+                "first_day": self.first.isoformat(), "last_day": self.last.isoformat()}
+
+
+def _clock(backend: Backend, settings: Settings, log: dict[str, Any],
+           mode: LifecycleMode) -> Clock | None:
+    """Load the calendar for the days the log covers and register its day table as
+    ``pf_calendar`` (None without a calendar or without events)."""
+    spec = settings.calendar
+    if spec is None or log["end_us"] is None:
+        return None
+    low = backend.rows("SELECT min(epoch_us(start_timestamp)) AS s FROM pf_events")[0]["s"]
+    min_us = min(int(log["start_us"]), int(low) if low is not None else int(log["start_us"]))
+    starts = low is not None or mode == "standard"  # start times: a column or start rows
+    max_us = int(log["end_us"])
+    builtin = None
+    if isinstance(spec, Calendar):
+        cal = spec
+    else:
+        # Local days lie within a day of the UTC dates, so these years cover them.
+        years = tuple(range((EPOCH + dt.timedelta(microseconds=min_us - DAY_US)).year,
+                            (EPOCH + dt.timedelta(microseconds=max_us + DAY_US)).year + 1))
+        if spec.strip().lower() in BASES:
+            builtin = (spec.strip().lower(), zone_name(settings.calendar_zone or
+                                                       "Asia/Jakarta"), years)
+            cal = _builtin_calendar(*builtin)
+        else:
+            cal = load_calendar(spec, zone=settings.calendar_zone, years=years)
+    offset = cal.offset_us
+    first, last = covering_days(min_us, max_us, offset)
+    if builtin is not None:
+        periods, table = _builtin_day_table(*builtin, first, last)
+    else:
+        periods, table = _day_table(cal, first, last)
+    backend.register("pf_calendar", table)
+    return Clock(cal, offset, first, last, periods, starts)
+
+
+def _day_table(cal: Calendar, first: dt.date, last: dt.date) -> tuple[int, pa.Table]:
+    """The day table of ``cal`` with as many period columns as its busiest day needs: the
+    clock's SQL has one branch per period (two for ``id``), which keeps the join cheap."""
+    periods = max(1, max(len(cal.periods(first + dt.timedelta(days=i)))
+                         for i in range((last - first).days + 1)))
+    return periods, day_table(cal, first, last, offset_us=cal.offset_us, max_periods=periods)
+
+
+# The built-in calendars depend only on their arguments (the holidays package's data), so a
+# process that analyses many logs (the web app, a benchmark) builds each once.
+@functools.lru_cache(maxsize=16)
+def _builtin_calendar(spec: str, zone: str, years: tuple[int, ...]) -> Calendar:
+    return load_calendar(spec, zone=zone, years=years)
+
+
+@functools.lru_cache(maxsize=16)
+def _builtin_day_table(spec: str, zone: str, years: tuple[int, ...], first: dt.date,
+                       last: dt.date) -> tuple[int, pa.Table]:
+    return _day_table(_builtin_calendar(spec, zone, years), first, last)
 
 
 @dataclass
@@ -142,6 +258,11 @@ class Prepared:
     ``decision_path`` (``layers_by`` codes of the decision instances in case order,
     ``→``-separated; null without any).
 
+    With a calendar (``clock``; its day table is ``pf_calendar``), ``pf_steps`` also has the
+    working clock readings ``w_ts`` and ``w_start`` (µs) and the working twins ``w_elapsed``,
+    ``w_wait`` and ``w_processing`` (seconds), and ``pf_cases`` has ``w_cycle_time`` (less
+    the working elapsed time into paused activities) and ``w_span``.
+
     ``names`` maps each of activity, resource, role and unit to ``{code: name}``;
     ``present`` counts the instances that have a resource, role, unit, level and start time.
     """
@@ -154,6 +275,7 @@ class Prepared:
     granularity: HandoffBy | None
     layers_by: str | None
     log: dict[str, Any]
+    clock: Clock | None = None
 
     @property
     def has_start(self) -> bool:
@@ -188,6 +310,12 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
                               names=list(settings.decision_activities)
                               if settings.decision_activities else None)
     codes = {v: k for k, v in names["activity"].items()}
+    unknown = [a for a in settings.pause or () if a not in codes]
+    if unknown:
+        raise InputError(f"cannot pause the clock for {', '.join(map(repr, unknown))}: no "
+                         "such activity in the log.",
+                         fix="give activity names exactly as in the log (procflow info).")
+    clock = _clock(backend, settings, log, mode)
     granularity = _granularity(settings, present)
     # Pairing reads the coded events twice, so it gets a table; otherwise the window of
     # pf_steps reads the events through the dictionaries directly.
@@ -195,13 +323,18 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
     make("pf_coded", q.coded())
     make("pf_inst", q.instances(mode))
     backend.create("pf_steps", q.steps([codes[a] for a in chosen], granularity,
-                                       {c for c, n in present.items() if n}))
+                                       {c for c, n in present.items() if n},
+                                       clock.offset_us if clock else None,
+                                       clock.max_periods if clock else q.MAX_PERIODS,
+                                       clock.starts if clock else True))
     backend.drop("pf_inst")
     backend.drop("pf_coded")
     present["start"] = int(backend.rows("SELECT count(start_us) AS n FROM pf_steps")[0]["n"])
     layers_by = "level" if present["level"] else "role" if present["role"] else None
-    backend.create("pf_cases", q.cases(granularity, layers_by if chosen else None))
-    return Prepared(backend, names, present, chosen, mode, granularity, layers_by, log)
+    backend.create("pf_cases", q.cases(granularity, layers_by if chosen else None,
+                                       working=clock is not None,
+                                       paused=[codes[a] for a in settings.pause or ()]))
+    return Prepared(backend, names, present, chosen, mode, granularity, layers_by, log, clock)
 
 
 def _dictionaries(backend: Backend) -> dict[str, dict[int, str]]:
@@ -218,12 +351,12 @@ def _dictionaries(backend: Backend) -> dict[str, dict[int, str]]:
 def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
     run = prepare(backend, settings)
-    totals = run.rows(q.CASE_TOTALS)[0]
+    totals = run.rows(q.case_totals(run.clock is not None))[0]
     groupings = {kind: _grouping(run, kind) for kind in q.GROUPINGS}
     variants = _variant_rows(run)
-    return {
+    out: dict[str, Any] = {
         "log": _log_block(run.log, name, run.has_start),
-        "cycle_time": _stats(totals, "cycle"),
+        "cycle_time": _st(run, totals, "cycle"),
         "dfg": _dfg(run, groupings["edge"], variants),
         "activities": _activities(run, groupings["activity"]),
         "decisions": _decisions(run, groupings["activity"]),
@@ -235,11 +368,18 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
                      else settings.decisions or DEFAULT_PATTERN,
                      "lifecycle": run.mode, "engine": backend.name},
     }
+    if run.clock is not None:
+        out["settings"]["calendar"] = run.clock.settings()
+        if settings.pause:
+            out["settings"]["pause"] = list(settings.pause)
+        if settings.sla:
+            out["sla"] = [_sla(run, parse_sla(spec)) for spec in settings.sla]
+    return out
 
 
 def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
     """The rows of ``pf_by_<kind>``, materialised for the bottleneck excess."""
-    run.backend.create(f"pf_by_{kind}", q.GROUPINGS[kind])
+    run.backend.create(f"pf_by_{kind}", q.groupings(run.clock is not None)[kind])
     return run.rows(f"SELECT * FROM pf_by_{kind}")
 
 
@@ -266,6 +406,19 @@ def _stats(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     return out
 
 
+def _st(run: Prepared, row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """STATS of ``prefix`` in ``row``; with a calendar, plus its twins ``working`` (working
+    seconds, prefix ``w_<prefix>``) and ``working_days`` (those divided by the calendar's
+    day_seconds, n unchanged)."""
+    out = _stats(row, prefix)
+    if run.clock is not None:
+        working = _stats(row, f"w_{prefix}")
+        out["working"] = working
+        out["working_days"] = {k: v if k == "n" or v is None else v / run.clock.day_seconds
+                               for k, v in working.items()}
+    return out
+
+
 def _log_block(row: dict[str, Any], name: str, has_start: bool) -> dict[str, Any]:
     return {"name": name, "cases": row["cases"], "events": row["events"],
             "activities": row["activities"], "resources": row["resources"],
@@ -285,8 +438,8 @@ def _dfg(run: Prepared, rows: list[dict[str, Any]],
          variants: list[tuple[list[str], int]]) -> dict[str, Any]:
     edges = [{"source": run.name("activity", r["source"]),
               "target": run.name("activity", r["target"]), "count": r["count"],
-              "elapsed": _stats(r, "elapsed"),
-              "wait": _stats(r, "wait") if run.has_start else None}
+              "elapsed": _st(run, r, "elapsed"),
+              "wait": _st(run, r, "wait") if run.has_start else None}
              for r in rows]
     edges.sort(key=lambda e: (-e["count"], e["source"], e["target"]))
     # Cases begin (end) with the first (last) activity of their variant.
@@ -302,8 +455,8 @@ def _activities(run: Prepared, rows: list[dict[str, Any]]) -> list[dict[str, Any
     lanes = _lanes(run)
     out = [{"activity": run.name("activity", r["activity"]), "count": r["count"],
             "cases": r["cases"],
-            "processing": _stats(r, "processing") if run.has_start else None,
-            "wait": _stats(r, "wait") if run.has_start else None,
+            "processing": _st(run, r, "processing") if run.has_start else None,
+            "wait": _st(run, r, "wait") if run.has_start else None,
             "lanes": lanes.get(r["activity"], dict.fromkeys(q.LANE_KEYS))}
            for r in rows]
     return sorted(out, key=lambda a: (-a["count"], a["activity"]))
@@ -326,34 +479,34 @@ def _lanes(run: Prepared) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _decision_entry(r: dict[str, Any], has_start: bool) -> dict[str, Any]:
-    return {**_stats(r, "latency"),
-            "waiting": _stats(r, "waiting") if has_start else None,
-            "processing": _stats(r, "processing") if has_start else None}
+def _decision_entry(run: Prepared, r: dict[str, Any]) -> dict[str, Any]:
+    return {**_st(run, r, "latency"),
+            "waiting": _st(run, r, "waiting") if run.has_start else None,
+            "processing": _st(run, r, "processing") if run.has_start else None}
 
 
 def _decisions(run: Prepared, by_activity: list[dict[str, Any]]) -> dict[str, Any]:
     keys = tuple(k for k in q.DECISION_KEYS[1:] if run.present[k])
-    rows = run.rows(q.decisions(keys))
+    rows = run.rows(q.decisions(keys, working=run.clock is not None))
     grouped = [r for r in rows if all(r[f"g_{k}"] for k in keys)]
     # Spark returns no row for the empty grouping set when no decision has a latency.
-    overall = _decision_entry(grouped[0] if grouped else _NO_ROWS, run.has_start)
+    overall = _decision_entry(run, grouped[0] if grouped else _NO_ROWS)
     out: dict[str, Any] = {
         "activities": run.chosen,
         "excluded": run.rows(q.DECISIONS_EXCLUDED)[0]["n"],
-        "overall": {k: overall[k] for k in q.STAT_KEYS},
+        "overall": {k: v for k, v in overall.items() if k not in ("waiting", "processing")},
         "waiting": overall["waiting"], "processing": overall["processing"],
     }
     # By activity: an activity's elapsed times are the latencies of its instances.
     codes = {c for c, a in run.names["activity"].items() if a in set(run.chosen)}
     out["by_activity"] = sorted(
-        ({"key": run.name("activity", r["activity"]), **_stats(r, "elapsed"),
-          "waiting": _stats(r, "wait") if run.has_start else None,
-          "processing": _stats(r, "decision_processing") if run.has_start else None}
+        ({"key": run.name("activity", r["activity"]), **_st(run, r, "elapsed"),
+          "waiting": _st(run, r, "wait") if run.has_start else None,
+          "processing": _st(run, r, "decision_processing") if run.has_start else None}
          for r in by_activity if r["activity"] in codes and r["elapsed_n"]),
         key=lambda e: (-e["total"], e["key"]))
     for key in q.DECISION_KEYS[1:]:
-        entries = [{"key": run.name(key, r[key]), **_decision_entry(r, run.has_start)}
+        entries = [{"key": run.name(key, r[key]), **_decision_entry(run, r)}
                    for r in rows if key in keys and r[f"g_{key}"] == 0 and r[key] is not None]
         out[f"by_{key}"] = sorted(entries, key=lambda e: (-e["total"], e["key"]))
     return out
@@ -373,11 +526,11 @@ def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
     if g is None:
         return {"granularity": None, "total": 0, "unknown": None, "per_case": None, "pairs": [],
                 "ping_pong": None, "cross_unit": None, "direction": None}
-    sql = q.handoffs(g)
+    sql = q.handoffs(g, working=run.clock is not None)
     t = run.rows(sql["totals"])[0]
     cases = int(totals["cases"] or 0)
     pairs = [{"from": run.name(g, r["source"]), "to": run.name(g, r["target"]),
-              "count": r["count"], "elapsed": _stats(r, "elapsed")}
+              "count": r["count"], "elapsed": _st(run, r, "elapsed")}
              for r in run.rows(sql["pairs"])]
     return {
         "granularity": g, "total": int(totals["handoffs_total"] or 0),
@@ -423,7 +576,10 @@ def _bottlenecks(run: Prepared, totals: dict[str, Any],
     span = float(totals["total_span"] or 0)
     cases = int(totals["cases"] or 0)
     window = ((totals["last_us"] or 0) - (totals["first_us"] or 0)) / q.US
-    excess = {(r["kind"], r["k0"], r["k1"]): r["excess"] for r in run.rows(q.EXCESS)}
+    excess_rows = run.rows(q.excess(run.clock is not None))
+    excess = {(r["kind"], r["k0"], r["k1"]): r["excess"] for r in excess_rows}
+    w_excess = {(r["kind"], r["k0"], r["k1"]): r.get("w_excess") for r in excess_rows}
+    w_span = float(totals.get("w_total_span") or 0)
     out = []
     for kind, keys in BOTTLENECK_NAMES.items():
         column = "resource" if kind == "resource" else "activity"
@@ -443,6 +599,14 @@ def _bottlenecks(run: Prepared, totals: dict[str, Any],
                      len(codes) > 1 else None)]) / cases if cases else None}
             if kind == "resource":
                 entry["wip"] = total / window if window else None
+            if run.clock is not None:
+                w_total = float(r["w_elapsed_total"] or 0)
+                w_median, w_p90 = r["w_elapsed_q"]
+                w_key = (kind, codes[0], codes[1] if len(codes) > 1 else None)
+                entry["working"] = {
+                    "total": w_total, "share": w_total / w_span if w_span else None,
+                    "median": float(w_median), "p90": float(w_p90),
+                    "impact": float(w_excess[w_key] or 0) / cases if cases else None}
             entries.append(entry)
         out += sorted(entries, key=lambda e: (-e["total"], e["name"]))
     return out
@@ -458,3 +622,58 @@ def _variants(variants: list[tuple[list[str], int]], top: int) -> dict[str, Any]
     ranked = sorted(variants, key=lambda v: (-v[1], v[0]))[:top]
     return {"count": len(variants),
             "top": [{"activities": activities, "cases": cases} for activities, cases in ranked]}
+
+
+_SLA = re.compile(r"^\s*(?P<target>.+?)\s*=\s*(?P<days>\d+(?:\.\d+)?)\s*"
+                  r"(?:working\s+days?|hari\s+kerja)?\s*$", re.IGNORECASE)
+
+
+def parse_sla(spec: str) -> tuple[str, float]:
+    """``"case=20 working days"`` → ``("case", 20.0)``; ``"ACTIVITY=3 working days"`` →
+    ``("ACTIVITY", 3.0)`` (the unit words are optional; InputError if malformed)."""
+    found = _SLA.match(spec)
+    if not found:
+        raise InputError(f"cannot read the service standard {spec!r}.",
+                         fix='write TARGET=N working days, e.g. "case=20 working days" or '
+                             '"Verifikasi Berkas=3 working days".')
+    target = found["target"]
+    return ("case" if target.lower() == "case" else target), float(found["days"])
+
+
+def _sla(run: Prepared, sla: tuple[str, float]) -> dict[str, Any]:
+    """Share of cases (``case``: the working cycle time, paused activities left out) or of an
+    activity's instances (their working elapsed time, the decision latency) within
+    ``limit_days`` working days; the 10 worst; by month of arrival or completion (local)."""
+    assert run.clock is not None
+    target, limit = sla
+    if target == "case":
+        source = "SELECT case_id, arrival_us AS t, w_cycle_time AS w FROM pf_cases"
+    else:
+        codes = {v: k for k, v in run.names["activity"].items()}
+        if target not in codes:
+            raise InputError(f"service standard for {target!r}: no such activity in the log.",
+                             fix="give 'case' or an activity name exactly as in the log.")
+        source = (f"SELECT case_id, ts_us AS t, w_elapsed AS w FROM pf_steps "
+                  f"WHERE activity = {codes[target]} AND seq > 1")
+    bound = limit * run.clock.day_seconds
+    days = run.rows(
+        f"SELECT day, count(*) AS n, count(CASE WHEN w <= {bound!r} THEN 1 END) AS within "
+        f"FROM (SELECT {local_day_sql('t', run.clock.offset_us)} AS day, w FROM ({source}) s) d "
+        f"GROUP BY day")
+    worst = run.rows(f"SELECT k.name AS name, s.w AS w FROM ({source}) s "
+                     f"JOIN pf_dict_case_id k ON k.code = s.case_id "
+                     f"ORDER BY s.w DESC, k.name LIMIT 10")
+    months: dict[str, list[int]] = {}
+    for r in days:
+        month = (EPOCH_DATE + dt.timedelta(days=int(r["day"]))).strftime("%Y-%m")
+        counts = months.setdefault(month, [0, 0])
+        counts[0] += int(r["n"])
+        counts[1] += int(r["within"])
+    n = sum(c[0] for c in months.values())
+    within = sum(c[1] for c in months.values())
+    return {"target": target, "limit_days": limit, "n": n, "within": within,
+            "share_within": within / n if n else None,
+            "worst": [{"case": r["name"], "working_days": float(r["w"]) / run.clock.day_seconds}
+                      for r in worst],
+            "by_month": [{"month": m, "n": c[0], "share_within": c[1] / c[0]}
+                         for m, c in sorted(months.items())]}

@@ -265,12 +265,25 @@ def remove_command(name: str, workspace: Path) -> None:
               show_default=True, help="Where the metrics run.")
 @click.option("--spark-master", default="local[*]", show_default=True,
               help="Spark master URL (with --engine spark).")
+@click.option("--calendar", metavar="id|id-sat|FILE",
+              help="Also measure every duration in working time: 'id' (Monday-Friday), "
+                   "'id-sat' (Monday-Saturday) or an override CSV (see docs/calendar.md).")
+@click.option("--calendar-zone", default="Asia/Jakarta", show_default=True, metavar="ZONE",
+              help="Zone of the calendar's working hours (WIB, WITA, WIT or an IANA name).")
+@click.option("--sla", multiple=True, metavar='"TARGET=N working days"',
+              help="Service standard to check (needs --calendar; repeatable): "
+                   "'case=20 working days' or 'ACTIVITY=3 working days'.")
+@click.option("--pause", multiple=True, metavar="ACTIVITY",
+              help="Stop the working clock for the time into ACTIVITY (e.g. the applicant "
+                   "fixing their file) in the case's working cycle time and SLA (repeatable).")
 @import_options
 @workspace_option
 @json_option
 def analyze_command(log: str, out: Path, decisions: str | None,
                     decision_activities: str | None, handoff_by: str | None, engine: str,
-                    spark_master: str, workspace: Path, as_json: bool, **params: Any) -> None:
+                    spark_master: str, calendar: str | None, calendar_zone: str,
+                    sla: tuple[str, ...], pause: tuple[str, ...], workspace: Path,
+                    as_json: bool, **params: Any) -> None:
     """Measure LOG (a workspace log name, or a file read on the fly) into OUT/analysis.json."""
     from procflow.analysis import analyze, is_parquet_source
     from procflow.summary import summary_lines
@@ -278,6 +291,9 @@ def analyze_command(log: str, out: Path, decisions: str | None,
     kwargs: dict[str, Any] = dict(**decision_settings(decisions, decision_activities),
                                   handoff_by=handoff_by, engine=engine,
                                   spark_master=spark_master)
+    if calendar or sla or pause:
+        kwargs.update(calendar=calendar, calendar_zone=calendar_zone, sla=list(sla),
+                      pause=list(pause))
     if engine == "spark" and is_parquet_source(log):
         result = analyze(log, **kwargs)
     else:

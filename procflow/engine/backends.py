@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import pyarrow as pa
 
 from procflow import db
 from procflow.errors import InputError, ProcflowError
@@ -33,6 +34,10 @@ class Backend(Protocol):
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """Run ``sql`` and return its rows."""
+
+    def register(self, table: str, data: pa.Table) -> None:
+        """Make the Arrow table ``data`` readable as ``table`` (e.g. the calendar's day
+        table ``pf_calendar``)."""
 
     def drop(self, table: str) -> None:
         """Free ``table`` once nothing reads it any more."""
@@ -69,6 +74,13 @@ class DuckDBBackend:
         found = cur.fetchall()
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in found]
+
+    def register(self, table: str, data: pa.Table) -> None:
+        self.con.register(f"{table}_arrow", data)
+        try:
+            self.create(table, f"SELECT * FROM {table}_arrow")
+        finally:
+            self.con.unregister(f"{table}_arrow")
 
     def drop(self, table: str) -> None:
         if table in self._views:
@@ -135,6 +147,13 @@ class SparkBackend:
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         return [r.asDict() for r in self.spark.sql(to_spark_sql(sql)).collect()]
+
+    def register(self, table: str, data: pa.Table) -> None:
+        kinds = {pa.int32(): "INT", pa.int64(): "BIGINT"}
+        schema = ", ".join(f"{f.name} {kinds[f.type]}" for f in data.schema)
+        rows = [tuple(r.values()) for r in data.to_pylist()]
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(table)
+        self._made.append(table)
 
     def drop(self, table: str) -> None:
         self.spark.catalog.dropTempView(table)

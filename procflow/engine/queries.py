@@ -18,6 +18,8 @@ the dictionaries.
 
 from __future__ import annotations
 
+from procflow.calendar.clock import cumulative_sql
+from procflow.calendar.core import MAX_PERIODS
 from procflow.engine.instances import LifecycleMode, instances_sql
 
 US = 1_000_000.0
@@ -79,10 +81,19 @@ def events(mode: LifecycleMode) -> str:
             f"max(epoch_us(timestamp)) AS end_us, {known} FROM pf_events")
 
 
-def steps(decisions: list[int], granularity: str | None, known: set[str]) -> str:
+def steps(decisions: list[int], granularity: str | None, known: set[str],
+          offset_us: int | None = None, max_periods: int = MAX_PERIODS,
+          starts: bool = True) -> str:
     """Instances in case order with the previous instance's attributes (transitions);
     ``decisions`` are activity codes, ``known`` the ATTRIBUTES that have values (the others'
-    ``prev_`` columns are null without a window)."""
+    ``prev_`` columns are null without a window).
+
+    With ``offset_us`` (a working calendar registered as ``pf_calendar``, see
+    :func:`procflow.calendar.cumulative_sql`), each row also carries the working clock at its
+    completion and start (``w_ts``, ``w_start``, µs) and the working twins ``w_elapsed``,
+    ``w_wait`` and ``w_processing`` (seconds), all differences of clock readings.
+    ``max_periods`` is the day table's number of periods; without ``starts`` (no start
+    times in the log) ``w_start`` is null without a join."""
     is_decision = ("activity IN (" + ", ".join(str(int(c)) for c in decisions) + ")"
                    if decisions else "FALSE")
     lags = ", ".join(f"lag({c}) OVER w AS prev_{c}" if c in known or c == "activity"
@@ -90,17 +101,30 @@ def steps(decisions: list[int], granularity: str | None, known: set[str]) -> str
     lag2 = f", lag({granularity}, 2) OVER w AS prev2_{granularity}" if granularity else ""
     prev = ", ".join(f"prev_{c}" for c in ("activity", *ATTRIBUTES))
     prev2 = f", prev2_{granularity}" if granularity else ""
+    source, w_inner, w_outer = "pf_inst", "", ""
+    if offset_us is not None:
+        j1, w_ts = cumulative_sql("i.ts_us", offset_us=offset_us, alias="cal_ts",
+                                  max_periods=max_periods)
+        j2, w_start = (cumulative_sql("i.start_us", offset_us=offset_us, alias="cal_start",
+                                      max_periods=max_periods) if starts
+                       else ("", "CAST(NULL AS BIGINT)"))
+        source = f"(SELECT i.*, {w_ts} AS w_ts, {w_start} AS w_start FROM pf_inst i {j1} {j2}) p"
+        w_inner = ", w_ts, w_start, lag(w_ts) OVER w AS prev_w_ts"
+        w_outer = (f", w_ts, w_start, (w_ts - prev_w_ts) / {US} AS w_elapsed, "
+                   f"CASE WHEN w_start IS NOT NULL AND prev_w_ts IS NOT NULL "
+                   f"THEN greatest(0, w_start - prev_w_ts) / {US} END AS w_wait, "
+                   f"(w_ts - w_start) / {US} AS w_processing")
     return f"""
     SELECT case_id, seq, activity, ts_us, start_us, resource, role, unit, level,
         (ts_us - prev_ts_us) / {US} AS elapsed,
         CASE WHEN start_us IS NOT NULL AND prev_ts_us IS NOT NULL
              THEN greatest(0, start_us - prev_ts_us) / {US} END AS wait,
-        (ts_us - start_us) / {US} AS processing, is_decision, {prev}{prev2}
+        (ts_us - start_us) / {US} AS processing, is_decision, {prev}{prev2}{w_outer}
     FROM (
         SELECT case_id, activity, ts_us, start_us, resource, role, unit, level,
             row_number() OVER w AS seq, {is_decision} AS is_decision,
-            lag(ts_us) OVER w AS prev_ts_us, {lags}{lag2}
-        FROM pf_inst
+            lag(ts_us) OVER w AS prev_ts_us, {lags}{lag2}{w_inner}
+        FROM {source}
         WINDOW w AS ({CASE_ORDER})
     ) t
     """
@@ -129,20 +153,34 @@ def handoff_counts(g: str) -> str:
     return f"SELECT case_id, {_handoff_sums(g)} FROM pf_steps GROUP BY case_id"
 
 
-def cases(granularity: str | None, layers_by: str | None) -> str:
+def cases(granularity: str | None, layers_by: str | None, working: bool = False,
+          paused: list[int] | None = None) -> str:
     """One row per case (``pf_cases``): times, the variant (activity codes in case order),
     handoffs and ping-pongs at ``granularity``, and the ``layers_by`` codes of its decision
-    instances in case order (``decision_path``)."""
+    instances in case order (``decision_path``).
+
+    ``working`` (pf_steps has the working clock) adds ``w_cycle_time`` and ``w_span`` (working
+    seconds); ``w_cycle_time`` leaves out the working elapsed time into each instance of the
+    ``paused`` activity codes (the clock stops while the case waits for them)."""
     path = (f"string_agg(CAST({layers_by} AS VARCHAR), '→' ORDER BY seq) "
             f"FILTER (WHERE is_decision AND {layers_by} IS NOT NULL)" if layers_by
             else "CAST(NULL AS VARCHAR)")
+    working_sql = ""
+    if working:
+        pause = ""
+        if paused:
+            codes = ", ".join(str(int(c)) for c in paused)
+            pause = (f" - coalesce(sum(CASE WHEN seq > 1 AND activity IN ({codes}) "
+                     f"THEN w_elapsed END), 0)")
+        working_sql = (f",\n       (max(w_ts) - min(coalesce(w_start, w_ts))) / {US}{pause} "
+                       f"AS w_cycle_time, (max(w_ts) - min(w_ts)) / {US} AS w_span")
     return f"""
     SELECT case_id, min(coalesce(start_us, ts_us)) AS arrival_us, max(ts_us) AS completion_us,
        min(ts_us) AS first_us, count(*) AS instances,
        (max(ts_us) - min(coalesce(start_us, ts_us))) / {US} AS cycle_time,
        (max(ts_us) - min(ts_us)) / {US} AS span,
        string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS variant,
-       {_handoff_sums(granularity)}, {path} AS decision_path
+       {_handoff_sums(granularity)}, {path} AS decision_path{working_sql}
     FROM pf_steps GROUP BY case_id
     """
 
@@ -154,6 +192,16 @@ SELECT count(*) AS cases, sum(instances) AS instances, sum(span) AS total_span,
        sum(ping_pongs) AS ping_pongs, count(CASE WHEN ping_pongs > 0 THEN 1 END) AS ping_pong_cases
 FROM pf_cases
 """
+
+
+def case_totals(working: bool = False) -> str:
+    """CASE_TOTALS, with the working cycle time (``w_cycle``) and span when ``working``."""
+    if not working:
+        return CASE_TOTALS
+    return CASE_TOTALS.replace(
+        "FROM pf_cases", f", {stats('w_cycle_time', 'w_cycle')}, sum(w_span) AS w_total_span\n"
+                         "FROM pf_cases")
+
 
 VARIANTS = "SELECT variant AS sequence, count(*) AS cases FROM pf_cases GROUP BY variant"
 
@@ -186,6 +234,31 @@ FROM pf_steps WHERE seq > 1 AND resource IS NOT NULL GROUP BY resource
 
 GROUPINGS = {"activity": BY_ACTIVITY, "edge": BY_EDGE, "resource": BY_RESOURCE}
 
+_WORKING_GROUPINGS = {
+    "activity": (f"{stats('elapsed', 'elapsed')},",
+                 f"{stats('elapsed', 'elapsed')}, {stats('w_processing', 'w_processing')}, "
+                 f"{stats('w_wait', 'w_wait')}, {stats('w_elapsed', 'w_elapsed')}, "
+                 + stats('CASE WHEN is_decision AND seq > 1 THEN w_processing END',
+                         'w_decision_processing') + ","),
+    "edge": (f"{stats('wait', 'wait')}\n",
+             f"{stats('wait', 'wait')}, {stats('w_elapsed', 'w_elapsed')}, "
+             f"{stats('w_wait', 'w_wait')}\n"),
+    "resource": ("elapsed_q\n",
+                 "elapsed_q, sum(w_elapsed) AS w_elapsed_total, "
+                 "quantile_cont(w_elapsed, [0.5, 0.9]) AS w_elapsed_q\n"),
+}
+
+
+def groupings(working: bool = False) -> dict[str, str]:
+    """GROUPINGS, with the working twins of their figures when ``working``."""
+    if not working:
+        return GROUPINGS
+    out = {}
+    for kind, sql in GROUPINGS.items():
+        marker, replacement = _WORKING_GROUPINGS[kind]
+        out[kind] = sql.replace(marker, replacement)
+    return out
+
 EXCESS_OVER_MEDIAN = "sum(greatest(0, s.elapsed - m.elapsed_q[1])) AS excess"
 
 # Σ max(0, elapsed − median of its group) per bottleneck (METRICS §8), keyed k0 (and k1).
@@ -203,6 +276,16 @@ FROM pf_steps s JOIN pf_by_resource m ON m.resource = s.resource
 WHERE s.seq > 1 GROUP BY s.resource
 """
 
+WORKING_EXCESS = EXCESS.replace(
+    EXCESS_OVER_MEDIAN, f"{EXCESS_OVER_MEDIAN}, "
+    "sum(greatest(0, s.w_elapsed - m.w_elapsed_q[1])) AS w_excess")
+
+
+def excess(working: bool = False) -> str:
+    """EXCESS, with the working excess (``w_excess``) when ``working``."""
+    return WORKING_EXCESS if working else EXCESS
+
+
 LANE_KEYS = ("role", "unit", "level")
 
 # How many instances of each activity each role, unit and level performed (``g_<key>`` is 0
@@ -216,11 +299,16 @@ FROM pf_steps GROUP BY GROUPING SETS ({", ".join(f"(activity, {k})" for k in LAN
 DECISION_KEYS = ("activity", "role", "unit", "level", "resource")
 
 
-def decisions(keys: tuple[str, ...] = DECISION_KEYS) -> str:
+def decisions(keys: tuple[str, ...] = DECISION_KEYS, working: bool = False) -> str:
     """Decision latency, waiting and processing: overall and by each of ``keys`` (some of
-    DECISION_KEYS) in one pass; ``g_<key>`` is 0 on the rows grouped by that key."""
+    DECISION_KEYS) in one pass; ``g_<key>`` is 0 on the rows grouped by that key. With
+    ``working``, also their working twins (prefixes ``w_latency``, ``w_waiting``,
+    ``w_processing``)."""
     columns = [*keys, *(f"grouping({k}) AS g_{k}" for k in keys), stats('elapsed', 'latency'),
                stats('wait', 'waiting'), stats('processing', 'processing')]
+    if working:
+        columns += [stats('w_elapsed', 'w_latency'), stats('w_wait', 'w_waiting'),
+                    stats('w_processing', 'w_processing')]
     sets = ", ".join(["()", *(f"({k})" for k in keys)])
     return f"""
     SELECT {", ".join(columns)}
@@ -232,10 +320,12 @@ def decisions(keys: tuple[str, ...] = DECISION_KEYS) -> str:
 DECISIONS_EXCLUDED = "SELECT count(*) AS n FROM pf_steps WHERE is_decision AND seq = 1"
 
 
-def handoffs(g: str) -> dict[str, str]:
+def handoffs(g: str, working: bool = False) -> dict[str, str]:
     """Handoff queries at granularity column ``g`` (resource, role or unit); the handoff and
-    ping-pong counts per case are in ``pf_cases``."""
+    ping-pong counts per case are in ``pf_cases``. ``working`` adds the pairs' working
+    elapsed times (prefix ``w_elapsed``)."""
     known, handoff, _ = _handoff_terms(g)
+    w_pairs = f", {stats('w_elapsed', 'w_elapsed')}" if working else ""
     return {
         "totals": f"""
             SELECT sum(CASE WHEN seq > 1 AND NOT ({known}) THEN 1 ELSE 0 END) AS unknown,
@@ -252,7 +342,7 @@ def handoffs(g: str) -> dict[str, str]:
             FROM pf_steps""",
         "pairs": f"""
             SELECT prev_{g} AS source, {g} AS target, count(*) AS count,
-                   {stats('elapsed', 'elapsed')}
+                   {stats('elapsed', 'elapsed')}{w_pairs}
             FROM pf_steps WHERE {handoff} GROUP BY prev_{g}, {g}""",
     }
 
