@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import re
 import tempfile
 from collections import Counter
@@ -12,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +34,7 @@ from procflow.engine.instances import LifecycleMode, mode_of
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.measure.decisions import DEFAULT_PATTERN, select_decisions
+from procflow.result import JsonResult
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 HandoffBy = Literal["resource", "role", "unit"]
@@ -56,22 +56,11 @@ class Settings:
 
 
 @dataclass
-class Analysis:
-    """The figures of one log; ``to_dict()`` is the JSON contract."""
+class Analysis(JsonResult):
+    """The figures of one log; ``to_dict()`` is ``analysis.json`` (the JSON contract)."""
 
-    data: dict[str, Any]
     settings: Settings = field(default_factory=Settings)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``analysis.json`` object."""
-        return self.data
-
-    def write(self, out: Path) -> Path:
-        """Write ``out/analysis.json``."""
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "analysis.json"
-        path.write_text(json.dumps(self.data, indent=1, ensure_ascii=False), encoding="utf-8")
-        return path
+    FILENAME: ClassVar[str] = "analysis.json"
 
     def table(self, name: str) -> pd.DataFrame:
         """A list in the result as a flat DataFrame: ``dfg``, ``activities``, ``bottlenecks``,
