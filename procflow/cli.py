@@ -115,6 +115,36 @@ def decision_settings(decisions: str | None, decision_activities: str | None
     return {"decisions": decisions, "decision_activities": names}
 
 
+def calendar_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --calendar, --calendar-zone, --sla and --pause (working time, METRICS §10)."""
+    options = [
+        click.option("--calendar", metavar="id|id-sat|FILE",
+                     help="Also measure every duration in working time: 'id' (Monday-Friday), "
+                          "'id-sat' (Monday-Saturday) or an override CSV (see "
+                          "docs/calendar.md)."),
+        click.option("--calendar-zone", default="Asia/Jakarta", show_default=True,
+                     metavar="ZONE", help="Zone of the calendar's working hours (WIB, WITA, "
+                     "WIT or an IANA name)."),
+        click.option("--sla", multiple=True, metavar='"TARGET=N working days"',
+                     help="Service standard to check (needs --calendar; repeatable): "
+                          "'case=20 working days' or 'ACTIVITY=3 working days'."),
+        click.option("--pause", multiple=True, metavar="ACTIVITY",
+                     help="Stop the working clock for the time into ACTIVITY (e.g. the "
+                          "applicant fixing their file) in the case's working cycle time and "
+                          "SLA (repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def calendar_settings(calendar: str | None, calendar_zone: str, sla: tuple[str, ...],
+                      pause: tuple[str, ...]) -> dict[str, Any]:
+    """The analyze() keywords of the :func:`calendar_options` values."""
+    return {"calendar": calendar, "calendar_zone": calendar_zone if calendar else None,
+            "sla": list(sla) or None, "pause": list(pause) or None}
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--name", help="Log name in the workspace (default: the file name's stem).")
@@ -265,17 +295,7 @@ def remove_command(name: str, workspace: Path) -> None:
               show_default=True, help="Where the metrics run.")
 @click.option("--spark-master", default="local[*]", show_default=True,
               help="Spark master URL (with --engine spark).")
-@click.option("--calendar", metavar="id|id-sat|FILE",
-              help="Also measure every duration in working time: 'id' (Monday-Friday), "
-                   "'id-sat' (Monday-Saturday) or an override CSV (see docs/calendar.md).")
-@click.option("--calendar-zone", default="Asia/Jakarta", show_default=True, metavar="ZONE",
-              help="Zone of the calendar's working hours (WIB, WITA, WIT or an IANA name).")
-@click.option("--sla", multiple=True, metavar='"TARGET=N working days"',
-              help="Service standard to check (needs --calendar; repeatable): "
-                   "'case=20 working days' or 'ACTIVITY=3 working days'.")
-@click.option("--pause", multiple=True, metavar="ACTIVITY",
-              help="Stop the working clock for the time into ACTIVITY (e.g. the applicant "
-                   "fixing their file) in the case's working cycle time and SLA (repeatable).")
+@calendar_options
 @import_options
 @workspace_option
 @json_option
@@ -289,11 +309,9 @@ def analyze_command(log: str, out: Path, decisions: str | None,
     from procflow.summary import summary_lines
 
     kwargs: dict[str, Any] = dict(**decision_settings(decisions, decision_activities),
+                                  **calendar_settings(calendar, calendar_zone, sla, pause),
                                   handoff_by=handoff_by, engine=engine,
                                   spark_master=spark_master)
-    if calendar or sla or pause:
-        kwargs.update(calendar=calendar, calendar_zone=calendar_zone, sla=list(sla),
-                      pause=list(pause))
     if engine == "spark" and is_parquet_source(log):
         result = analyze(log, **kwargs)
     else:

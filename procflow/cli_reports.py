@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from procflow.cli import (
+    calendar_options,
+    calendar_settings,
     decision_options,
     decision_settings,
     import_options,
@@ -57,13 +59,15 @@ def split_time(text: str, tz: str | None) -> dt.datetime:
               help="Random seed of the bootstrap (recorded in the output).")
 @lang_option
 @xlsx_option
+@calendar_options
 @decision_options
 @import_options
 @workspace_option
 @json_option
 def compare_command(logs: tuple[str, ...], split_at: str | None, out: Path | None,
                     completed_only: bool, handoff_by: str | None, resamples: int, seed: int,
-                    lang: str, xlsx: bool, decisions: str | None,
+                    lang: str, xlsx: bool, calendar: str | None, calendar_zone: str,
+                    sla: tuple[str, ...], pause: tuple[str, ...], decisions: str | None,
                     decision_activities: str | None, workspace: Path, as_json: bool,
                     **params: Any) -> None:
     """Compare BEFORE AFTER (two logs), or one LOG split at a date (--split)."""
@@ -71,6 +75,9 @@ def compare_command(logs: tuple[str, ...], split_at: str | None, out: Path | Non
     from procflow.i18n import Texts
     from procflow.narrative import summary
 
+    if sla or pause:
+        raise InputError("--sla and --pause apply to analyze and report, not compare.",
+                         fix="compare with --calendar only; check standards with analyze.")
     if len(logs) != (1 if split_at else 2):
         raise InputError("give two logs (BEFORE AFTER), or one log with --split YYYY-MM-DD.")
     with ExitStack() as stack:
@@ -80,7 +87,9 @@ def compare_command(logs: tuple[str, ...], split_at: str | None, out: Path | Non
         with progress_bar("Comparing", PROGRESS_STEPS, quiet=as_json) as bar:
             result = compare(before, after, handoff_by=handoff_by,  # type: ignore[arg-type]
                              completed=completed_only, resamples=resamples, seed=seed,
-                             progress=bar, **decision_settings(decisions, decision_activities))
+                             progress=bar, calendar=calendar,
+                             calendar_zone=calendar_zone if calendar else None,
+                             **decision_settings(decisions, decision_activities))
     written = _write_comparison(result, out, lang, xlsx) if out else []
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -111,12 +120,14 @@ def _write_comparison(result: Any, out: Path, lang: str, xlsx: bool) -> list[Pat
               help="Who hands over to whom (default: resource, else role, else unit).")
 @lang_option
 @xlsx_option
+@calendar_options
 @decision_options
 @import_options
 @workspace_option
 def report_command(log: str, out: Path, handoff_by: str | None, lang: str, xlsx: bool,
-                   decisions: str | None, decision_activities: str | None, workspace: Path,
-                   **params: Any) -> None:
+                   calendar: str | None, calendar_zone: str, sla: tuple[str, ...],
+                   pause: tuple[str, ...], decisions: str | None,
+                   decision_activities: str | None, workspace: Path, **params: Any) -> None:
     """Write an offline HTML report of LOG (maps, charts, tables, methods) to OUT."""
     from procflow.analysis import analyze
     from procflow.report.html import analysis_report, write_report
@@ -130,7 +141,8 @@ def report_command(log: str, out: Path, handoff_by: str | None, lang: str, xlsx:
             ws = stack.enter_context(Workspace(workspace))
             event_log, imported = ws.log(log), ws.info(log)["report"]
         result = analyze(event_log, handoff_by=handoff_by,  # type: ignore[arg-type]
-                         **decision_settings(decisions, decision_activities))
+                         **decision_settings(decisions, decision_activities),
+                         **calendar_settings(calendar, calendar_zone, sla, pause))
         html = analysis_report(event_log, result, lang=lang,  # type: ignore[arg-type]
                                import_report=imported)
     click.echo(f"Wrote {write_report(out, html, result)} and {out / 'analysis.json'}")

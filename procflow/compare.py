@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, cast
 
 import numpy as np
@@ -20,11 +20,14 @@ import pandas as pd
 
 from procflow import stats
 from procflow.analysis import HandoffBy, Prepared, Settings, analyze, prepared
+from procflow.calendar import Calendar
 from procflow.engine import queries as q
 from procflow.eventlog import EventLog
 from procflow.result import JsonResult
 
 ALPHA = 0.05
+#: Unit of the KPIs measured on a working calendar.
+WORKING = "working seconds"
 MIN_CASES = 30
 #: Paths compared as KPIs: at least this many transitions on each side, the most frequent first.
 MIN_PATH_COUNT = 10
@@ -85,15 +88,19 @@ def compare(
     decision_activities: list[str] | None = None,
     handoff_by: HandoffBy | None = None,
     completed: bool = False,
+    calendar: str | Calendar | None = None,
+    calendar_zone: str | None = None,
     resamples: int = 2000,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Compare ``before`` with ``after``; ``completed`` keeps only cases that reached an end
     step that closes at least 5% of the cases of either log; ``progress(done)`` gets the
-    thousandths of KPIs tested so far (the bootstrap is the slow part)."""
+    thousandths of KPIs tested so far (the bootstrap is the slow part). With a ``calendar``
+    the timed KPIs are compared again in working time (METRICS §10)."""
     settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
-                        handoff_by, top_variants=1_000_000)
+                        handoff_by, top_variants=1_000_000, calendar=calendar,
+                        calendar_zone=calendar_zone)
     logs = (before, after)
     analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
     ends = _end_steps(analyses)
@@ -105,12 +112,15 @@ def compare(
     layers_by = (analyses[0]["layers"] or analyses[1]["layers"] or {}).get("by")
     sides = []
     for log in logs:
-        with prepared(log, Settings(settings.decisions, settings.decision_activities,
-                                    granularity)) as prep:
-            sides.append(kpis(prep, granularity, layers_by))
+        with prepared(log, replace(settings, handoff_by=granularity)) as prep:
+            sides.append(kpis(prep, granularity, layers_by, working=calendar is not None))
+    calendar_settings = analyses[0]["settings"].get("calendar")
+    tested = _compare_kpis(sides[0], sides[1], resamples, seed, progress)
+    if calendar_settings:
+        _working_days(tested, float(calendar_settings["day_seconds"]))
     return Comparison({
         "before": analyses[0]["log"], "after": analyses[1]["log"],
-        "kpis": _compare_kpis(sides[0], sides[1], resamples, seed, progress),
+        "kpis": tested,
         "dfg_diff": dfg_diff(analyses[0], analyses[1]),
         "variants": variant_diff(analyses[0], analyses[1]),
         "distributions": {"layers": [(a["layers"] or {}).get("histogram") for a in analyses],
@@ -121,16 +131,31 @@ def compare(
         "warnings": warnings,
         "settings": {"alpha": ALPHA, "resamples": resamples, "completed_only": completed,
                      "end_steps": sorted(ends), "handoff_by": granularity,
-                     "layers_by": layers_by},
+                     "layers_by": layers_by,
+                     "calendar": calendar_settings},
         "seed": seed,
     })
+
+
+def _working_days(tested: list[dict[str, Any]], day_seconds: float) -> None:
+    """Give each working-time KPI its figures in working days too (``working_days``)."""
+    for k in tested:
+        if k["unit"] != WORKING:
+            continue
+        k["day_seconds"] = day_seconds
+        for side in ("before", "after"):
+            k[side]["working_days"] = {key: v if v is None or key == "n" else v / day_seconds
+                                       for key, v in k[side].items()}
+        k["diff_median_days"] = (None if k["diff_median"] is None
+                                 else k["diff_median"] / day_seconds)
 
 
 def _keywords(settings: Settings) -> dict[str, Any]:
     return {"decisions": settings.decisions,
             "decision_activities": list(settings.decision_activities)
             if settings.decision_activities else None,
-            "handoff_by": settings.handoff_by, "top_variants": settings.top_variants}
+            "handoff_by": settings.handoff_by, "top_variants": settings.top_variants,
+            "calendar": settings.calendar, "calendar_zone": settings.calendar_zone}
 
 
 def _frame(prep: Prepared, sql: str) -> pd.DataFrame:
@@ -138,9 +163,11 @@ def _frame(prep: Prepared, sql: str) -> pd.DataFrame:
     return pd.DataFrame(rows) if rows else pd.DataFrame()
 
 
-def kpis(prep: Prepared, granularity: str | None, layers_by: str | None) -> list[Kpi]:
-    """Every KPI's values for one side, cases numbered 0..n-1."""
-    cases = _frame(prep, "SELECT case_id, cycle_time FROM pf_cases ORDER BY case_id")
+def kpis(prep: Prepared, granularity: str | None, layers_by: str | None, *,
+         working: bool = False) -> list[Kpi]:
+    """Every KPI's values for one side, cases numbered 0..n-1; with ``working`` the timed KPIs
+    again in working seconds (``prep`` built with a calendar)."""
+    cases = _frame(prep, "SELECT * FROM pf_cases ORDER BY case_id")
     index = {int(c): i for i, c in enumerate(cases["case_id"])}
     n = len(index)
 
@@ -151,16 +178,9 @@ def kpis(prep: Prepared, granularity: str | None, layers_by: str | None) -> list
         return stats.Sample(np.asarray(kept[column], dtype=float),
                             np.asarray(kept["case_id"].map(index), dtype=np.int64), n)
 
-    out = [Kpi("cycle_time", None, None, "seconds", sample(cases, "cycle_time"))]
-    latency = _frame(prep, "SELECT case_id, activity, role, level, elapsed FROM pf_steps "
-                           "WHERE is_decision AND seq > 1")
-    out.append(Kpi("decision_latency", None, None, "seconds", sample(latency, "elapsed")))
-    for by in ("activity", "role", "level"):
-        if latency.empty:
-            break
-        for code, group in latency[latency[by].notna()].groupby(by):
-            out.append(Kpi("decision_latency", by, str(prep.name(by, cast(int, code))), "seconds",
-                           sample(group, "elapsed")))
+    out = _timed(prep, cases, sample, "cycle_time", "elapsed", "seconds")
+    if working:
+        out += _timed(prep, cases, sample, "w_cycle_time", "w_elapsed", WORKING)
     if granularity:
         per_case = _frame(prep, q.handoff_counts(granularity))
         out.append(Kpi("handoffs_per_case", None, None, "handoffs", sample(per_case, "handoffs")))
@@ -169,27 +189,46 @@ def kpis(prep: Prepared, granularity: str | None, layers_by: str | None) -> list
     if layers_by:
         layers = _frame(prep, q.layers(layers_by)["per_case"])
         out.append(Kpi("approval_layers", None, None, "layers", sample(layers, "layers")))
-    paths = _frame(prep, "SELECT case_id, prev_activity, activity, elapsed FROM pf_steps "
+    return out
+
+
+def _timed(prep: Prepared, cases: pd.DataFrame, sample: Callable[[pd.DataFrame, str], Any],
+           cycle: str, elapsed: str, unit: str) -> list[Kpi]:
+    """Cycle time, decision latency (overall and by step, role, level) and path times, from
+    the columns ``cycle`` (of pf_cases) and ``elapsed`` (of pf_steps)."""
+    out = [Kpi("cycle_time", None, None, unit, sample(cases, cycle))]
+    latency = _frame(prep, f"SELECT case_id, activity, role, level, {elapsed} FROM pf_steps "
+                           "WHERE is_decision AND seq > 1")
+    out.append(Kpi("decision_latency", None, None, unit, sample(latency, elapsed)))
+    for by in ("activity", "role", "level"):
+        if latency.empty:
+            break
+        for code, group in latency[latency[by].notna()].groupby(by):
+            out.append(Kpi("decision_latency", by, str(prep.name(by, cast(int, code))), unit,
+                           sample(group, elapsed)))
+    paths = _frame(prep, f"SELECT case_id, prev_activity, activity, {elapsed} FROM pf_steps "
                          "WHERE seq > 1")
     if not paths.empty:
         for keys, group in paths.groupby(["prev_activity", "activity"]):
             a, b = cast(tuple[int, int], keys)
             label = f"{prep.name('activity', a)} → {prep.name('activity', b)}"
-            out.append(Kpi("path_elapsed", "path", label, "seconds", sample(group, "elapsed")))
+            out.append(Kpi("path_elapsed", "path", label, unit, sample(group, elapsed)))
     return out
 
 
 def _compare_kpis(before: list[Kpi], after: list[Kpi], resamples: int, seed: int,
                   progress: Callable[[int], None] | None) -> list[dict[str, Any]]:
     """Pair the KPIs present on both sides, test them, adjust and give verdicts."""
-    ours = {(k.name, k.by, k.key): k for k in after}
-    pairs = [(k, ours[(k.name, k.by, k.key)]) for k in before
-             if (k.name, k.by, k.key) in ours and k.sample.values.size and
-             ours[(k.name, k.by, k.key)].sample.values.size]
+    ours = {(k.name, k.by, k.key, k.unit): k for k in after}
+    pairs = [(k, ours[(k.name, k.by, k.key, k.unit)]) for k in before
+             if (k.name, k.by, k.key, k.unit) in ours and k.sample.values.size and
+             ours[(k.name, k.by, k.key, k.unit)].sample.values.size]
     paths = [p for p in pairs if p[0].name == "path_elapsed"
              and min(p[0].sample.values.size, p[1].sample.values.size) >= MIN_PATH_COUNT]
-    paths.sort(key=lambda p: (-(p[0].sample.values.size + p[1].sample.values.size), p[0].key))
-    pairs = [p for p in pairs if p[0].name != "path_elapsed"] + paths[:MAX_PATHS]
+    paths.sort(key=lambda p: (-(p[0].sample.values.size + p[1].sample.values.size), p[0].key,
+                              p[0].unit))
+    pairs = [p for p in pairs if p[0].name != "path_elapsed"] + paths[:MAX_PATHS * (
+        2 if any(p[0].unit == WORKING for p in paths) else 1)]
     out = []
     for i, (b, a) in enumerate(pairs):
         result = stats.compare_samples(b.sample, a.sample, resamples=resamples, seed=seed + i)

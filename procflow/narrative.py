@@ -21,13 +21,19 @@ KPI_NAMES = {
 
 
 def kpi_name(kpi: dict[str, Any], t: Texts) -> str:
-    """The KPI's name in the report's language."""
+    """The KPI's name in the report's language (``(working time)`` on a calendar's clock)."""
     message = KPI_NAMES[(kpi["name"], kpi["by"])]
-    return t(message, key=kpi["key"]) if kpi["key"] is not None else t(message)
+    name = t(message, key=kpi["key"]) if kpi["key"] is not None else t(message)
+    return t("{name} (working time)", name=name) if "day_seconds" in kpi else name
 
 
 def value(kpi: dict[str, Any], seconds_or_count: float | None, t: Texts) -> str:
-    """A KPI value: a duration for times (in one unit for the whole KPI), a number otherwise."""
+    """A KPI value: a duration for times (in one unit for the whole KPI), working days on a
+    calendar's clock, a number otherwise."""
+    if "day_seconds" in kpi:
+        if seconds_or_count is None:
+            return "–"
+        return t("{n} working days", n=t.number(seconds_or_count / kpi["day_seconds"], 1))
     if kpi["unit"] == "seconds":
         return t.duration(seconds_or_count, kpi_unit(kpi))
     return t.number(seconds_or_count, 1)

@@ -65,7 +65,8 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
                              "WHERE handoffs IS NOT NULL GROUP BY handoffs ORDER BY handoffs")
     context = {
         "a": data, "t": t, "meta": versions(), "import_report": import_report,
-        "calendar": None, "headline": headline(data, t),
+        "calendar": calendar_text(data["settings"].get("calendar"), t),
+        "headline": headline(data, t),
         "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
                            "process map"),
         "decision_charts": _decision_charts(latencies, t),
@@ -84,6 +85,17 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
             t=t, unit="share")),
     }
     return environment().get_template("analysis.html").render(context)
+
+
+def calendar_text(calendar: dict[str, Any] | None, t: Texts) -> str | None:
+    """The methods line on working time, or None without a calendar."""
+    if not calendar:
+        return None
+    return t("Durations are also given in working time: calendar {name} in {zone}, "
+             "{holidays} holidays and cuti bersama between {first} and {last}; a working day "
+             "counts {hours} hours.", name=calendar["name"], zone=calendar["zone"],
+             holidays=t.integer(calendar["holidays"]), first=t.date(calendar["first_day"]),
+             last=t.date(calendar["last_day"]), hours=t.number(calendar["day_seconds"] / 3600))
 
 
 def headline(data: dict[str, Any], t: Texts) -> list[tuple[str, str]]:

@@ -1,0 +1,54 @@
+"""Working time and service standards in comparisons and reports (METRICS §10)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from procflow.cli import main
+from tests.conftest import SAMPLE
+
+COMMON = ["--tz", "Asia/Makassar", "--orgchart", str(SAMPLE / "orgchart.csv"),
+          "--calendar", "id", "--calendar-zone", "WITA"]
+
+
+def test_compare_with_a_calendar_adds_working_time_kpis(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "compare", str(SAMPLE / "before.csv"), str(SAMPLE / "after.csv"), *COMMON,
+        "--out", str(tmp_path), "--lang", "id"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
+    plain = {(k["name"], k["by"], k["key"]): k for k in data["kpis"] if k["unit"] == "seconds"}
+    working = {(k["name"], k["by"], k["key"]): k for k in data["kpis"]
+               if k["unit"] == "working seconds"}
+    assert set(working) <= set(plain) and ("cycle_time", None, None) in working
+    cycle = working[("cycle_time", None, None)]
+    day = data["settings"]["calendar"]["day_seconds"]
+    assert cycle["day_seconds"] == day == 27000.0
+    assert cycle["before"]["working_days"]["median"] == cycle["before"]["median"] / day
+    assert cycle["before"]["median"] < plain[("cycle_time", None, None)]["before"]["median"]
+    assert cycle["verdict"] == "improved"
+    assert "Waktu penyelesaian (waktu kerja) turun dari" in result.output
+    assert "hari kerja" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_shows_service_standards(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "report", str(SAMPLE / "after.csv"), *COMMON, "--sla", "case=15 working days",
+        "--sla", "Persetujuan dan TTE Kepala Dinas=2 working days", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "analysis.json").read_text(encoding="utf-8"))
+    case = next(s for s in data["sla"] if s["target"] == "case")
+    assert case["n"] == 2000 and 0 < case["share_within"] < 1
+    assert "Standar pelayanan" in html and "seluruh kasus" in html
+    assert "Durasi juga diberikan dalam waktu kerja" in html
+
+
+def test_compare_refuses_sla_options() -> None:
+    result = CliRunner().invoke(main, [
+        "compare", str(SAMPLE / "before.csv"), str(SAMPLE / "after.csv"), *COMMON,
+        "--sla", "case=10 working days"])
+    assert result.exit_code == 2 and "--sla and --pause apply to analyze" in result.output
