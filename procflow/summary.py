@@ -23,6 +23,13 @@ def summary_lines(data: dict[str, Any], top: int = 5) -> list[str]:
              f"{log['activities']} activities ({log['start']} → {log['end']})",
              f"Cycle time: median {human_duration(cycle['median'])}, "
              f"p90 {human_duration(cycle['p90'])}"]
+    working = cycle.get("working_days")
+    if working:
+        lines.append(f"Cycle time in working days: median {working['median']:.1f}, "
+                     f"p90 {working['p90']:.1f}")
+    for sla in data.get("sla") or []:
+        lines.append(f"Standard {sla['target']} within {sla['limit_days']:g} working days: "
+                     f"{sla['share_within']:.0%} of {sla['n']:,}")
     decisions = data["decisions"]
     slow = sorted(decisions["by_activity"], key=lambda d: -(d["median"] or 0))[:3]
     lines.append("Slowest decisions (median latency): " + (", ".join(

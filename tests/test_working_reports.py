@@ -52,3 +52,15 @@ def test_compare_refuses_sla_options() -> None:
         "compare", str(SAMPLE / "before.csv"), str(SAMPLE / "after.csv"), *COMMON,
         "--sla", "case=10 working days"])
     assert result.exit_code == 2 and "--sla and --pause apply to analyze" in result.output
+
+
+def test_analyze_summary_prints_working_time_and_standards(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "analyze", str(SAMPLE / "after.csv"), *COMMON, "--sla", "case=15 working days",
+        "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "analysis.json").read_text(encoding="utf-8"))
+    working = data["cycle_time"]["working_days"]
+    assert f"Cycle time in working days: median {working['median']:.1f}" in result.output
+    share = data["sla"][0]["share_within"]
+    assert f"Standard case within 15 working days: {share:.0%} of 2,000" in result.output
