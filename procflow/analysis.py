@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -14,26 +12,18 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pandas as pd
-import pyarrow as pa
 
 from procflow.calendar import (
-    BASES,
-    DAY_US,
-    EPOCH_DATE,
-    MAX_PERIODS,
     Calendar,
-    covering_days,
-    day_table,
-    load_calendar,
-    local_day_sql,
-    zone_name,
 )
 from procflow.engine import queries as q
 from procflow.engine.backends import Backend, DuckDBBackend, SparkBackend
+from procflow.engine.clock import Clock, load_clock
 from procflow.engine.instances import LifecycleMode, mode_of
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.measure.decisions import DEFAULT_PATTERN, select_decisions
+from procflow.measure.sla import parse_sla, sla_block
 from procflow.result import JsonResult
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -140,85 +130,6 @@ def _run(backend: Backend, name: str, settings: Settings) -> Analysis:
         backend.close()
 
 
-@dataclass(frozen=True)
-class Clock:
-    """The working calendar of a computation, registered as ``pf_calendar`` for the days
-    ``first`` … ``last`` (local dates at the zone's standard offset ``offset_us``)."""
-
-    calendar: Calendar
-    offset_us: int
-    first: dt.date
-    last: dt.date
-    max_periods: int = MAX_PERIODS
-    starts: bool = True
-
-    @property
-    def day_seconds(self) -> float:
-        return self.calendar.day_seconds
-
-    def settings(self) -> dict[str, Any]:
-        """How ``settings.calendar`` in analysis.json describes the calendar."""
-        holidays = sum(1 for d in self.calendar.holidays if self.first <= d <= self.last)
-        return {"name": self.calendar.name, "zone": self.calendar.zone,
-                "day_seconds": self.day_seconds, "holidays": holidays,
-                "first_day": self.first.isoformat(), "last_day": self.last.isoformat()}
-
-
-def _clock(backend: Backend, settings: Settings, log: dict[str, Any],
-           mode: LifecycleMode) -> Clock | None:
-    """Load the calendar for the days the log covers and register its day table as
-    ``pf_calendar`` (None without a calendar or without events)."""
-    spec = settings.calendar
-    if spec is None or log["end_us"] is None:
-        return None
-    low = backend.rows("SELECT min(epoch_us(start_timestamp)) AS s FROM pf_events")[0]["s"]
-    min_us = min(int(log["start_us"]), int(low) if low is not None else int(log["start_us"]))
-    starts = low is not None or mode == "standard"  # start times: a column or start rows
-    max_us = int(log["end_us"])
-    builtin = None
-    if isinstance(spec, Calendar):
-        cal = spec
-    else:
-        # Local days lie within a day of the UTC dates, so these years cover them.
-        years = tuple(range((EPOCH + dt.timedelta(microseconds=min_us - DAY_US)).year,
-                            (EPOCH + dt.timedelta(microseconds=max_us + DAY_US)).year + 1))
-        if spec.strip().lower() in BASES:
-            builtin = (spec.strip().lower(), zone_name(settings.calendar_zone or
-                                                       "Asia/Jakarta"), years)
-            cal = _builtin_calendar(*builtin)
-        else:
-            cal = load_calendar(spec, zone=settings.calendar_zone, years=years)
-    offset = cal.offset_us
-    first, last = covering_days(min_us, max_us, offset)
-    if builtin is not None:
-        periods, table = _builtin_day_table(*builtin, first, last)
-    else:
-        periods, table = _day_table(cal, first, last)
-    backend.register("pf_calendar", table)
-    return Clock(cal, offset, first, last, periods, starts)
-
-
-def _day_table(cal: Calendar, first: dt.date, last: dt.date) -> tuple[int, pa.Table]:
-    """The day table of ``cal`` with as many period columns as its busiest day needs: the
-    clock's SQL has one branch per period (two for ``id``), which keeps the join cheap."""
-    periods = max(1, max(len(cal.periods(first + dt.timedelta(days=i)))
-                         for i in range((last - first).days + 1)))
-    return periods, day_table(cal, first, last, offset_us=cal.offset_us, max_periods=periods)
-
-
-# The built-in calendars depend only on their arguments (the holidays package's data), so a
-# process that analyses many logs (the web app, a benchmark) builds each once.
-@functools.lru_cache(maxsize=16)
-def _builtin_calendar(spec: str, zone: str, years: tuple[int, ...]) -> Calendar:
-    return load_calendar(spec, zone=zone, years=years)
-
-
-@functools.lru_cache(maxsize=16)
-def _builtin_day_table(spec: str, zone: str, years: tuple[int, ...], first: dt.date,
-                       last: dt.date) -> tuple[int, pa.Table]:
-    return _day_table(_builtin_calendar(spec, zone, years), first, last)
-
-
 @dataclass
 class Prepared:
     """A log's activity instances, ready for SQL: the tables of one computation.
@@ -304,7 +215,7 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
         raise InputError(f"cannot pause the clock for {', '.join(map(repr, unknown))}: no "
                          "such activity in the log.",
                          fix="give activity names exactly as in the log (procflow info).")
-    clock = _clock(backend, settings, log, mode)
+    clock = load_clock(backend, settings.calendar, settings.calendar_zone, log, mode)
     granularity = _granularity(settings, present)
     # Pairing reads the coded events twice, so it gets a table; otherwise the window of
     # pf_steps reads the events through the dictionaries directly.
@@ -362,7 +273,7 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
         if settings.pause:
             out["settings"]["pause"] = list(settings.pause)
         if settings.sla:
-            out["sla"] = [_sla(run, parse_sla(spec)) for spec in settings.sla]
+            out["sla"] = [sla_block(run, parse_sla(spec)) for spec in settings.sla]
     return out
 
 
@@ -611,58 +522,3 @@ def _variants(variants: list[tuple[list[str], int]], top: int) -> dict[str, Any]
     ranked = sorted(variants, key=lambda v: (-v[1], v[0]))[:top]
     return {"count": len(variants),
             "top": [{"activities": activities, "cases": cases} for activities, cases in ranked]}
-
-
-_SLA = re.compile(r"^\s*(?P<target>.+?)\s*=\s*(?P<days>\d+(?:\.\d+)?)\s*"
-                  r"(?:working\s+days?|hari\s+kerja)?\s*$", re.IGNORECASE)
-
-
-def parse_sla(spec: str) -> tuple[str, float]:
-    """``"case=20 working days"`` → ``("case", 20.0)``; ``"ACTIVITY=3 working days"`` →
-    ``("ACTIVITY", 3.0)`` (the unit words are optional; InputError if malformed)."""
-    found = _SLA.match(spec)
-    if not found:
-        raise InputError(f"cannot read the service standard {spec!r}.",
-                         fix='write TARGET=N working days, e.g. "case=20 working days" or '
-                             '"Verifikasi Berkas=3 working days".')
-    target = found["target"]
-    return ("case" if target.lower() == "case" else target), float(found["days"])
-
-
-def _sla(run: Prepared, sla: tuple[str, float]) -> dict[str, Any]:
-    """Share of cases (``case``: the working cycle time, paused activities left out) or of an
-    activity's instances (their working elapsed time, the decision latency) within
-    ``limit_days`` working days; the 10 worst; by month of arrival or completion (local)."""
-    assert run.clock is not None
-    target, limit = sla
-    if target == "case":
-        source = "SELECT case_id, arrival_us AS t, w_cycle_time AS w FROM pf_cases"
-    else:
-        codes = {v: k for k, v in run.names["activity"].items()}
-        if target not in codes:
-            raise InputError(f"service standard for {target!r}: no such activity in the log.",
-                             fix="give 'case' or an activity name exactly as in the log.")
-        source = (f"SELECT case_id, ts_us AS t, w_elapsed AS w FROM pf_steps "
-                  f"WHERE activity = {codes[target]} AND seq > 1")
-    bound = limit * run.clock.day_seconds
-    days = run.rows(
-        f"SELECT day, count(*) AS n, count(CASE WHEN w <= {bound!r} THEN 1 END) AS within "
-        f"FROM (SELECT {local_day_sql('t', run.clock.offset_us)} AS day, w FROM ({source}) s) d "
-        f"GROUP BY day")
-    worst = run.rows(f"SELECT k.name AS name, s.w AS w FROM ({source}) s "
-                     f"JOIN pf_dict_case_id k ON k.code = s.case_id "
-                     f"ORDER BY s.w DESC, k.name LIMIT 10")
-    months: dict[str, list[int]] = {}
-    for r in days:
-        month = (EPOCH_DATE + dt.timedelta(days=int(r["day"]))).strftime("%Y-%m")
-        counts = months.setdefault(month, [0, 0])
-        counts[0] += int(r["n"])
-        counts[1] += int(r["within"])
-    n = sum(c[0] for c in months.values())
-    within = sum(c[1] for c in months.values())
-    return {"target": target, "limit_days": limit, "n": n, "within": within,
-            "share_within": within / n if n else None,
-            "worst": [{"case": r["name"], "working_days": float(r["w"]) / run.clock.day_seconds}
-                      for r in worst],
-            "by_month": [{"month": m, "n": c[0], "share_within": c[1] / c[0]}
-                         for m, c in sorted(months.items())]}
