@@ -349,3 +349,4 @@ def simulate_command(scenario: str, cases: int, seed: int, shadow_share: float,
 from procflow import cli_calendar as _cli_calendar  # noqa: E402,F401  (calendar show)
 from procflow import cli_models as _cli_models  # noqa: E402,F401  (map, discover, conform)
 from procflow import cli_reports as _cli_reports  # noqa: E402,F401  (compare, report)
+from procflow import cli_web as _cli_web  # noqa: E402,F401  (serve, user, workspace)

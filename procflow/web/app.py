@@ -1,0 +1,70 @@
+"""The procflow web app: FastAPI, server-rendered pages, and a JSON twin under ``/api``.
+
+Every page needs a signed-in user (else: redirect to the login page, or 401 on the API); a
+workspace the user does not belong to answers 404. State-changing requests carry the session's
+CSRF token (form field ``csrf`` or header ``X-CSRF-Token``). API errors have one shape:
+``{"error": {"code": int, "message": str}}``.
+
+This module builds the app; the routes live in ``routes_session``, ``routes_workspaces`` and
+``routes_logs``, the helpers they share in ``deps``, and the middleware in ``security``.
+"""
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from procflow.errors import InputError
+from procflow.web import routes_logs, routes_session, routes_workspaces, service
+from procflow.web.accounts import AccountError, Accounts
+from procflow.web.deps import Settings, environment, error_response
+from procflow.web.security import Guard, LoginLimiter, MiB
+
+
+def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB) -> FastAPI:
+    """The web app serving the accounts and workspaces under ``data_dir``."""
+    accounts = Accounts(Path(data_dir))
+    app = FastAPI(title="procflow", summary="Process mining for public-service reform",
+                  docs_url=None, redoc_url=None)
+    app.state.accounts = accounts
+    app.state.files = service.WorkspaceFiles()
+    app.state.limiter = LoginLimiter()
+    app.state.templates = environment()
+    app.state.settings = Settings(data_dir=Path(data_dir), max_upload_bytes=max_upload_bytes)
+    app.add_middleware(Guard)
+    accounts.forget_stale_uploads()
+    app.exception_handler(HTTPException)(http_error)
+    app.exception_handler(RequestValidationError)(validation_error)
+    app.exception_handler(AccountError)(account_error)
+    app.exception_handler(InputError)(input_error)
+    app.exception_handler(Exception)(server_error)
+    app.include_router(routes_session.router)
+    app.include_router(routes_workspaces.router)
+    app.include_router(routes_logs.router)
+    return app
+
+
+# errors ------------------------------------------------------------------------------------
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    return error_response(request, exc.status_code, str(exc.detail))
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                      for e in exc.errors())
+    return error_response(request, 422, f"invalid request: {where}")
+
+
+async def account_error(request: Request, exc: AccountError) -> Response:
+    return error_response(request, 400, str(exc))
+
+
+async def input_error(request: Request, exc: InputError) -> Response:
+    return error_response(request, 422, str(exc))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": {"code": 500, "message": "internal error."}},
+                        status_code=500)

@@ -1,0 +1,159 @@
+"""Request helpers shared by the routers: the app's shared objects, language, templates,
+the signed-in user, CSRF and membership checks, and the one shape of error answers.
+
+The shared objects live on ``request.app.state`` (set by :func:`procflow.web.app.create_app`):
+``accounts``, ``files``, ``limiter``, ``templates`` and ``settings``.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from procflow.i18n import LANGS, Lang, Texts
+from procflow.web import service
+from procflow.web.accounts import ROLES, Accounts
+
+if TYPE_CHECKING:
+    from procflow.web.security import LoginLimiter
+
+SESSION_COOKIE = "procflow_session"
+LOGIN_COOKIE = "procflow_login"
+LANG_COOKIE = "procflow_lang"
+RANK: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
+
+User = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-app settings: the data folder and the upload cap."""
+
+    data_dir: Path
+    max_upload_bytes: int
+
+
+def environment() -> jinja2.Environment:
+    """Jinja2 with autoescaping on and undefined names as errors."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("procflow", "web/templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["path"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+# shared objects ----------------------------------------------------------------------------
+def accounts_of(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+def files_of(request: Request) -> service.WorkspaceFiles:
+    files: service.WorkspaceFiles = request.app.state.files
+    return files
+
+
+def limiter_of(request: Request) -> "LoginLimiter":
+    limiter: LoginLimiter = request.app.state.limiter
+    return limiter
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# language and pages ------------------------------------------------------------------------
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def lang_of(request: Request) -> Lang:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "id"
+    return chosen if chosen in LANGS else "id"
+
+
+def texts(request: Request) -> Texts:
+    return Texts(lang_of(request))
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    user = getattr(request.state, "user", None)
+    lang = lang_of(request)
+    switch = {code: str(request.url.include_query_params(lang=code)) for code in LANGS}
+    values = {"t": Texts(lang), "lang": lang, "csrf": user["csrf"] if user else "",
+              "switch": switch, "labels": service.labels(Texts(lang)), **context,
+              "user": user}
+    env: jinja2.Environment = request.app.state.templates
+    html = env.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status)
+
+
+def error_response(request: Request, code: int, text: str) -> Response:
+    if is_api(request):
+        return JSONResponse({"error": {"code": code, "message": text}}, status_code=code)
+    if code == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return render(request, "error.html", code, code=code, message=text)
+
+
+# users and sessions ------------------------------------------------------------------------
+def session_user(request: Request) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    user = accounts_of(request).session(token) if token else None
+    request.state.user = user
+    return user
+
+
+def current_user(request: Request) -> User:
+    user = session_user(request)
+    if user is None:
+        raise HTTPException(401, "sign in first.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def check_csrf(request: Request, user: User, form_token: str | None = None) -> None:
+    given = request.headers.get("x-csrf-token") or form_token or ""
+    if not secrets.compare_digest(given.encode(), str(user["csrf"]).encode()):
+        raise HTTPException(403, "missing or wrong CSRF token.")
+
+
+def member(request: Request, user: User, wid: str, needs: str = "viewer") -> dict[str, Any]:
+    found = accounts_of(request).membership(int(user["id"]), wid) if re.fullmatch(
+        r"[0-9a-f]{16}", wid) else None
+    if found is None:
+        raise HTTPException(404, "no such workspace.")
+    if RANK[found["role"]] < RANK[needs]:
+        raise HTTPException(403, f"this needs the {needs} role in the workspace.")
+    return found
+
+
+def set_session(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, max_age=12 * 3600, path="/", httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https")
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/workspaces"
+
+
+def need_json(request: Request) -> None:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise HTTPException(415, "send JSON (Content-Type: application/json).")
+
+
+def public_user(user: User) -> dict[str, Any]:
+    return {"name": user["name"], "is_admin": bool(user["is_admin"])}

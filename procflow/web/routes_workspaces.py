@@ -1,0 +1,108 @@
+"""Workspaces: the list, creating one, a workspace's page, and granting roles."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from procflow.web import service
+from procflow.web.accounts import ROLES
+from procflow.web.deps import (
+    CurrentUser,
+    User,
+    accounts_of,
+    check_csrf,
+    files_of,
+    member,
+    public_user,
+    render,
+)
+
+router = APIRouter()
+
+
+# helpers -----------------------------------------------------------------------------------
+def workspaces_data(request: Request, user: User) -> dict[str, Any]:
+    return {"user": public_user(user),
+            "workspaces": accounts_of(request).workspaces_of(int(user["id"]))}
+
+
+def workspace_data(request: Request, user: User, wid: str) -> dict[str, Any]:
+    accounts = accounts_of(request)
+    found = member(request, user, wid)
+    logs = service.list_logs(files_of(request), accounts.workspace_file(wid))
+    return {"workspace": found, "logs": logs, "members": accounts.members(wid),
+            "roles": list(ROLES)}
+
+
+def create_workspace(request: Request, user: User, name: str) -> str:
+    if not user["is_admin"]:
+        raise HTTPException(403, "only administrators create workspaces.")
+    return accounts_of(request).add_workspace(name.strip(), admin_user_id=int(user["id"]))
+
+
+def grant(request: Request, user: User, wid: str, name: str, role: str,
+          form_token: str | None = None) -> None:
+    member(request, user, wid)
+    check_csrf(request, user, form_token)
+    member(request, user, wid, "admin")
+    accounts_of(request).grant(wid, name.strip(), role)
+
+
+# workspaces --------------------------------------------------------------------------------
+@router.get("/workspaces", response_class=HTMLResponse, include_in_schema=False)
+def workspaces_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "workspaces.html", **workspaces_data(request, user))
+
+
+@router.get("/api/workspaces", tags=["workspaces"])
+def api_workspaces(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """The workspaces the user belongs to, with their role in each."""
+    return workspaces_data(request, user)
+
+
+@router.post("/workspaces", include_in_schema=False)
+def workspaces_post(request: Request, user: CurrentUser,
+                    name: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+                    ) -> Response:
+    check_csrf(request, user, csrf)
+    wid = create_workspace(request, user, name)
+    return RedirectResponse(f"/w/{wid}", status_code=303)
+
+
+@router.post("/api/workspaces", tags=["workspaces"], status_code=201)
+def api_workspaces_post(request: Request, user: CurrentUser,
+                        body: dict[str, str]) -> dict[str, Any]:
+    """Create a workspace (administrators); its creator becomes its admin."""
+    check_csrf(request, user)
+    wid = create_workspace(request, user, body.get("name", ""))
+    return {"workspace": accounts_of(request).membership(int(user["id"]), wid)}
+
+
+@router.get("/w/{wid}", response_class=HTMLResponse, include_in_schema=False)
+def workspace_page(request: Request, wid: str, user: CurrentUser) -> Response:
+    return render(request, "workspace.html", **workspace_data(request, user, wid))
+
+
+@router.get("/api/w/{wid}", tags=["workspaces"])
+def api_workspace(request: Request, wid: str, user: CurrentUser) -> dict[str, Any]:
+    """A workspace's logs and members."""
+    return workspace_data(request, user, wid)
+
+
+# members -----------------------------------------------------------------------------------
+@router.post("/w/{wid}/members", include_in_schema=False)
+def members_post(request: Request, wid: str, user: CurrentUser,
+                 username: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
+                 csrf: Annotated[str, Form()] = "") -> Response:
+    grant(request, user, wid, username, role, csrf)
+    return RedirectResponse(f"/w/{wid}", status_code=303)
+
+
+@router.post("/api/w/{wid}/members", tags=["workspaces"])
+def api_members_post(request: Request, wid: str, user: CurrentUser,
+                     body: dict[str, str]) -> dict[str, Any]:
+    """Give a user a role in the workspace (workspace admins)."""
+    grant(request, user, wid, body.get("username", ""), body.get("role", ""))
+    return {"members": accounts_of(request).members(wid)}

@@ -1,0 +1,185 @@
+"""What the web pages and their JSON twins share: workspace access under a lock per file,
+upload previews, imports and cached analyses."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from markupsafe import Markup
+
+from procflow.analysis import Analysis, analyze
+from procflow.i18n import Texts
+from procflow.importer import ImportOptions
+from procflow.ingest import read_source
+from procflow.render.files import graph_bytes
+from procflow.render.process_map import MapOptions, process_map
+from procflow.report.html import analysis_report, headline
+from procflow.report.svg import inline_svg
+from procflow.schema import ROW, suggest_mapping
+from procflow.store import Workspace
+from procflow.timeparse import DayOrder
+
+#: Mapping fields offered in the upload form (form key → canonical field).
+MAPPED_FIELDS: dict[str, str] = {
+    "case": "case_id", "activity": "activity", "timestamp": "timestamp",
+    "start": "start_timestamp", "resource": "resource", "role": "role", "unit": "unit",
+    "level": "level"}
+ZONES: dict[str, str] = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA",
+                         "Asia/Jayapura": "WIT"}
+ORDERS: tuple[DayOrder, ...] = ("auto", "dayfirst", "monthfirst")
+LOG_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
+PREVIEW_ROWS = 10
+CACHE_SIZE = 16
+
+
+class WorkspaceFiles:
+    """One lock per DuckDB workspace file: DuckDB allows one writer, so every use of a
+    workspace file (imports, listings, analyses) in this process is serialised per file."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Path, threading.Lock] = {}
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def lock(self, path: Path) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(path.resolve(), threading.Lock())
+
+    @contextmanager
+    def open(self, path: Path) -> Iterator[Workspace]:
+        """The workspace at ``path``, held exclusively until the block ends."""
+        with self.lock(path), Workspace(path) as ws:
+            yield ws
+
+    def cached(self, key: tuple[Any, ...]) -> Any:
+        with self._guard:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        return None
+
+    def remember(self, key: tuple[Any, ...], value: Any) -> Any:
+        with self._guard:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+
+def jsonable(value: Any) -> Any:
+    """Datetimes and other scalars of registry rows as JSON-friendly values."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def list_logs(files: WorkspaceFiles, path: Path) -> list[dict[str, Any]]:
+    with files.open(path) as ws:
+        return [jsonable(row) for row in ws.logs()]
+
+
+def preview(path: Path, original_name: str) -> dict[str, Any]:
+    """Headers, the first rows and the suggested mapping of an uploaded file."""
+    source = read_source(path)
+    headers = [c for c in source.table.column_names if c != ROW]
+    rows = source.table.select(headers).slice(0, PREVIEW_ROWS).to_pylist()
+    mapping = suggest_mapping(headers).as_dict()
+    return {
+        "format": source.format, "details": source.details, "headers": headers,
+        "rows": [[_cell(r[h]) for h in headers] for r in rows],
+        "total_rows": source.table.num_rows,
+        "mapping": {key: mapping[canonical] for key, canonical in MAPPED_FIELDS.items()},
+        "zones": ZONES, "orders": list(ORDERS), "original_name": original_name,
+    }
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)[:200]
+
+
+def import_options(form: dict[str, str], headers: list[str]) -> ImportOptions:
+    """ImportOptions from the mapping form (``col_<field>``: a column, ``""`` for none, absent
+    for the suggestion); unknown columns, zones and orders are refused."""
+    columns: dict[str, str | None] = {}
+    for key, canonical in MAPPED_FIELDS.items():
+        if f"col_{key}" not in form:
+            continue  # not stated: the suggested column
+        chosen = form[f"col_{key}"]
+        if chosen and chosen not in headers:
+            raise ValueError(f"unknown column {chosen!r} for {key}.")
+        columns[canonical] = chosen or None  # None: explicitly not mapped
+    tz = form.get("tz", "")
+    if tz and tz not in ZONES:
+        raise ValueError(f"unknown time zone {tz!r}; choose one of {', '.join(ZONES)}.")
+    order = form.get("order", "auto") or "auto"
+    if order not in ORDERS:
+        raise ValueError(f"unknown day order {order!r}; choose one of {', '.join(ORDERS)}.")
+    return ImportOptions(columns=cast(dict[str, str], columns), tz=tz or None,
+                         order=cast(DayOrder, order))
+
+
+def analysis_of(files: WorkspaceFiles, path: Path, wid: str, name: str
+                ) -> tuple[dict[str, Any], Analysis]:
+    """The log's info and its analysis (cached per log content)."""
+    with files.open(path) as ws:
+        info = jsonable(ws.info(name))
+        key = ("analysis", wid, name, info["sha256"], info["imported_at"])
+        found = files.cached(key)
+        if found is None:
+            found = files.remember(key, analyze(ws.log(name)))
+    return info, found
+
+
+def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts
+             ) -> dict[str, Any]:
+    """Headline figures and the process map (sanitised inline SVG) of a log."""
+    info, analysis = analysis_of(files, path, wid, name)
+    data = analysis.to_dict()
+    key = ("map", wid, name, info["sha256"], info["imported_at"], t.lang)
+    svg = files.cached(key)
+    if svg is None:
+        graph = process_map(data, MapOptions(profile="performance", texts=t))
+        svg = files.remember(key, inline_svg(graph_bytes(graph, "svg"), "process map"))
+    report = info.get("report") or {}
+    return {
+        "name": name,
+        "log": {k: info.get(k) for k in ("cases", "events", "activities", "start", "end",
+                                         "source_name", "format", "imported_at", "sha256")},
+        "figures": {"cases": data["log"]["cases"],
+                    "cycle_time_median_s": data["cycle_time"]["median"],
+                    "cycle_time_p90_s": data["cycle_time"]["p90"],
+                    "decision_latency_median_s": data["decisions"]["overall"]["median"]},
+        "headline": [{"label": label, "value": value} for label, value in headline(data, t)],
+        "import": {k: report.get(k) for k in ("rows", "accepted", "rejected")},
+        "map_svg": Markup(svg),
+    }
+
+
+def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str) -> str:
+    """The full offline HTML report of a log."""
+    info, analysis = analysis_of(files, path, wid, name)
+    with files.open(path) as ws:
+        return analysis_report(ws.log(name), analysis, lang=lang,  # type: ignore[arg-type]
+                               import_report=info.get("report"))
+
+
+def labels(t: Texts) -> dict[str, str]:
+    """Visible names of mapping fields, roles and day orders, in the page's language."""
+    return {
+        "case": t("Case ID"), "activity": t("Activity"), "timestamp": t("Time (completed)"),
+        "start": t("Start time"), "resource": t("Resource (person)"), "role": t("Role"),
+        "unit": t("Unit"), "level": t("Hierarchy level"),
+        "admin": t("administrator"), "analyst": t("analyst"), "viewer": t("viewer"),
+        "auto": t("detect (refuse if ambiguous)"), "dayfirst": t("day first (3 April)"),
+        "monthfirst": t("month first (4 March)"),
+    }
