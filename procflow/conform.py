@@ -28,6 +28,7 @@ EXAMPLES = 5
 TOP_VARIANTS = 20
 #: ``progress(done)`` of :func:`conform` counts in thousandths of the variants.
 PROGRESS_STEPS = 1000
+#: Each deviation kind in words (messages of the catalog).
 KIND_WORDS = {"extra_approval_layer": "extra approval layer", "extra_step": "extra step",
               "skipped_step": "skipped mandatory step", "wrong_order": "wrong order",
               "rework": "rework (went back)"}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from procflow.conform import KIND_WORDS
 from procflow.i18n import Texts, catalog
 from procflow.narrative import KPI_NAMES
 from procflow.render import handoff_map, process_map
@@ -28,7 +29,7 @@ def _strings(node: ast.AST) -> list[str]:
 
 def used_messages() -> set[str]:
     found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values(), *process_map.WORDS,
-                       *handoff_map.WORDS}
+                       *handoff_map.WORDS, *KIND_WORDS.values()}
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

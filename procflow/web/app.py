@@ -5,8 +5,9 @@ workspace the user does not belong to answers 404. State-changing requests carry
 CSRF token (form field ``csrf`` or header ``X-CSRF-Token``). API errors have one shape:
 ``{"error": {"code": int, "message": str}}``.
 
-This module builds the app; the routes live in ``routes_session``, ``routes_workspaces`` and
-``routes_logs``, the helpers they share in ``deps``, and the middleware in ``security``.
+This module builds the app; the routes live in ``routes_session``, ``routes_workspaces``,
+``routes_logs`` and ``routes_results`` (comparisons, conformance, downloads), the helpers
+they share in ``deps``, and the middleware in ``security``.
 """
 
 from pathlib import Path
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from procflow.errors import InputError
-from procflow.web import routes_logs, routes_session, routes_workspaces, service
+from procflow.web import routes_logs, routes_results, routes_session, routes_workspaces, service
 from procflow.web.accounts import AccountError, Accounts
 from procflow.web.deps import Settings, environment, error_response
 from procflow.web.security import Guard, LoginLimiter, MiB
@@ -43,6 +44,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB) -> FastAPI:
     app.include_router(routes_session.router)
     app.include_router(routes_workspaces.router)
     app.include_router(routes_logs.router)
+    app.include_router(routes_results.router)
     return app
 
 

@@ -3,20 +3,31 @@ upload previews, imports and cached analyses."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
+import secrets
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from procflow.analysis import Analysis, analyze
+from procflow import db, mine
+from procflow.analysis import Analysis, analyze, prepared
+from procflow.compare import Comparison, compare, split
+from procflow.conform import Conformance, conform
+from procflow.eventlog import EventLog
 from procflow.i18n import Texts
 from procflow.importer import ImportOptions
 from procflow.ingest import read_source
+from procflow.measure.variants import case_variants
+from procflow.narrative import kpi_name, p_text, value
 from procflow.render.files import graph_bytes
 from procflow.render.process_map import MapOptions, process_map
 from procflow.report.html import analysis_report, headline
@@ -24,6 +35,7 @@ from procflow.report.svg import inline_svg
 from procflow.schema import ROW, suggest_mapping
 from procflow.store import Workspace
 from procflow.timeparse import DayOrder
+from procflow.xlsx import analysis_tables, write_workbook
 
 #: Mapping fields offered in the upload form (form key → canonical field).
 MAPPED_FIELDS: dict[str, str] = {
@@ -183,3 +195,108 @@ def labels(t: Texts) -> dict[str, str]:
         "auto": t("detect (refuse if ambiguous)"), "dayfirst": t("day first (3 April)"),
         "monthfirst": t("month first (4 March)"),
     }
+
+
+# comparisons, conformance checks and downloads ---------------------------------------------
+RESULT_ID = re.compile(r"^[0-9a-f]{32}$")
+RESULT_KINDS = ("comparison", "conformance")
+
+
+def detached_log(files: WorkspaceFiles, path: Path, name: str) -> tuple[dict[str, Any], EventLog]:
+    """The log's info and a copy of its events in memory: the workspace lock is held only
+    while the events are read, not while they are analysed."""
+    with files.open(path) as ws:
+        info = jsonable(ws.info(name))
+        table = ws.log(name).to_arrow()
+    con = db.connect()
+    con.register("events", table)
+    return info, EventLog(name, con, "events")
+
+
+def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | None,
+                split_at: dt.date | None) -> Comparison:
+    """Compare two logs, or one log split at local midnight of ``split_at`` (the time zone
+    the log was imported with, else UTC)."""
+    info, first = detached_log(files, path, before)
+    if split_at is not None:
+        zone = (info.get("options") or {}).get("tz") or "UTC"
+        at = dt.datetime.combine(split_at, dt.time(), tzinfo=ZoneInfo(zone))
+        older, newer = split(first, at)
+        return compare(older, newer, seed=0)
+    assert after is not None
+    _, second = detached_log(files, path, after)
+    return compare(first, second, seed=0)
+
+
+def comparison_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
+    """The KPI table of a comparison, formatted in the page's language."""
+    rows = []
+    for k in data["kpis"]:
+        ci = k["ci95"]
+        rows.append({
+            "label": kpi_name(k, t), "before": value(k, k["before"]["median"], t),
+            "after": value(k, k["after"]["median"], t), "diff": value(k, k["diff_median"], t),
+            "ci": f"{value(k, ci[0], t)} … {value(k, ci[1], t)}" if ci else "–",
+            "p": p_text(k["p_adjusted"], t), "verdict": k["verdict"]})
+    return rows
+
+
+def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path) -> Conformance:
+    """Check a log against the model or SOP table at ``model``."""
+    _, log = detached_log(files, path, name)
+    return conform(log, model)
+
+
+def save_result(data_dir: Path, wid: str, kind: str, data: dict[str, Any]) -> str:
+    """Store a comparison or conformance result; returns its generated id."""
+    rid = secrets.token_hex(16)
+    folder = data_dir / "results" / wid
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{kind}-{rid}.json").write_text(json.dumps(data, ensure_ascii=False),
+                                               encoding="utf-8")
+    return rid
+
+
+def load_result(data_dir: Path, wid: str, kind: str, rid: str) -> dict[str, Any] | None:
+    """A stored result, or None when there is no such result in the workspace."""
+    if kind not in RESULT_KINDS or not RESULT_ID.match(rid) or not re.fullmatch(
+            r"[0-9a-f]{16}", wid):
+        return None
+    target = data_dir / "results" / wid / f"{kind}-{rid}.json"
+    if not target.is_file():
+        return None
+    found: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
+    return found
+
+
+def xlsx_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str) -> bytes:
+    """The analysis tables of a log as an Excel workbook."""
+    _, analysis = analysis_of(files, path, wid, name)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = write_workbook(analysis_tables(analysis), Path(tmp) / "tables.xlsx")
+        return out.read_bytes()
+
+
+def map_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, fmt: str, t: Texts
+              ) -> bytes:
+    """The performance process map of a log as SVG or PNG."""
+    info, analysis = analysis_of(files, path, wid, name)
+    key = ("map-file", wid, name, info["sha256"], info["imported_at"], t.lang, fmt)
+    found = files.cached(key)
+    if found is None:
+        graph = process_map(analysis.to_dict(), MapOptions(profile="performance", texts=t))
+        found = files.remember(key, graph_bytes(graph, fmt))
+    return cast(bytes, found)
+
+
+def model_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, suffix: str) -> bytes:
+    """The model discovered by the inductive miner, as BPMN or PNML (``suffix``)."""
+    info, log = detached_log(files, path, name)
+    key = ("model", wid, name, info["sha256"], info["imported_at"])
+    model = files.cached(key)
+    if model is None:
+        with prepared(log) as prep:
+            counts = case_variants(prep).counts
+        model = files.remember(key, mine.discover(counts, algorithm="inductive", name=name))
+    with tempfile.TemporaryDirectory() as tmp:
+        return mine.write_model(model, Path(tmp) / f"model{suffix}").read_bytes()

@@ -1,0 +1,360 @@
+"""Comparing logs, checking a log against a to-be model, and a log's downloads (tables,
+map drawings, discovered models).
+
+Reading (result pages, downloads) needs the viewer role; running a comparison or a check needs
+the analyst role and the CSRF token. Results are stored under ``DATA/results/<workspace>/``
+with a generated id, so that their pages and downloads can be opened again.
+"""
+
+import datetime as dt
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from python_multipart.exceptions import MultipartParseError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from procflow.compare import Comparison
+from procflow.conform import KIND_WORDS, summary_lines
+from procflow.errors import ProcflowError, WorkspaceError
+from procflow.narrative import summary
+from procflow.report.comparison import comparison_report
+from procflow.web import service
+from procflow.web.deps import (
+    CurrentUser,
+    User,
+    accounts_of,
+    check_csrf,
+    current_user,
+    files_of,
+    lang_of,
+    member,
+    render,
+    settings_of,
+    texts,
+)
+from procflow.web.security import FORM_LIMIT
+from procflow.web.upload import UploadRefused, receive
+
+router = APIRouter()
+
+#: Largest model file accepted for a conformance check (the request-body cap of forms).
+MODEL_LIMIT = FORM_LIMIT
+MODEL_SUFFIXES = (".bpmn", ".pnml", ".xml", ".csv")
+
+
+# helpers -----------------------------------------------------------------------------------
+def _stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:64] or "log"
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"content-disposition": f'attachment; filename="{filename}"'}
+
+
+def _workspace_file(request: Request, wid: str) -> Path:
+    return accounts_of(request).workspace_file(wid)
+
+
+def _log_names(request: Request, wid: str) -> list[str]:
+    return [log["name"] for log in service.list_logs(files_of(request),
+                                                     _workspace_file(request, wid))]
+
+
+def _need_log(request: Request, wid: str, name: str) -> None:
+    if name not in _log_names(request, wid):
+        raise HTTPException(404, "no such log.")
+
+
+def _result(request: Request, wid: str, kind: str, rid: str) -> dict[str, Any]:
+    found = service.load_result(settings_of(request).data_dir, wid, kind, rid)
+    if found is None:
+        raise HTTPException(404, f"no such {kind}.")
+    return found
+
+
+# comparing ---------------------------------------------------------------------------------
+def run_comparison(request: Request, user: User, wid: str, form: dict[str, str]
+                   ) -> tuple[str, dict[str, Any]]:
+    """Compare ``before`` with ``after``, or ``before`` split at ``split`` (YYYY-MM-DD);
+    returns the stored result's id and comparison.json."""
+    before = form.get("before", "").strip()
+    after = form.get("after", "").strip() or None
+    split_text = form.get("split", "").strip()
+    if not before:
+        raise HTTPException(422, "choose the log to compare (before).")
+    split_at = None
+    if split_text:
+        try:
+            split_at = dt.date.fromisoformat(split_text)
+        except ValueError as err:
+            raise HTTPException(422, f"{split_text!r} is not a date; write YYYY-MM-DD.") from err
+        after = None
+    elif after is None:
+        raise HTTPException(422, "choose a second log (after), or a date to split the log at.")
+    elif after == before:
+        raise HTTPException(422, "choose two different logs, or one log and a date.")
+    names = _log_names(request, wid)
+    for name in (before, after):
+        if name is not None and name not in names:
+            raise HTTPException(404, "no such log.")
+    try:
+        result = service.run_compare(files_of(request), _workspace_file(request, wid),
+                                     before, after, split_at)
+    except WorkspaceError as err:
+        raise HTTPException(404, "no such log.") from err
+    except ProcflowError as err:
+        raise HTTPException(422, str(err)) from err
+    data = result.to_dict()
+    data["web"] = {"before": before, "after": after, "split": split_text or None}
+    rid = service.save_result(settings_of(request).data_dir, wid, "comparison", data)
+    data.pop("web")
+    return rid, data
+
+
+def compare_form(request: Request, user: User, wid: str, status: int = 200,
+                 error: str | None = None, chosen: dict[str, str] | None = None) -> Response:
+    found = member(request, user, wid)
+    return render(request, "compare.html", status, workspace=found,
+                  logs=_log_names(request, wid), error=error, chosen=chosen or {})
+
+
+@router.get("/w/{wid}/compare", response_class=HTMLResponse, include_in_schema=False)
+def compare_page(request: Request, wid: str, user: CurrentUser) -> Response:
+    return compare_form(request, user, wid)
+
+
+@router.post("/w/{wid}/compare", include_in_schema=False)
+async def compare_post(request: Request, wid: str) -> Response:
+    user = current_user(request)
+    member(request, user, wid)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(request, user, form.get("csrf"))
+    member(request, user, wid, "analyst")
+    try:
+        rid, _ = await run_in_threadpool(run_comparison, request, user, wid, form)
+    except HTTPException as err:
+        if err.status_code != 422:
+            raise
+        return compare_form(request, user, wid, 422, str(err.detail), form)
+    return RedirectResponse(f"/w/{wid}/compare/{rid}", status_code=303)
+
+
+@router.post("/api/w/{wid}/compare", tags=["compare"])
+def api_compare(request: Request, wid: str, user: CurrentUser, body: dict[str, str]
+                ) -> JSONResponse:
+    """Compare two logs (``before``, ``after``) or one log split at a date (``before``,
+    ``split``: YYYY-MM-DD, local midnight in the log's import time zone). Answers with
+    comparison.json; the stored result is at the ``Location`` header."""
+    member(request, user, wid)
+    check_csrf(request, user)
+    member(request, user, wid, "analyst")
+    rid, data = run_comparison(request, user, wid, body)
+    return JSONResponse(data, headers={"location": f"/api/w/{wid}/compare/{rid}",
+                                       "x-procflow-result": rid})
+
+
+@router.get("/w/{wid}/compare/{rid}", response_class=HTMLResponse, include_in_schema=False)
+def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> Response:
+    found = member(request, user, wid)
+    data = _result(request, wid, "comparison", rid)
+    t = texts(request)
+    return render(request, "comparison.html", workspace=found, rid=rid, c=data,
+                  web=data.get("web") or {}, sentences=summary(data, t),
+                  rows=service.comparison_rows(data, t))
+
+
+@router.get("/api/w/{wid}/compare/{rid}", tags=["compare"])
+def api_comparison(request: Request, wid: str, rid: str, user: CurrentUser) -> JSONResponse:
+    """A stored comparison.json."""
+    member(request, user, wid)
+    data = dict(_result(request, wid, "comparison", rid))
+    data.pop("web", None)
+    return JSONResponse(data)
+
+
+@router.get("/w/{wid}/compare/{rid}/comparison.json", include_in_schema=False)
+def comparison_download(request: Request, wid: str, rid: str, user: CurrentUser
+                        ) -> JSONResponse:
+    member(request, user, wid)
+    data = dict(_result(request, wid, "comparison", rid))
+    data.pop("web", None)
+    return JSONResponse(data, headers=_attachment("comparison.json"))
+
+
+@router.get("/w/{wid}/compare/{rid}/report.html", include_in_schema=False)
+def comparison_report_download(request: Request, wid: str, rid: str, user: CurrentUser
+                               ) -> HTMLResponse:
+    member(request, user, wid)
+    data = dict(_result(request, wid, "comparison", rid))
+    data.pop("web", None)
+    html = comparison_report(Comparison(data), lang=lang_of(request))
+    return HTMLResponse(html, headers=_attachment("comparison-report.html"))
+
+
+# conformance -------------------------------------------------------------------------------
+async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, dict[str, Any]]:
+    """Receive a model upload (multipart, field ``file``) and check the log against it."""
+    user = current_user(request)
+    member(request, user, wid)
+
+    def csrf_ok(fields: dict[str, str]) -> bool:
+        given = request.headers.get("x-csrf-token") or fields.get("csrf", "")
+        return secrets.compare_digest(given.encode(), str(user["csrf"]).encode())
+
+    if not csrf_ok({}) and "x-csrf-token" in request.headers:
+        raise HTTPException(403, "missing or wrong CSRF token.")
+    member(request, user, wid, "analyst")
+    await run_in_threadpool(_need_log, request, wid, name)
+    folder = settings_of(request).data_dir / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        got = await receive(request.stream(), request.headers.get("content-type", ""),
+                            request.headers.get("content-length"), folder=folder,
+                            limit=MODEL_LIMIT, csrf_ok=csrf_ok)
+    except UploadRefused as err:
+        raise HTTPException(err.status, err.text) from err
+    except MultipartParseError as err:
+        raise HTTPException(400, "malformed multipart body.") from err
+    suffix = Path(got.original_name.replace("\\", "/")).suffix.lower()
+    model = got.path.with_suffix(suffix if suffix in MODEL_SUFFIXES else ".model")
+    got.path.rename(model)
+    try:
+        result = await run_in_threadpool(service.run_conform, files_of(request),
+                                         _workspace_file(request, wid), name, model)
+    except WorkspaceError as err:
+        raise HTTPException(404, "no such log.") from err
+    except ProcflowError as err:
+        text = str(err).replace(str(model), got.original_name).replace(
+            model.name, got.original_name)
+        raise HTTPException(422, text) from err
+    finally:
+        model.unlink(missing_ok=True)
+    data = result.to_dict()
+    data["web"] = {"model_file": got.original_name}
+    rid = service.save_result(settings_of(request).data_dir, wid, "conformance", data)
+    data.pop("web")
+    return rid, data
+
+
+def conform_form(request: Request, user: User, wid: str, name: str, status: int = 200,
+                 error: str | None = None) -> Response:
+    found = member(request, user, wid)
+    _need_log(request, wid, name)
+    return render(request, "conform.html", status, workspace=found, name=name, error=error,
+                  limit_kib=MODEL_LIMIT // 1024)
+
+
+@router.get("/w/{wid}/logs/{name}/conform", response_class=HTMLResponse,
+            include_in_schema=False)
+def conform_page(request: Request, wid: str, name: str, user: CurrentUser) -> Response:
+    return conform_form(request, user, wid, name)
+
+
+@router.post("/w/{wid}/logs/{name}/conform", include_in_schema=False)
+async def conform_post(request: Request, wid: str, name: str) -> Response:
+    try:
+        rid, _ = await run_conformance(request, wid, name)
+    except HTTPException as err:
+        if err.status_code not in (400, 413, 415, 422):
+            raise
+        user = current_user(request)
+        return await run_in_threadpool(conform_form, request, user, wid, name,
+                                       err.status_code, str(err.detail))
+    return RedirectResponse(f"/w/{wid}/logs/{name}/conform/{rid}", status_code=303)
+
+
+@router.post("/api/w/{wid}/logs/{name}/conform", tags=["conformance"])
+async def api_conform(request: Request, wid: str, name: str) -> JSONResponse:
+    """Check a log against a to-be model: upload a BPMN 2.0, PNML or SOP CSV file
+    (multipart/form-data, field ``file``, CSRF in ``X-CSRF-Token``). Answers with
+    conformance.json; the stored result is at the ``Location`` header."""
+    rid, data = await run_conformance(request, wid, name)
+    return JSONResponse(data, headers={"location": f"/api/w/{wid}/logs/{name}/conform/{rid}",
+                                       "x-procflow-result": rid})
+
+
+def _conformance(request: Request, user: User, wid: str, name: str, rid: str
+                 ) -> dict[str, Any]:
+    member(request, user, wid)
+    data = dict(_result(request, wid, "conformance", rid))
+    if data.get("log") != name:
+        raise HTTPException(404, "no such conformance.")
+    return data
+
+
+@router.get("/w/{wid}/logs/{name}/conform/{rid}", response_class=HTMLResponse,
+            include_in_schema=False)
+def conformance_page(request: Request, wid: str, name: str, rid: str, user: CurrentUser
+                     ) -> Response:
+    data = _conformance(request, user, wid, name, rid)
+    web = data.pop("web", None) or {}
+    return render(request, "conformance.html", workspace=member(request, user, wid),
+                  name=name, rid=rid, c=data, model_file=web.get("model_file", ""),
+                  lines=summary_lines(data), kind_words=KIND_WORDS)
+
+
+@router.get("/api/w/{wid}/logs/{name}/conform/{rid}", tags=["conformance"])
+def api_conformance(request: Request, wid: str, name: str, rid: str, user: CurrentUser
+                    ) -> JSONResponse:
+    """A stored conformance.json."""
+    data = _conformance(request, user, wid, name, rid)
+    data.pop("web", None)
+    return JSONResponse(data)
+
+
+@router.get("/w/{wid}/logs/{name}/conform/{rid}/conformance.json", include_in_schema=False)
+def conformance_download(request: Request, wid: str, name: str, rid: str, user: CurrentUser
+                         ) -> JSONResponse:
+    data = _conformance(request, user, wid, name, rid)
+    data.pop("web", None)
+    return JSONResponse(data, headers=_attachment("conformance.json"))
+
+
+# downloads of a log ------------------------------------------------------------------------
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    "tables.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "tables.xlsx"),
+    "map.svg": ("image/svg+xml", "map.svg"),
+    "map.png": ("image/png", "map.png"),
+    "model.bpmn": ("application/xml", "model.bpmn"),
+    "model.pnml": ("application/xml", "model.pnml"),
+}
+
+
+def download(request: Request, user: User, wid: str, name: str, what: str) -> Response:
+    member(request, user, wid)
+    if what not in DOWNLOADS:
+        raise HTTPException(404, "no such download.")
+    files, path = files_of(request), _workspace_file(request, wid)
+    try:
+        if what == "tables.xlsx":
+            body = service.xlsx_bytes(files, path, wid, name)
+        elif what.startswith("map."):
+            body = service.map_bytes(files, path, wid, name, what[4:], texts(request))
+        else:
+            body = service.model_bytes(files, path, wid, name, what[5:])
+    except WorkspaceError as err:
+        raise HTTPException(404, "no such log.") from err
+    media, suffix = DOWNLOADS[what]
+    return Response(body, media_type=media,
+                    headers=_attachment(f"{_stem(name)}-{suffix}"))
+
+
+@router.get("/w/{wid}/logs/{name}/download/{what}", include_in_schema=False)
+def download_page(request: Request, wid: str, name: str, what: str, user: CurrentUser
+                  ) -> Response:
+    return download(request, user, wid, name, what)
+
+
+@router.get("/api/w/{wid}/logs/{name}/download/{what}", tags=["logs"])
+def api_download(request: Request, wid: str, name: str, what: str, user: CurrentUser
+                 ) -> Response:
+    """A download of a log: ``tables.xlsx``, ``map.svg``, ``map.png``, ``model.bpmn`` or
+    ``model.pnml`` (inductive miner)."""
+    return download(request, user, wid, name, what)
+
