@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
+from procflow import db
 from procflow.calendar import (
     Calendar,
 )
@@ -176,6 +177,7 @@ class Prepared:
     layers_by: str | None
     log: dict[str, Any]
     clock: Clock | None = None
+    cache: str | None = None
 
     @property
     def has_start(self) -> bool:
@@ -201,11 +203,12 @@ def prepared(log: EventLog, settings: Settings = Settings()) -> Iterator[Prepare
 
 
 def prepare(backend: Backend, settings: Settings) -> Prepared:
-    """Build ``pf_steps`` and ``pf_cases`` from ``pf_events`` on ``backend`` (METRICS §2)."""
-    names = _dictionaries(backend)
-    mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
-    log = backend.rows(q.events(mode))[0]
-    present = {c: int(log[c]) for c in q.ATTRIBUTES}
+    """Build ``pf_steps`` and ``pf_cases`` from ``pf_events`` on ``backend`` (METRICS §2).
+
+    A workspace log's stored dictionaries and step table (:func:`build_cache`) are read
+    instead of being rebuilt, except with a calendar (whose clock joins the instances)."""
+    cache = _cache(backend) if settings.calendar is None else None
+    names, mode, log, present = _base(backend, cache)
     chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
                               names=list(settings.decision_activities)
                               if settings.decision_activities else None)
@@ -217,31 +220,142 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
                          fix="give activity names exactly as in the log (procflow info).")
     clock = load_clock(backend, settings.calendar, settings.calendar_zone, log, mode)
     granularity = _granularity(settings, present)
+    decisions = [codes[a] for a in chosen]
+    if cache is not None:
+        backend.view("pf_steps", q.cached_steps(f"{cache}_steps", decisions, granularity))
+    else:
+        _instances(backend, mode)
+        backend.create("pf_steps", q.steps(decisions, granularity,
+                                           {c for c, n in present.items() if n},
+                                           clock.offset_us if clock else None,
+                                           clock.max_periods if clock else q.MAX_PERIODS,
+                                           clock.starts if clock else True))
+        backend.drop("pf_inst")
+        backend.drop("pf_coded")
+    present["start"] = int(backend.rows("SELECT count(start_us) AS n FROM pf_steps")[0]["n"])
+    layers_by = _layers_by(present)
+    if cache is not None:
+        backend.create("pf_cases", q.cached_cases(
+            f"{cache}_cases", granularity, layers_by if chosen else None,
+            _stored_paths(backend, cache, decisions, layers_by if chosen else None)))
+    else:
+        backend.create("pf_cases", q.cases(granularity, layers_by if chosen else None,
+                                           working=clock is not None,
+                                           paused=[codes[a] for a in settings.pause or ()]))
+    return Prepared(backend, names, present, chosen, mode, granularity, layers_by, log, clock,
+                    cache)
+
+
+def _base(backend: Backend, cache: str | None = None
+          ) -> tuple[dict[str, dict[int, str]], LifecycleMode, dict[str, Any], dict[str, int]]:
+    """The dictionaries (read from ``cache`` if given), the lifecycle mode, the log block
+    and how many instances carry each attribute."""
+    names = _dictionaries(backend, cache)
+    mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
+    log = backend.rows(q.events(mode))[0]
+    present = {c: int(log[c]) for c in q.ATTRIBUTES}
+    return names, mode, log, present
+
+
+def _instances(backend: Backend, mode: LifecycleMode) -> None:
+    """Build ``pf_coded`` and ``pf_inst`` (the caller drops them)."""
     # Pairing reads the coded events twice, so it gets a table; otherwise the window of
     # pf_steps reads the events through the dictionaries directly.
     make = backend.create if mode == "standard" else backend.view
     make("pf_coded", q.coded())
     make("pf_inst", q.instances(mode))
-    backend.create("pf_steps", q.steps([codes[a] for a in chosen], granularity,
-                                       {c for c, n in present.items() if n},
-                                       clock.offset_us if clock else None,
-                                       clock.max_periods if clock else q.MAX_PERIODS,
-                                       clock.starts if clock else True))
-    backend.drop("pf_inst")
-    backend.drop("pf_coded")
-    present["start"] = int(backend.rows("SELECT count(start_us) AS n FROM pf_steps")[0]["n"])
-    layers_by = "level" if present["level"] else "role" if present["role"] else None
-    backend.create("pf_cases", q.cases(granularity, layers_by if chosen else None,
-                                       working=clock is not None,
-                                       paused=[codes[a] for a in settings.pause or ()]))
-    return Prepared(backend, names, present, chosen, mode, granularity, layers_by, log, clock)
 
 
-def _dictionaries(backend: Backend) -> dict[str, dict[int, str]]:
-    """Build ``pf_dict_<column>``; return the names by code (all but case ids)."""
+CACHED_GROUPINGS = ("edge", "resource")
+CACHE_PARTS = (*(f"dict_{c}" for c in q.DICT_COLUMNS), "steps", "cases",
+               *(f"by_{kind}" for kind in CACHED_GROUPINGS), "excess", "lanes")
+
+
+def _cache(backend: Backend) -> str | None:
+    """The prefix of the stored derived tables of a workspace log, if it has them."""
+    if not isinstance(backend, DuckDBBackend):
+        return None
+    prefix = backend.source
+    found = backend.rows(
+        "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND table_name IN ("
+        + ", ".join(f"'{prefix}_{part}'" for part in CACHE_PARTS) + ")")[0]["n"]
+    return prefix if found == len(CACHE_PARTS) else None
+
+
+def build_cache(con: Any, table: str) -> None:
+    """Store the settings-independent tables of the events table ``table`` beside it:
+    ``<table>_dict_<column>``, ``<table>_steps`` (:func:`q.steps` with no decisions) and
+    ``<table>_cases`` (the settings-independent part of :func:`q.cases`), the groupings
+    by edge and by resource, the bottleneck excess and the lanes,
+    built by the same queries as :func:`prepare`. :func:`drop_cache` removes them."""
+    backend = DuckDBBackend(con, table)
+    try:
+        names, mode, _, present = _base(backend)
+        _instances(backend, mode)
+        for column in q.DICT_COLUMNS:
+            db.run(con, f"CREATE TABLE {table}_dict_{column} AS SELECT * FROM pf_dict_{column}")
+        db.run(con, f"CREATE TABLE {table}_steps AS "
+                    + q.steps(None, None, {c for c, n in present.items() if n}))
+        backend.view("pf_steps", f"SELECT * FROM {table}_steps")
+        db.run(con, f"CREATE TABLE {table}_cases AS " + q.cases(None, None, part="times"))
+        backend.view("pf_steps", q.cached_steps(f"{table}_steps", [], None))
+        # The groupings, excess and lanes that do not depend on the decisions.
+        backend.create("pf_by_activity", q.GROUPINGS["activity"])
+        for kind in CACHED_GROUPINGS:
+            db.run(con, f"CREATE TABLE {table}_by_{kind} AS {q.GROUPINGS[kind]}")
+            backend.view(f"pf_by_{kind}", f"SELECT * FROM {table}_by_{kind}")
+        db.run(con, f"CREATE TABLE {table}_excess AS {q.excess()}")
+        db.run(con, f"CREATE TABLE {table}_lanes AS {q.LANES}")
+        # The decision paths of the default decisions (the usual settings).
+        layers_by = _layers_by(present)
+        codes = {v: k for k, v in names["activity"].items()}
+        chosen = [codes[a] for a in select_decisions(sorted(codes))]
+        if chosen and layers_by:
+            backend.view("pf_steps", q.cached_steps(f"{table}_steps", chosen, None))
+            db.run(con, f"CREATE TABLE {table}_paths AS "
+                   f"{q.cases(None, layers_by, part='path')}")
+            db.run(con, f"CREATE TABLE {table}_paths_key AS SELECT ? AS key",
+                   [_paths_key(chosen, layers_by)])
+    finally:
+        backend.close()
+
+
+def _layers_by(present: dict[str, int]) -> str | None:
+    return "level" if present["level"] else "role" if present["role"] else None
+
+
+def _paths_key(decisions: list[int], layers_by: str) -> str:
+    return ",".join(map(str, sorted(decisions))) + "|" + layers_by
+
+
+def _stored_paths(backend: Backend, cache: str, decisions: list[int],
+                  layers_by: str | None) -> str | None:
+    """The stored decision paths of ``cache`` if they were made for these settings."""
+    if not decisions or layers_by is None or not backend.rows(
+            f"SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND "
+            f"table_name = '{cache}_paths_key'")[0]["n"]:
+        return None
+    key = backend.rows(f"SELECT key FROM {cache}_paths_key")[0]["key"]
+    if key != _paths_key(decisions, layers_by):
+        return None
+    return f"SELECT case_id, decision_path FROM {cache}_paths"
+
+
+def drop_cache(con: Any, table: str) -> None:
+    """Drop what :func:`build_cache` stored for ``table`` (if anything)."""
+    for part in (*CACHE_PARTS, "paths", "paths_key"):
+        db.run(con, f"DROP TABLE IF EXISTS {table}_{part}")
+
+
+def _dictionaries(backend: Backend, cache: str | None = None) -> dict[str, dict[int, str]]:
+    """Build ``pf_dict_<column>`` (views of ``cache``'s if given); return the names by code
+    (all but case ids)."""
     names = {}
     for column in q.DICT_COLUMNS:
-        backend.create(f"pf_dict_{column}", q.dictionary(column))
+        if cache is not None:
+            backend.view(f"pf_dict_{column}", f"SELECT name, code FROM {cache}_dict_{column}")
+        else:
+            backend.create(f"pf_dict_{column}", q.dictionary(column))
         if column != "case_id":
             names[column] = {r["code"]: r["name"] for r in backend.rows(
                 f"SELECT code, name FROM pf_dict_{column}")}
@@ -279,7 +393,10 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
 
 def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
     """The rows of ``pf_by_<kind>``, materialised for the bottleneck excess."""
-    run.backend.create(f"pf_by_{kind}", q.groupings(run.clock is not None)[kind])
+    if run.cache is not None and kind in CACHED_GROUPINGS:
+        run.backend.view(f"pf_by_{kind}", f"SELECT * FROM {run.cache}_by_{kind}")
+    else:
+        run.backend.create(f"pf_by_{kind}", q.groupings(run.clock is not None)[kind])
     return run.rows(f"SELECT * FROM pf_by_{kind}")
 
 
@@ -366,7 +483,8 @@ def _lanes(run: Prepared) -> dict[int, dict[str, Any]]:
     """Per activity code: the role, unit and level with the most instances (ties: the
     smaller name or number), None where none is known."""
     best: dict[tuple[int, str], tuple[int, Any]] = {}
-    for r in run.rows(q.LANES):
+    for r in run.rows(f"SELECT * FROM {run.cache}_lanes" if run.cache is not None
+                      else q.LANES):
         for key in q.LANE_KEYS:
             if r[f"g_{key}"] == 0 and r[key] is not None:
                 value = run.name(key, r[key])
@@ -476,7 +594,8 @@ def _bottlenecks(run: Prepared, totals: dict[str, Any],
     span = float(totals["total_span"] or 0)
     cases = int(totals["cases"] or 0)
     window = ((totals["last_us"] or 0) - (totals["first_us"] or 0)) / q.US
-    excess_rows = run.rows(q.excess(run.clock is not None))
+    excess_rows = run.rows(f"SELECT * FROM {run.cache}_excess" if run.cache is not None
+                           else q.excess(run.clock is not None))
     excess = {(r["kind"], r["k0"], r["k1"]): r["excess"] for r in excess_rows}
     w_excess = {(r["kind"], r["k0"], r["k1"]): r.get("w_excess") for r in excess_rows}
     w_span = float(totals.get("w_total_span") or 0)

@@ -128,6 +128,9 @@ def test_killed_import_leaves_workspace_as_before(workspace_path: Path, log_file
     big = _big_csv(tmp_path / "big.csv", 1_500_000)
     with Workspace(workspace_path) as ws:
         ws.import_file(log_file)
+        before = {t for (t,) in ws.con.execute("SELECT table_name FROM duckdb_tables()"
+                                               ).fetchall()}
+    assert {"logs", "raw_files", "settings", "events_1"} <= before
     script = ("import sys; from procflow import Workspace; "
               "Workspace(sys.argv[1]).import_file(sys.argv[2], name='big')")
     for delay in (0.8, 2.0, 3.5, 5.0):
@@ -145,4 +148,4 @@ def test_killed_import_leaves_workspace_as_before(workspace_path: Path, log_file
                 ws.remove("big")
             tables = {t for (t,) in ws.con.execute("SELECT table_name FROM duckdb_tables()"
                                                ).fetchall()}
-            assert tables == {"logs", "raw_files", "settings", "events_1"}
+            assert tables == before

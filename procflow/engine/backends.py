@@ -53,6 +53,7 @@ class DuckDBBackend:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str):
         self.con = con
+        self.source = source
         self._made: list[str] = []
         self._views: list[str] = []
         # Every result is ordered explicitly, so DuckDB may materialise rows in any order.

@@ -81,7 +81,15 @@ def events(mode: LifecycleMode) -> str:
             f"max(epoch_us(timestamp)) AS end_us, {known} FROM pf_events")
 
 
-def steps(decisions: list[int], granularity: str | None, known: set[str],
+PREV2 = ("resource", "role", "unit")
+
+
+def _is_decision(decisions: list[int]) -> str:
+    return ("activity IN (" + ", ".join(str(int(c)) for c in decisions) + ")"
+            if decisions else "FALSE")
+
+
+def steps(decisions: list[int] | None, granularity: str | None, known: set[str],
           offset_us: int | None = None, max_periods: int = MAX_PERIODS,
           starts: bool = True) -> str:
     """Instances in case order with the previous instance's attributes (transitions);
@@ -93,14 +101,24 @@ def steps(decisions: list[int], granularity: str | None, known: set[str],
     completion and start (``w_ts``, ``w_start``, µs) and the working twins ``w_elapsed``,
     ``w_wait`` and ``w_processing`` (seconds), all differences of clock readings.
     ``max_periods`` is the day table's number of periods; without ``starts`` (no start
-    times in the log) ``w_start`` is null without a join."""
-    is_decision = ("activity IN (" + ", ".join(str(int(c)) for c in decisions) + ")"
-                   if decisions else "FALSE")
+    times in the log) ``w_start`` is null without a join.
+
+    With ``decisions=None`` the rows are the settings-independent step table stored beside
+    a workspace log (:func:`cached_steps` reads it): no ``is_decision`` column, and
+    ``prev2_<g>`` for every g of PREV2 (``granularity`` is then ignored)."""
     lags = ", ".join(f"lag({c}) OVER w AS prev_{c}" if c in known or c == "activity"
                      else f"CAST(NULL AS INTEGER) AS prev_{c}" for c in ("activity", *ATTRIBUTES))
-    lag2 = f", lag({granularity}, 2) OVER w AS prev2_{granularity}" if granularity else ""
     prev = ", ".join(f"prev_{c}" for c in ("activity", *ATTRIBUTES))
-    prev2 = f", prev2_{granularity}" if granularity else ""
+    if decisions is None:
+        decision_inner, decision_outer = "", ""
+        lag2 = "".join(f", lag({g}, 2) OVER w AS prev2_{g}" if g in known
+                       else f", CAST(NULL AS INTEGER) AS prev2_{g}" for g in PREV2)
+        prev2 = "".join(f", prev2_{g}" for g in PREV2)
+    else:
+        decision_inner = f"{_is_decision(decisions)} AS is_decision, "
+        decision_outer = "is_decision, "
+        lag2 = f", lag({granularity}, 2) OVER w AS prev2_{granularity}" if granularity else ""
+        prev2 = f", prev2_{granularity}" if granularity else ""
     source, w_inner, w_outer = "pf_inst", "", ""
     if offset_us is not None:
         j1, w_ts = cumulative_sql("i.ts_us", offset_us=offset_us, alias="cal_ts",
@@ -119,15 +137,25 @@ def steps(decisions: list[int], granularity: str | None, known: set[str],
         (ts_us - prev_ts_us) / {US} AS elapsed,
         CASE WHEN start_us IS NOT NULL AND prev_ts_us IS NOT NULL
              THEN greatest(0, start_us - prev_ts_us) / {US} END AS wait,
-        (ts_us - start_us) / {US} AS processing, is_decision, {prev}{prev2}{w_outer}
+        (ts_us - start_us) / {US} AS processing, {decision_outer}{prev}{prev2}{w_outer}
     FROM (
         SELECT case_id, activity, ts_us, start_us, resource, role, unit, level,
-            row_number() OVER w AS seq, {is_decision} AS is_decision,
+            row_number() OVER w AS seq, {decision_inner}
             lag(ts_us) OVER w AS prev_ts_us, {lags}{lag2}{w_inner}
         FROM {source}
         WINDOW w AS ({CASE_ORDER})
     ) t
     """
+
+
+def cached_steps(table: str, decisions: list[int], granularity: str | None) -> str:
+    """``pf_steps`` (as :func:`steps` builds it without a calendar) from ``table``, the step
+    table :func:`steps` made with ``decisions=None``."""
+    prev = ", ".join(f"prev_{c}" for c in ("activity", *ATTRIBUTES))
+    prev2 = f", prev2_{granularity}" if granularity else ""
+    return (f"SELECT case_id, seq, activity, ts_us, start_us, resource, role, unit, level, "
+            f"elapsed, wait, processing, {_is_decision(decisions)} AS is_decision, "
+            f"{prev}{prev2} FROM {table}")
 
 
 def _handoff_terms(g: str) -> tuple[str, str, str]:
@@ -139,12 +167,12 @@ def _handoff_terms(g: str) -> tuple[str, str, str]:
     return known, handoff, pingpong
 
 
-def _handoff_sums(g: str | None) -> str:
+def _handoff_sums(g: str | None, suffix: str = "") -> str:
     if g is None:
         return "CAST(NULL AS BIGINT) AS handoffs, CAST(NULL AS BIGINT) AS ping_pongs"
     _, handoff, pingpong = _handoff_terms(g)
-    return (f"sum(CASE WHEN {handoff} THEN 1 ELSE 0 END) AS handoffs, "
-            f"sum(CASE WHEN {pingpong} THEN 1 ELSE 0 END) AS ping_pongs")
+    return (f"sum(CASE WHEN {handoff} THEN 1 ELSE 0 END) AS handoffs{suffix}, "
+            f"sum(CASE WHEN {pingpong} THEN 1 ELSE 0 END) AS ping_pongs{suffix}")
 
 
 def handoff_counts(g: str) -> str:
@@ -153,15 +181,24 @@ def handoff_counts(g: str) -> str:
     return f"SELECT case_id, {_handoff_sums(g)} FROM pf_steps GROUP BY case_id"
 
 
+CASE_TIMES = ("arrival_us", "completion_us", "first_us", "instances", "cycle_time", "span",
+              "variant")
+
+
 def cases(granularity: str | None, layers_by: str | None, working: bool = False,
-          paused: list[int] | None = None) -> str:
+          paused: list[int] | None = None, part: str = "all") -> str:
     """One row per case (``pf_cases``): times, the variant (activity codes in case order),
     handoffs and ping-pongs at ``granularity``, and the ``layers_by`` codes of its decision
     instances in case order (``decision_path``).
 
     ``working`` (pf_steps has the working clock) adds ``w_cycle_time`` and ``w_span`` (working
     seconds); ``w_cycle_time`` leaves out the working elapsed time into each instance of the
-    ``paused`` activity codes (the clock stops while the case waits for them)."""
+    ``paused`` activity codes (the clock stops while the case waits for them).
+
+    ``part="times"`` gives ``case_id``, CASE_TIMES and ``handoffs_<g>``, ``ping_pongs_<g>``
+    for every g of PREV2 (they do not depend on the settings: stored beside a workspace log
+    from a step table with every ``prev2_<g>``), ``part="path"`` ``case_id`` and
+    ``decision_path`` of the cases with decisions; :func:`cached_cases` joins the two."""
     path = (f"string_agg(CAST({layers_by} AS VARCHAR), '→' ORDER BY seq) "
             f"FILTER (WHERE is_decision AND {layers_by} IS NOT NULL)" if layers_by
             else "CAST(NULL AS VARCHAR)")
@@ -174,15 +211,37 @@ def cases(granularity: str | None, layers_by: str | None, working: bool = False,
                      f"THEN w_elapsed END), 0)")
         working_sql = (f",\n       (max(w_ts) - min(coalesce(w_start, w_ts))) / {US}{pause} "
                        f"AS w_cycle_time, (max(w_ts) - min(w_ts)) / {US} AS w_span")
-    return f"""
-    SELECT case_id, min(coalesce(start_us, ts_us)) AS arrival_us, max(ts_us) AS completion_us,
+    times = f"""min(coalesce(start_us, ts_us)) AS arrival_us, max(ts_us) AS completion_us,
        min(ts_us) AS first_us, count(*) AS instances,
        (max(ts_us) - min(coalesce(start_us, ts_us))) / {US} AS cycle_time,
        (max(ts_us) - min(ts_us)) / {US} AS span,
-       string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS variant,
+       string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS variant"""
+    if part == "times":
+        sums = ", ".join(_handoff_sums(g, f"_{g}") for g in PREV2)
+        return f"SELECT case_id, {times}, {sums} FROM pf_steps GROUP BY case_id"
+    if part == "path":
+        return (f"SELECT case_id, {path} AS decision_path FROM pf_steps WHERE is_decision "
+                f"GROUP BY case_id")
+    return f"""
+    SELECT case_id, {times},
        {_handoff_sums(granularity)}, {path} AS decision_path{working_sql}
     FROM pf_steps GROUP BY case_id
     """
+
+
+def cached_cases(table: str, granularity: str | None, layers_by: str | None,
+                 paths: str | None = None) -> str:
+    """``pf_cases`` (as :func:`cases` builds it without a calendar) from ``table`` (its
+    ``part="times"``) and the settings' part computed from ``pf_steps``."""
+    times = ", ".join(f"t.{c}" for c in CASE_TIMES)
+    sums = (f"t.handoffs_{granularity} AS handoffs, t.ping_pongs_{granularity} AS ping_pongs"
+            if granularity else _handoff_sums(None))
+    if layers_by is None:
+        return (f"SELECT t.case_id, {times}, {sums}, "
+                f"CAST(NULL AS VARCHAR) AS decision_path FROM {table} t")
+    return (f"SELECT t.case_id, {times}, {sums}, p.decision_path "
+            f"FROM {table} t LEFT JOIN ({paths or cases(None, layers_by, part='path')}) p "
+            f"ON p.case_id = t.case_id")
 
 
 CASE_TOTALS = f"""
