@@ -36,6 +36,9 @@ class Main(click.Group):
 workspace_option = click.option(
     "--workspace", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_PATH,
     envvar="PROCFLOW_WORKSPACE", show_default=True, help="Workspace file (DuckDB).")
+handoff_option = click.option(
+    "--handoff-by", type=click.Choice(["resource", "role", "unit"]),
+    help="Who hands over to whom (default: resource, else role, else unit).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -289,8 +292,7 @@ def remove_command(name: str, workspace: Path) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for analysis.json.")
 @decision_options
-@click.option("--handoff-by", type=click.Choice(["resource", "role", "unit"]),
-              help="Who hands over to whom (default: resource, else role, else unit).")
+@handoff_option
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where the metrics run.")
 @click.option("--spark-master", default="local[*]", show_default=True,

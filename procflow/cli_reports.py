@@ -16,6 +16,7 @@ from procflow.cli import (
     calendar_settings,
     decision_options,
     decision_settings,
+    handoff_option,
     import_options,
     json_option,
     main,
@@ -51,8 +52,7 @@ def split_time(text: str, tz: str | None) -> dt.datetime:
               help="Folder for report.html and comparison.json.")
 @click.option("--completed-only", is_flag=True,
               help="Leave out cases that did not reach a common end step (still open).")
-@click.option("--handoff-by", type=click.Choice(["resource", "role", "unit"]),
-              help="Who hands over to whom (default: resource, else role, else unit).")
+@handoff_option
 @click.option("--resamples", type=click.IntRange(min=2000), default=2000, show_default=True,
               help="Bootstrap resamples for the confidence intervals.")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -116,8 +116,7 @@ def _write_comparison(result: Any, out: Path, lang: str, xlsx: bool) -> list[Pat
 @click.argument("log")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for report.html and analysis.json.")
-@click.option("--handoff-by", type=click.Choice(["resource", "role", "unit"]),
-              help="Who hands over to whom (default: resource, else role, else unit).")
+@handoff_option
 @lang_option
 @xlsx_option
 @calendar_options

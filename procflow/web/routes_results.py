@@ -168,30 +168,32 @@ def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> 
                   rows=service.comparison_rows(data, t))
 
 
-@router.get("/api/w/{wid}/compare/{rid}", tags=["compare"])
-def api_comparison(request: Request, wid: str, rid: str, user: CurrentUser) -> JSONResponse:
-    """A stored comparison.json."""
+def _stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict[str, Any]:
+    """A stored comparison.json of a workspace the user belongs to (web-only keys removed)."""
     member(request, user, wid)
     data = dict(_result(request, wid, "comparison", rid))
     data.pop("web", None)
+    return data
+
+
+@router.get("/api/w/{wid}/compare/{rid}", tags=["compare"])
+def api_comparison(request: Request, wid: str, rid: str, user: CurrentUser) -> JSONResponse:
+    """A stored comparison.json."""
+    data = _stored_comparison(request, user, wid, rid)
     return JSONResponse(data)
 
 
 @router.get("/w/{wid}/compare/{rid}/comparison.json", include_in_schema=False)
 def comparison_download(request: Request, wid: str, rid: str, user: CurrentUser
                         ) -> JSONResponse:
-    member(request, user, wid)
-    data = dict(_result(request, wid, "comparison", rid))
-    data.pop("web", None)
+    data = _stored_comparison(request, user, wid, rid)
     return JSONResponse(data, headers=_attachment("comparison.json"))
 
 
 @router.get("/w/{wid}/compare/{rid}/report.html", include_in_schema=False)
 def comparison_report_download(request: Request, wid: str, rid: str, user: CurrentUser
                                ) -> HTMLResponse:
-    member(request, user, wid)
-    data = dict(_result(request, wid, "comparison", rid))
-    data.pop("web", None)
+    data = _stored_comparison(request, user, wid, rid)
     html = comparison_report(Comparison(data), lang=lang_of(request))
     return HTMLResponse(html, headers=_attachment("comparison-report.html"))
 
