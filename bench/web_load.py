@@ -14,8 +14,8 @@ subprocess, imports logs/permit-delayering/after.csv as ``after`` through the AP
 
 It prints requests per route, errors (any status ≥ 400 or exception counts as one; there must
 be none: the exit code is 1 otherwise), page latency percentiles and the import durations.
-Imports into one workspace are serialised by the app (one lock per DuckDB file, also taken by
-every read), so browsing latency includes waiting for the import in progress.
+Imports into one workspace take turns storing (one writer per DuckDB file); reads do not wait
+for them (see docs/web.md, "Limits and protections").
 """
 
 from __future__ import annotations

@@ -13,7 +13,16 @@ MEMORY_LIMIT = os.environ.get("PROCFLOW_MEMORY_LIMIT", "2GB")
 def connect(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A connection whose session time zone is UTC (timestamps come back in UTC) and whose
     memory is capped at ``PROCFLOW_MEMORY_LIMIT`` (default 2GB; DuckDB spills beyond it)."""
-    con = duckdb.connect(path, config={"memory_limit": MEMORY_LIMIT})
+    return _session(duckdb.connect(path, config={"memory_limit": MEMORY_LIMIT}))
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new connection to the database of ``con``, with the same session settings: one per
+    thread, each with its own transactions and temporary views."""
+    return _session(con.cursor())
+
+
+def _session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()  # stdout may carry JSON
     return con

@@ -62,8 +62,14 @@ class ImportResult:
 class Workspace:
     """A DuckDB workspace file; use as a context manager or call :meth:`close`."""
 
-    def __init__(self, path: Path | str = DEFAULT_PATH):
+    def __init__(self, path: Path | str = DEFAULT_PATH,
+                 con: duckdb.DuckDBPyConnection | None = None):
+        """Open the file at ``path``, or use ``con``, a connection to that file already open
+        (whose schema is in place): :meth:`close` then closes only ``con``."""
         self.path = Path(path)
+        if con is not None:
+            self.con = con
+            return
         try:
             self.con = db.connect(str(self.path))
         except duckdb.Error as err:
@@ -95,16 +101,22 @@ class Workspace:
         """Import a file as log ``name`` (default: the file's stem), all or nothing."""
         path = Path(path)
         name = name or path.name.split(".")[0]
-        options = options or ImportOptions()
         digest = _sha256(path)
+        same = self._unchanged(name, digest, replace)
+        if same is not None:
+            return same
+        loaded = load_file(path, options, limits=limits, progress=progress, digest=digest)
+        return self.store(loaded, name=name, pseudonymize_resources=pseudonymize_resources,
+                          replace=replace)
+
+    def store(self, loaded: LoadedFile, *, name: str, pseudonymize_resources: bool = False,
+              replace: bool = False) -> ImportResult:
+        """Store a file read by :func:`load_file` as log ``name``, all or nothing."""
+        same = self._unchanged(name, loaded.digest, replace)
+        if same is not None:
+            return same
         existing = self._row(name)
-        if existing and existing["sha256"] == digest and not replace:
-            return ImportResult(name, existing["cases"], existing["events"],
-                                existing["activities"], None, unchanged=True)
-        if existing and not replace:
-            raise WorkspaceError(f"a different log named {name!r} is already in the workspace.",
-                                 fix="pass --name NEW_NAME, or --replace to overwrite it.")
-        events, report = load_events(path, options, limits=limits, progress=progress)
+        events, report = loaded.events, loaded.report
         if pseudonymize_resources:
             events = pseudonymize(events, self._key())
             report.notes.append("resources pseudonymised; the raw file was not kept.")
@@ -112,13 +124,25 @@ class Workspace:
         try:
             if existing:
                 self._drop(existing)
-            counts = self._store(name, path, digest, options, events, report,
-                                 keep_raw=not pseudonymize_resources)
+            counts = self._store(name, loaded.path, loaded.digest, loaded.options, events,
+                                 report, keep_raw=not pseudonymize_resources)
             self.con.commit()
         except BaseException:
             self.con.rollback()
             raise
         return ImportResult(name, *counts, report=report)
+
+    def _unchanged(self, name: str, digest: str, replace: bool) -> ImportResult | None:
+        """The stored log when it holds this very file; an error when another file holds
+        the name (and ``replace`` is off); else None."""
+        existing = self._row(name)
+        if existing and existing["sha256"] == digest and not replace:
+            return ImportResult(name, existing["cases"], existing["events"],
+                                existing["activities"], None, unchanged=True)
+        if existing and not replace:
+            raise WorkspaceError(f"a different log named {name!r} is already in the workspace.",
+                                 fix="pass --name NEW_NAME, or --replace to overwrite it.")
+        return None
 
     def _store(self, name: str, path: Path, digest: str, options: ImportOptions,
                events: pa.Table, report: ImportReport, *, keep_raw: bool) -> tuple[int, int, int]:
@@ -166,7 +190,8 @@ class Workspace:
             return None
         return dict(zip([d[0] for d in cur.description], found[0], strict=True))
 
-    def _require(self, name: str) -> dict[str, Any]:
+    def entry(self, name: str) -> dict[str, Any]:
+        """The registry row of log ``name``; an error naming the logs there are if none."""
         row = self._row(name)
         if row is None:
             known = ", ".join(log["name"] for log in self.logs()) or "none"
@@ -191,12 +216,12 @@ class Workspace:
 
     def log(self, name: str) -> EventLog:
         """The stored log ``name``."""
-        row = self._require(name)
+        row = self.entry(name)
         return EventLog(name, self.con, f"events_{row['log_id']}")
 
     def info(self, name: str) -> dict[str, Any]:
         """Counts, time span, columns present, mapping and import report of ``name``."""
-        row = self._require(name)
+        row = self.entry(name)
         log = self.log(name)
         return {**log.summary(), "source_name": row["source_name"], "format": row["format"],
                 "sha256": row["sha256"], "imported_at": row["imported_at"].isoformat(),
@@ -206,7 +231,7 @@ class Workspace:
 
     def raw_bytes(self, name: str) -> bytes:
         """The imported file, byte for byte."""
-        row = self._require(name)
+        row = self.entry(name)
         parts = db.rows(self.con, "SELECT data FROM raw_files WHERE sha256 = ? ORDER BY part",
                         [row["sha256"]])
         if not row["raw_kept"]:
@@ -215,7 +240,7 @@ class Workspace:
 
     def remove(self, name: str) -> None:
         """Delete log ``name`` with its events and (if unshared) its raw file."""
-        row = self._require(name)
+        row = self.entry(name)
         self.con.begin()
         try:
             self._drop(row)
@@ -223,6 +248,28 @@ class Workspace:
         except BaseException:
             self.con.rollback()
             raise
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A file read and checked, ready for :meth:`Workspace.store`."""
+
+    path: Path
+    digest: str
+    options: ImportOptions
+    events: pa.Table
+    report: ImportReport
+
+
+def load_file(path: Path | str, options: ImportOptions | None = None, *,
+              limits: Limits | None = None, progress: ProgressFn | None = None,
+              digest: str | None = None) -> LoadedFile:
+    """Read and check ``path`` for :meth:`Workspace.store`; needs no workspace, so it can run
+    while another import of the same workspace is being stored."""
+    path = Path(path)
+    options = options or ImportOptions()
+    events, report = load_events(path, options, limits=limits, progress=progress)
+    return LoadedFile(path, digest or _sha256(path), options, events, report)
 
 
 def _sha256(path: Path) -> str:

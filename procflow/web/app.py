@@ -10,6 +10,8 @@ This module builds the app; the routes live in ``routes_session``, ``routes_work
 they share in ``deps``, and the middleware in ``security``.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -27,10 +29,17 @@ from procflow.web.security import Guard, LoginLimiter, MiB
 def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB) -> FastAPI:
     """The web app serving the accounts and workspaces under ``data_dir``."""
     accounts = Accounts(Path(data_dir))
+    files = service.WorkspaceFiles()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        files.close()
+
     app = FastAPI(title="procflow", summary="Process mining for public-service reform",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.accounts = accounts
-    app.state.files = service.WorkspaceFiles()
+    app.state.files = files
     app.state.limiter = LoginLimiter()
     app.state.templates = environment()
     app.state.settings = Settings(data_dir=Path(data_dir), max_upload_bytes=max_upload_bytes)

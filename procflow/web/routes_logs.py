@@ -46,7 +46,7 @@ def upload_of(request: Request, wid: str, upload_id: str) -> tuple[dict[str, Any
 def preview_data(request: Request, wid: str, upload_id: str) -> dict[str, Any]:
     found, path = upload_of(request, wid, upload_id)
     try:
-        data = service.preview(path, found["original_name"])
+        data = service.preview(files_of(request), upload_id, path, found["original_name"])
     except ProcflowError as err:
         raise HTTPException(422, _clean(str(err), path, found["original_name"])) from err
     return {"upload": {"id": upload_id, "name": found["original_name"],
@@ -61,14 +61,14 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
     name = form.get("name", "").strip() or log_name_from(found["original_name"])
     if not service.LOG_NAME.match(name):
         raise HTTPException(422, "log names use letters, digits, '.', '_' and '-'.")
-    headers = service.preview(path, found["original_name"])["headers"]
+    files = files_of(request)
     try:
-        options = service.import_options(form, headers)
-    except ValueError as err:
-        raise HTTPException(422, str(err)) from err
-    try:
-        with files_of(request).open(accounts.workspace_file(wid)) as ws:
-            result = ws.import_file(path, name=name, options=options)
+        headers = service.preview(files, upload_id, path, found["original_name"])["headers"]
+        try:
+            options = service.import_options(form, headers)
+        except ValueError as err:
+            raise HTTPException(422, str(err)) from err
+        result = service.import_upload(files, accounts.workspace_file(wid), path, name, options)
     except WorkspaceError as err:
         raise HTTPException(409, _clean(str(err), path, found["original_name"])) from err
     except ProcflowError as err:

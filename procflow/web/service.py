@@ -1,5 +1,5 @@
-"""What the web pages and their JSON twins share: workspace access under a lock per file,
-upload previews, imports and cached analyses."""
+"""What the web pages and their JSON twins share: workspace access (reads side by side, one
+writer per file), upload previews, imports and cached analyses."""
 
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ import secrets
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
+import duckdb
 from markupsafe import Markup
 
 from procflow import db, mine
 from procflow.analysis import Analysis, analyze, prepared
 from procflow.compare import Comparison, compare, split
 from procflow.conform import Conformance, conform
-from procflow.eventlog import EventLog
 from procflow.i18n import Texts
 from procflow.importer import ImportOptions
 from procflow.ingest import read_source
@@ -33,7 +33,7 @@ from procflow.render.process_map import MapOptions, process_map
 from procflow.report.html import analysis_report, headline
 from procflow.report.svg import inline_svg
 from procflow.schema import ROW, suggest_mapping
-from procflow.store import Workspace
+from procflow.store import ImportResult, Workspace, load_file
 from procflow.timeparse import DayOrder
 from procflow.xlsx import analysis_tables, write_workbook
 
@@ -47,41 +47,76 @@ ZONES: dict[str, str] = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA",
 ORDERS: tuple[DayOrder, ...] = ("auto", "dayfirst", "monthfirst")
 LOG_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 PREVIEW_ROWS = 10
-CACHE_SIZE = 16
+CACHE_SIZE = 64
+LOCK_STRIPES = 16
+T = TypeVar("T")
 
 
 class WorkspaceFiles:
-    """One lock per DuckDB workspace file: DuckDB allows one writer, so every use of a
-    workspace file (imports, listings, analyses) in this process is serialised per file."""
+    """The app's DuckDB workspace files and its cache of computed results.
+
+    Each file is opened once and kept open; every use gets its own connection to it
+    (:func:`procflow.db.cursor`), so reads run side by side on DuckDB's snapshots, and
+    writes take the file's one write lock: a single writer per file, as DuckDB requires.
+    Results are cached by key (least recently used first out); one thread computes a
+    missing result while others asking for the same key wait for it."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._locks: dict[Path, threading.Lock] = {}
+        self._roots: dict[Path, tuple[duckdb.DuckDBPyConnection, threading.Lock]] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._making = [threading.RLock() for _ in range(LOCK_STRIPES)]
 
-    def lock(self, path: Path) -> threading.Lock:
+    def _root(self, path: Path) -> tuple[duckdb.DuckDBPyConnection, threading.Lock]:
+        key = path.resolve()
         with self._guard:
-            return self._locks.setdefault(path.resolve(), threading.Lock())
+            if key not in self._roots:
+                self._roots[key] = (Workspace(key).con, threading.Lock())
+            return self._roots[key]
 
     @contextmanager
-    def open(self, path: Path) -> Iterator[Workspace]:
-        """The workspace at ``path``, held exclusively until the block ends."""
-        with self.lock(path), Workspace(path) as ws:
+    def read(self, path: Path) -> Iterator[Workspace]:
+        """The workspace at ``path`` on a connection of its own, for reading."""
+        root, _ = self._root(path)
+        with Workspace(path, con=db.cursor(root)) as ws:
             yield ws
 
-    def cached(self, key: tuple[Any, ...]) -> Any:
+    @contextmanager
+    def write(self, path: Path) -> Iterator[Workspace]:
+        """The workspace at ``path``, with its write lock held until the block ends."""
+        root, lock = self._root(path)
+        with lock, Workspace(path, con=db.cursor(root)) as ws:
+            yield ws
+
+    def close(self) -> None:
+        """Close every open workspace file."""
+        with self._guard:
+            for con, lock in self._roots.values():
+                with lock:
+                    con.close()
+            self._roots.clear()
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """The cached result for ``key``, made by ``make()`` when missing."""
+        found = self._cached(key)
+        if found is not None:
+            return cast(T, found)
+        with self._making[hash(key) % LOCK_STRIPES]:
+            found = self._cached(key)
+            if found is None:
+                found = make()
+                with self._guard:
+                    self._cache[key] = found
+                    while len(self._cache) > CACHE_SIZE:
+                        self._cache.popitem(last=False)
+        return cast(T, found)
+
+    def _cached(self, key: tuple[Any, ...]) -> Any:
         with self._guard:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         return None
-
-    def remember(self, key: tuple[Any, ...], value: Any) -> Any:
-        with self._guard:
-            self._cache[key] = value
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return value
 
 
 def jsonable(value: Any) -> Any:
@@ -96,12 +131,17 @@ def jsonable(value: Any) -> Any:
 
 
 def list_logs(files: WorkspaceFiles, path: Path) -> list[dict[str, Any]]:
-    with files.open(path) as ws:
+    with files.read(path) as ws:
         return [jsonable(row) for row in ws.logs()]
 
 
-def preview(path: Path, original_name: str) -> dict[str, Any]:
-    """Headers, the first rows and the suggested mapping of an uploaded file."""
+def preview(files: WorkspaceFiles, upload_id: str, path: Path, original_name: str
+            ) -> dict[str, Any]:
+    """Headers, the first rows and the suggested mapping of an uploaded file (cached)."""
+    return files.memo(("preview", upload_id), lambda: _preview(path, original_name))
+
+
+def _preview(path: Path, original_name: str) -> dict[str, Any]:
     source = read_source(path)
     headers = [c for c in source.table.column_names if c != ROW]
     rows = source.table.select(headers).slice(0, PREVIEW_ROWS).to_pylist()
@@ -140,16 +180,28 @@ def import_options(form: dict[str, str], headers: list[str]) -> ImportOptions:
                          order=cast(DayOrder, order))
 
 
+def import_upload(files: WorkspaceFiles, workspace: Path, path: Path, name: str,
+                  options: ImportOptions) -> ImportResult:
+    """Import an uploaded file: it is read and checked before the workspace's write lock is
+    taken, so only the storing waits for other imports."""
+    loaded = load_file(path, options)
+    with files.write(workspace) as ws:
+        return ws.store(loaded, name=name)
+
+
+def version(ws: Workspace, wid: str, name: str) -> tuple[Any, ...]:
+    """The cache key part naming one import of a log."""
+    row = ws.entry(name)
+    return (wid, name, row["sha256"], row["imported_at"])
+
+
 def analysis_of(files: WorkspaceFiles, path: Path, wid: str, name: str
                 ) -> tuple[dict[str, Any], Analysis]:
-    """The log's info and its analysis (cached per log content)."""
-    with files.open(path) as ws:
-        info = jsonable(ws.info(name))
-        key = ("analysis", wid, name, info["sha256"], info["imported_at"])
-        found = files.cached(key)
-        if found is None:
-            found = files.remember(key, analyze(ws.log(name)))
-    return info, found
+    """The log's info and its analysis (cached per import of the log)."""
+    with files.read(path) as ws:
+        key = version(ws, wid, name)
+        info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
+        return info, files.memo(("analysis", *key), lambda: analyze(ws.log(name)))
 
 
 def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts
@@ -157,11 +209,10 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts
     """Headline figures and the process map (sanitised inline SVG) of a log."""
     info, analysis = analysis_of(files, path, wid, name)
     data = analysis.to_dict()
-    key = ("map", wid, name, info["sha256"], info["imported_at"], t.lang)
-    svg = files.cached(key)
-    if svg is None:
-        graph = process_map(data, MapOptions(profile="performance", texts=t))
-        svg = files.remember(key, inline_svg(graph_bytes(graph, "svg"), "process map"))
+    svg = files.memo(("map", wid, name, info["sha256"], info["imported_at"], t.lang),
+                     lambda: inline_svg(graph_bytes(process_map(
+                         data, MapOptions(profile="performance", texts=t)), "svg"),
+                         "process map"))
     report = info.get("report") or {}
     return {
         "name": name,
@@ -180,7 +231,7 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts
 def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str) -> str:
     """The full offline HTML report of a log."""
     info, analysis = analysis_of(files, path, wid, name)
-    with files.open(path) as ws:
+    with files.read(path) as ws:
         return analysis_report(ws.log(name), analysis, lang=lang,  # type: ignore[arg-type]
                                import_report=info.get("report"))
 
@@ -202,30 +253,19 @@ RESULT_ID = re.compile(r"^[0-9a-f]{32}$")
 RESULT_KINDS = ("comparison", "conformance")
 
 
-def detached_log(files: WorkspaceFiles, path: Path, name: str) -> tuple[dict[str, Any], EventLog]:
-    """The log's info and a copy of its events in memory: the workspace lock is held only
-    while the events are read, not while they are analysed."""
-    with files.open(path) as ws:
-        info = jsonable(ws.info(name))
-        table = ws.log(name).to_arrow()
-    con = db.connect()
-    con.register("events", table)
-    return info, EventLog(name, con, "events")
-
-
 def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | None,
                 split_at: dt.date | None) -> Comparison:
     """Compare two logs, or one log split at local midnight of ``split_at`` (the time zone
     the log was imported with, else UTC)."""
-    info, first = detached_log(files, path, before)
-    if split_at is not None:
-        zone = (info.get("options") or {}).get("tz") or "UTC"
-        at = dt.datetime.combine(split_at, dt.time(), tzinfo=ZoneInfo(zone))
-        older, newer = split(first, at)
-        return compare(older, newer, seed=0)
-    assert after is not None
-    _, second = detached_log(files, path, after)
-    return compare(first, second, seed=0)
+    with files.read(path) as ws:
+        first = ws.log(before)
+        if split_at is not None:
+            zone = json.loads(ws.entry(before)["options"]).get("tz") or "UTC"
+            at = dt.datetime.combine(split_at, dt.time(), tzinfo=ZoneInfo(zone))
+            older, newer = split(first, at)
+            return compare(older, newer, seed=0)
+        assert after is not None
+        return compare(first, ws.log(after), seed=0)
 
 
 def comparison_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
@@ -243,8 +283,8 @@ def comparison_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
 
 def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path) -> Conformance:
     """Check a log against the model or SOP table at ``model``."""
-    _, log = detached_log(files, path, name)
-    return conform(log, model)
+    with files.read(path) as ws:
+        return conform(ws.log(name), model)
 
 
 def save_result(data_dir: Path, wid: str, kind: str, data: dict[str, Any]) -> str:
@@ -281,22 +321,19 @@ def map_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, fmt: str, 
               ) -> bytes:
     """The performance process map of a log as SVG or PNG."""
     info, analysis = analysis_of(files, path, wid, name)
-    key = ("map-file", wid, name, info["sha256"], info["imported_at"], t.lang, fmt)
-    found = files.cached(key)
-    if found is None:
-        graph = process_map(analysis.to_dict(), MapOptions(profile="performance", texts=t))
-        found = files.remember(key, graph_bytes(graph, fmt))
-    return cast(bytes, found)
+    return files.memo(("map-file", wid, name, info["sha256"], info["imported_at"], t.lang, fmt),
+                      lambda: graph_bytes(process_map(
+                          analysis.to_dict(), MapOptions(profile="performance", texts=t)), fmt))
 
 
 def model_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, suffix: str) -> bytes:
     """The model discovered by the inductive miner, as BPMN or PNML (``suffix``)."""
-    info, log = detached_log(files, path, name)
-    key = ("model", wid, name, info["sha256"], info["imported_at"])
-    model = files.cached(key)
-    if model is None:
-        with prepared(log) as prep:
-            counts = case_variants(prep).counts
-        model = files.remember(key, mine.discover(counts, algorithm="inductive", name=name))
+    with files.read(path) as ws:
+        def discover() -> mine.Model:
+            with prepared(ws.log(name)) as prep:
+                counts = case_variants(prep).counts
+            return mine.discover(counts, algorithm="inductive", name=name)
+
+        model = files.memo(("model", *version(ws, wid, name)), discover)
     with tempfile.TemporaryDirectory() as tmp:
         return mine.write_model(model, Path(tmp) / f"model{suffix}").read_bytes()
