@@ -109,7 +109,8 @@ def compare(
         logs = (completed_only(before, ends), completed_only(after, ends))
         analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
     granularity = analyses[0]["handoffs"]["granularity"] or analyses[1]["handoffs"]["granularity"]
-    layers_by = (analyses[0]["layers"] or analyses[1]["layers"] or {}).get("by")
+    layers_by, basis_warning = _layers_basis(analyses)
+    warnings += basis_warning
     sides = []
     for log in logs:
         with prepared(log, replace(settings, handoff_by=granularity)) as prep:
@@ -123,7 +124,9 @@ def compare(
         "kpis": tested,
         "dfg_diff": dfg_diff(analyses[0], analyses[1]),
         "variants": variant_diff(analyses[0], analyses[1]),
-        "distributions": {"layers": [(a["layers"] or {}).get("histogram") for a in analyses],
+        "distributions": {"layers": [(a["layers"] or {}).get("histogram")
+                                     if (a["layers"] or {}).get("by") == layers_by else None
+                                     for a in analyses],
                           "handoffs_per_case": [_histogram(s, "handoffs_per_case")
                                                 for s in sides]},
         "decisions": {"before": analyses[0]["decisions"]["activities"],
@@ -333,6 +336,22 @@ def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, 
                     "text": f"cases start differently before and after (start steps differ by "
                             f"{distance:.0%}): the logs may hold different kinds of cases"})
     return out
+
+
+def _layers_basis(analyses: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    """What approval layers are counted by on both sides: what each log's analysis used when
+    they agree; else roles where both logs name them, with a warning; else nothing."""
+    used = [(a["layers"] or {}).get("by") for a in analyses]
+    if used[0] == used[1]:
+        return used[0], []
+    has_roles = all(a["decisions"]["by_role"] for a in analyses)
+    common = "role" if has_roles else None
+    return common, [{"kind": "layers_basis", "before": used[0], "after": used[1],
+                     "common": common,
+                     "text": f"approval layers are counted by {used[0] or 'nothing'} before and "
+                             f"by {used[1] or 'nothing'} after; compared by "
+                             f"{common or 'nothing'} on both sides (import both logs with the "
+                             "same columns or org chart)"}]
 
 
 def _shares(counts: dict[str, int]) -> dict[str, float]:

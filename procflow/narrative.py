@@ -103,6 +103,14 @@ def warning_text(warning: dict[str, Any], t: Texts) -> str:
         return t("Warning: {share} of cases {side} end at a step that rarely closes a case "
                  "(still open?); cycle times may be biased. Compare completed cases only "
                  "(--completed-only).", share=t.percent(warning["share"]), side=side)
+    if warning["kind"] == "layers_basis":
+        if warning["common"] is None:
+            return t("Warning: approval layers are counted by different fields before and after, "
+                     "and not both logs name roles, so they are not compared. Import both logs "
+                     "with the same columns or org chart.")
+        return t("Warning: only one log gives hierarchy levels, so approval layers are compared "
+                 "by role on both sides. Import both logs with the same org chart to compare "
+                 "them by level.")
     return t("Warning: cases start differently before and after (start steps differ by "
              "{distance}); the logs may hold different kinds of cases.",
              distance=t.percent(warning["distance"]))

@@ -163,3 +163,18 @@ def test_difference_map_colours_and_escapes() -> None:
     assert colours == {REMOVED: 1, ADDED: 1, FASTER: 1, SLOWER: 1, SAME: 2}
     assert "label=<" not in source and '"<b>x</b>"' in source
     assert "2.0 h → 1.0 h" in source and "Showing 6 of 6 paths." in source
+
+
+def test_layers_on_different_fields_are_compared_by_role_with_a_warning() -> None:
+    plain = {side: procflow.read(SAMPLE / f"{side}.csv", tz="Asia/Makassar") for side in
+             ("before", "after")}
+    mixed = compare(sample("before"), plain["after"], resamples=200).to_dict()
+    by_role = compare(plain["before"], plain["after"], resamples=200).to_dict()
+    warning = next(w for w in mixed["warnings"] if w["kind"] == "layers_basis")
+    assert (warning["before"], warning["after"], warning["common"]) == ("level", "role", "role")
+    assert mixed["settings"]["layers_by"] == by_role["settings"]["layers_by"] == "role"
+    layers = kpi(mixed, "approval_layers")
+    assert layers["before"] == kpi(by_role, "approval_layers")["before"]
+    assert layers["after"] == kpi(by_role, "approval_layers")["after"]
+    assert mixed["distributions"]["layers"][0] is None  # the before histogram is by level
+    assert not any(w["kind"] == "layers_basis" for w in by_role["warnings"])

@@ -56,6 +56,26 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
     """The report of ``analysis`` (made from ``log``) as one HTML document."""
     t = Texts(lang)
     data = analysis.to_dict()
+    context = {
+        **section_context(log, analysis, t), "meta": versions(), "import_report": import_report,
+        "calendar": calendar_text(data["settings"].get("calendar"), t),
+        "headline": headline(data, t),
+        "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
+                           "process map"),
+    }
+    return environment().get_template("analysis.html").render(context)
+
+
+def analysis_sections(log: EventLog, analysis: Analysis, t: Texts) -> Markup:
+    """The report's sections on decisions, handoffs, approval layers, bottlenecks and service
+    standards, as one HTML fragment."""
+    template = environment().get_template("sections.html")
+    return Markup(template.render(section_context(log, analysis, t)))
+
+
+def section_context(log: EventLog, analysis: Analysis, t: Texts) -> dict[str, Any]:
+    """What ``sections.html`` shows: the analysis, its charts and the handoff map."""
+    data = analysis.to_dict()
     with prepared(log, analysis.settings) as prep:
         rows = prep.rows("SELECT activity, role, level, elapsed FROM pf_steps "
                          "WHERE is_decision AND seq > 1 AND elapsed IS NOT NULL")
@@ -63,12 +83,9 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
                                   | {"elapsed": r["elapsed"]} for r in rows])
         per_case = prep.rows("SELECT handoffs, count(*) AS cases FROM pf_cases "
                              "WHERE handoffs IS NOT NULL GROUP BY handoffs ORDER BY handoffs")
-    context = {
-        "a": data, "t": t, "meta": versions(), "import_report": import_report,
-        "calendar": calendar_text(data["settings"].get("calendar"), t),
-        "headline": headline(data, t),
-        "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
-                           "process map"),
+    activity_bottlenecks = [b for b in data["bottlenecks"] if b["kind"] == "activity"]
+    return {
+        "a": data, "t": t,
         "decision_charts": _decision_charts(latencies, t),
         "handoff_svg": drawing(handoff_map(handoff_graph(data), texts=t), "handoff map")
         if data["handoffs"]["granularity"] else Markup(""),
@@ -78,13 +95,11 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
         "layers_chart": _svg(charts.histogram(
             (data["layers"] or {}).get("histogram") or {}, title=t("Approval layers per case"),
             xlabel=t("Approval layers"), t=t)),
-        "bottlenecks": [b for b in data["bottlenecks"] if b["kind"] == "activity"][:15],
+        "bottlenecks": activity_bottlenecks[:15],
         "bottleneck_chart": _svg(charts.bar_chart(
-            {b["name"]: b["share"] or 0.0 for b in data["bottlenecks"]
-             if b["kind"] == "activity"}, title=t("Share of case time spent before each step"),
-            t=t, unit="share")),
+            {b["name"]: b["share"] or 0.0 for b in activity_bottlenecks},
+            title=t("Share of case time spent before each step"), t=t, unit="share")),
     }
-    return environment().get_template("analysis.html").render(context)
 
 
 def calendar_text(calendar: dict[str, Any] | None, t: Texts) -> str | None:

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from procflow.i18n import LANGS, Lang, Texts
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
+from procflow.web.mapview import MapView
 
 if TYPE_CHECKING:
     from procflow.web.security import LoginLimiter
@@ -121,6 +122,14 @@ def current_user(request: Request) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def map_view(request: Request) -> MapView:
+    """The map view asked for in the query string; 422 naming a wrong parameter."""
+    try:
+        return MapView.from_query(request.query_params)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from err
 
 
 def check_csrf(request: Request, user: User, form_token: str | None = None) -> None:

@@ -3,6 +3,7 @@
 
 import re
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from python_multipart.exceptions import MultipartParseError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 
 from procflow.errors import ProcflowError, WorkspaceError
 from procflow.i18n import Texts
-from procflow.web import service
+from procflow.web import mapview, service
 from procflow.web.deps import (
     CurrentUser,
     User,
@@ -23,6 +25,7 @@ from procflow.web.deps import (
     current_user,
     files_of,
     lang_of,
+    map_view,
     member,
     render,
     settings_of,
@@ -48,47 +51,61 @@ def preview_data(request: Request, wid: str, upload_id: str) -> dict[str, Any]:
     try:
         data = service.preview(files_of(request), upload_id, path, found["original_name"])
     except ProcflowError as err:
-        raise HTTPException(422, _clean(str(err), path, found["original_name"])) from err
+        raise HTTPException(422, _clean(str(err), {path: found["original_name"]})) from err
     return {"upload": {"id": upload_id, "name": found["original_name"],
                        "size": found["size"]},
             "log_name": log_name_from(found["original_name"]), **data}
 
 
-def run_import(request: Request, user: User, wid: str, upload_id: str, form: dict[str, str]
-               ) -> dict[str, Any]:
+def run_import(request: Request, user: User, wid: str, upload_id: str, form: dict[str, str],
+               orgchart: tuple[Path, str] | None = None) -> dict[str, Any]:
+    """Import an upload with the mapping in ``form``; ``orgchart`` is an org chart file and its
+    name as the user knows it, or the API's ``orgchart`` field names an earlier upload."""
     accounts = accounts_of(request)
     found, path = upload_of(request, wid, upload_id)
     name = form.get("name", "").strip() or log_name_from(found["original_name"])
     if not service.LOG_NAME.match(name):
         raise HTTPException(422, "log names use letters, digits, '.', '_' and '-'.")
+    chart_upload = form.get("orgchart", "").strip()
+    if orgchart is None and chart_upload:
+        chart_found, chart_path = upload_of(request, wid, chart_upload)
+        orgchart = (chart_path, chart_found["original_name"])
     files = files_of(request)
+    shown = {path: found["original_name"], **({orgchart[0]: orgchart[1]} if orgchart else {})}
     try:
         headers = service.preview(files, upload_id, path, found["original_name"])["headers"]
         try:
             options = service.import_options(form, headers)
         except ValueError as err:
             raise HTTPException(422, str(err)) from err
+        if orgchart:
+            options = replace(options, orgchart=orgchart[0])
         result = service.import_upload(files, accounts.workspace_file(wid), path, name, options)
     except WorkspaceError as err:
-        raise HTTPException(409, _clean(str(err), path, found["original_name"])) from err
+        raise HTTPException(409, _clean(str(err), shown)) from err
     except ProcflowError as err:
-        raise HTTPException(422, _clean(str(err), path, found["original_name"])) from err
+        raise HTTPException(422, _clean(str(err), shown)) from err
     accounts.remove_upload(upload_id)
+    if chart_upload:
+        accounts.remove_upload(chart_upload)
     out = service.jsonable(result.to_dict())
     out["source"] = found["original_name"]
     if out.get("report"):
         out["report"]["source"] = found["original_name"]
+    if orgchart:
+        out["orgchart"] = orgchart[1]
     return out
 
 
 def log_data(request: Request, user: User, wid: str, name: str, t: Texts) -> dict[str, Any]:
     found = member(request, user, wid)
+    view = map_view(request)
     try:
         data = service.overview(files_of(request), accounts_of(request).workspace_file(wid),
-                                wid, name, t)
+                                wid, name, t, view)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
-    return {"workspace": found, **data}
+    return {"workspace": found, "view": view, **data}
 
 
 def analysis_json(request: Request, user: User, wid: str, name: str) -> JSONResponse:
@@ -106,9 +123,11 @@ def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:64] or "log"
 
 
-def _clean(text: str, path: Path, original_name: str) -> str:
-    """An error message with the server's upload path replaced by the client's file name."""
-    return text.replace(str(path), original_name)
+def _clean(text: str, shown: dict[Path, str]) -> str:
+    """An error message with the server's paths of uploads replaced by the client's names."""
+    for path, original_name in shown.items():
+        text = text.replace(str(path), original_name)
+    return text
 
 
 # uploads and imports -----------------------------------------------------------------------
@@ -172,17 +191,25 @@ def api_preview(request: Request, wid: str, upload_id: str, user: CurrentUser
 async def import_page(request: Request, wid: str, upload_id: str) -> Response:
     user = current_user(request)
     found = member(request, user, wid)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(request, user, form.get("csrf"))
-    member(request, user, wid, "analyst")
+    async with request.form() as fields:
+        form = {k: v for k, v in fields.items() if isinstance(v, str)}
+        check_csrf(request, user, form.get("csrf"))
+        member(request, user, wid, "analyst")
+        form.pop("orgchart", None)  # on the page it is a file, never an upload id
+        chart = fields.get("orgchart")
+        kept = (await service.keep_orgchart(settings_of(request).data_dir, chart)
+                if isinstance(chart, StarletteUpload) and chart.filename else None)
     try:
-        result = await run_in_threadpool(run_import, request, user, wid, upload_id, form)
+        result = await run_in_threadpool(run_import, request, user, wid, upload_id, form, kept)
     except HTTPException as err:
         if err.status_code not in (409, 422):
             raise
         data = await run_in_threadpool(preview_data, request, wid, upload_id)
         return render(request, "preview.html", err.status_code, workspace=found,
                       error=str(err.detail), chosen=form, **data)
+    finally:
+        if kept:
+            kept[0].unlink(missing_ok=True)
     return render(request, "imported.html", workspace=found, result=result)
 
 
@@ -190,8 +217,9 @@ async def import_page(request: Request, wid: str, upload_id: str) -> Response:
 def api_import(request: Request, wid: str, upload_id: str, user: CurrentUser,
                body: dict[str, str]) -> dict[str, Any]:
     """Import an upload as a log: ``name``, ``col_case`` … ``col_level`` (source column,
-    or empty for none), ``tz`` (Asia/Jakarta, Asia/Makassar, Asia/Jayapura) and
-    ``order`` (auto, dayfirst, monthfirst). Answers with the import report."""
+    or empty for none), ``tz`` (Asia/Jakarta, Asia/Makassar, Asia/Jayapura),
+    ``order`` (auto, dayfirst, monthfirst) and ``orgchart`` (the id of another upload: an org
+    chart CSV giving resources their role, level and unit). Answers with the import report."""
     member(request, user, wid)
     check_csrf(request, user)
     member(request, user, wid, "analyst")
@@ -201,14 +229,24 @@ def api_import(request: Request, wid: str, upload_id: str, user: CurrentUser,
 # logs --------------------------------------------------------------------------------------
 @router.get("/w/{wid}/logs/{name}", response_class=HTMLResponse, include_in_schema=False)
 def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Response:
-    return render(request, "log.html", **log_data(request, user, wid, name, texts(request)))
+    t = texts(request)
+    data = log_data(request, user, wid, name, t)
+    body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
+                            name, t)
+    return render(request, "log.html", **data, sections=body, profiles=mapview.PROFILES,
+                  percents=mapview.PERCENTS, zooms=mapview.ZOOMS)
 
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])
 def api_log(request: Request, wid: str, name: str, user: CurrentUser) -> dict[str, Any]:
-    """Headline figures of a log and its process map as sanitised SVG."""
+    """Headline figures of a log and its process map as sanitised SVG; the query parameters
+    ``profile`` (performance, frequency), ``activities`` and ``paths`` (percent shown, 1–100)
+    choose the map."""
     data = log_data(request, user, wid, name, texts(request))
     data["map_svg"] = str(data["map_svg"])
+    view = data.pop("view")
+    data["map"] = {"profile": view.profile, "activities": view.activities,
+                   "paths": view.paths}
     return data
 
 
@@ -236,3 +274,44 @@ def report_download(request: Request, wid: str, name: str, user: CurrentUser
         raise HTTPException(404, "no such log.") from err
     return HTMLResponse(html, headers={
         "content-disposition": f'attachment; filename="{_file_stem(name)}-report.html"'})
+
+
+# removing a log ----------------------------------------------------------------------------
+def remove_log(request: Request, wid: str, name: str) -> None:
+    """Remove a log (events, derived tables, raw file) from the workspace; 404 if absent."""
+    try:
+        service.remove_log(files_of(request), accounts_of(request).workspace_file(wid), name)
+    except WorkspaceError as err:
+        raise HTTPException(404, "no such log.") from err
+
+
+@router.get("/w/{wid}/logs/{name}/delete", response_class=HTMLResponse,
+            include_in_schema=False)
+def delete_page(request: Request, wid: str, name: str, user: CurrentUser) -> Response:
+    found = member(request, user, wid, "analyst")
+    if name not in {log["name"] for log in service.list_logs(
+            files_of(request), accounts_of(request).workspace_file(wid))}:
+        raise HTTPException(404, "no such log.")
+    return render(request, "delete.html", workspace=found, name=name)
+
+
+@router.post("/w/{wid}/logs/{name}/delete", include_in_schema=False)
+async def delete_post(request: Request, wid: str, name: str) -> Response:
+    user = current_user(request)
+    member(request, user, wid)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(request, user, form.get("csrf"))
+    member(request, user, wid, "analyst")
+    await run_in_threadpool(remove_log, request, wid, name)
+    return RedirectResponse(f"/w/{wid}", status_code=303)
+
+
+@router.delete("/api/w/{wid}/logs/{name}", tags=["logs"])
+def api_delete(request: Request, wid: str, name: str, user: CurrentUser) -> dict[str, Any]:
+    """Remove a log with its events and derived tables (analyst role; CSRF in
+    ``X-CSRF-Token``). Stored comparisons and checks are kept."""
+    member(request, user, wid)
+    check_csrf(request, user)
+    member(request, user, wid, "analyst")
+    remove_log(request, wid, name)
+    return {"removed": name}

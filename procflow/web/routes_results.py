@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from procflow.compare import Comparison
-from procflow.conform import KIND_WORDS, summary_lines
+from procflow.conform import KIND_WORDS, Method, summary_lines
 from procflow.errors import ProcflowError, WorkspaceError
 from procflow.narrative import summary
 from procflow.report.comparison import comparison_report
@@ -32,6 +32,7 @@ from procflow.web.deps import (
     current_user,
     files_of,
     lang_of,
+    map_view,
     member,
     render,
     settings_of,
@@ -45,6 +46,9 @@ router = APIRouter()
 #: Largest model file accepted for a conformance check (the request-body cap of forms).
 MODEL_LIMIT = FORM_LIMIT
 MODEL_SUFFIXES = (".bpmn", ".pnml", ".xml", ".csv")
+#: Values of a checkbox field meaning on, and off.
+ON = ("1", "on", "true")
+OFF = ("", "0", "false")
 
 
 # helpers -----------------------------------------------------------------------------------
@@ -77,11 +81,44 @@ def _result(request: Request, wid: str, kind: str, rid: str) -> dict[str, Any]:
     return found
 
 
+def _flag(form: dict[str, str], key: str) -> bool:
+    """A checkbox field: on (1, on, true) or off (0, false, empty or absent)."""
+    text = form.get(key, "").strip().lower()
+    if text not in ON + OFF:
+        raise HTTPException(422, f"{key} must be on (1, on, true) or off (0, false, or left "
+                                 f"out), not {text!r}.")
+    return text in ON
+
+
+def _calendar(form: dict[str, str]) -> str | None:
+    """The working calendar chosen for a comparison, or None for calendar time."""
+    text = form.get("calendar", "").strip()
+    if text and text not in service.CALENDARS:
+        raise HTTPException(422, f"unknown calendar {text!r}; choose one of "
+                                 f"{', '.join(service.CALENDARS)}, or leave it empty.")
+    return text or None
+
+
+def _method(text: str) -> Method:
+    """The fitness method of a conformance check (token-based replay when not given)."""
+    chosen = text.strip() or "token"
+    if chosen not in service.METHODS:
+        raise HTTPException(422, f"unknown method {chosen!r}; choose one of "
+                                 f"{', '.join(service.METHODS)}.")
+    return cast(Method, chosen)
+
+
+def _form_of(body: dict[str, str | bool]) -> dict[str, str]:
+    """A JSON body as form fields (true and false as ``"true"`` and ``"false"``)."""
+    return {k: str(v).lower() if isinstance(v, bool) else v for k, v in body.items()}
+
+
 # comparing ---------------------------------------------------------------------------------
 def run_comparison(request: Request, user: User, wid: str, form: dict[str, str]
                    ) -> tuple[str, dict[str, Any]]:
-    """Compare ``before`` with ``after``, or ``before`` split at ``split`` (YYYY-MM-DD);
-    returns the stored result's id and comparison.json."""
+    """Compare ``before`` with ``after``, or ``before`` split at ``split`` (YYYY-MM-DD),
+    optionally ``completed`` cases only and on a working ``calendar``; returns the stored
+    result's id and comparison.json."""
     before = form.get("before", "").strip()
     after = form.get("after", "").strip() or None
     split_text = form.get("split", "").strip()
@@ -98,19 +135,23 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str]
         raise HTTPException(422, "choose a second log (after), or a date to split the log at.")
     elif after == before:
         raise HTTPException(422, "choose two different logs, or one log and a date.")
+    completed = _flag(form, "completed")
+    calendar = _calendar(form)
     names = _log_names(request, wid)
     for name in (before, after):
         if name is not None and name not in names:
             raise HTTPException(404, "no such log.")
     try:
         result = service.run_compare(files_of(request), _workspace_file(request, wid),
-                                     before, after, split_at)
+                                     before, after, split_at, completed=completed,
+                                     calendar=calendar)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
         raise HTTPException(422, str(err)) from err
     data = result.to_dict()
-    data["web"] = {"before": before, "after": after, "split": split_text or None}
+    data["web"] = {"before": before, "after": after, "split": split_text or None,
+                   "completed": completed, "calendar": calendar}
     rid = service.save_result(settings_of(request).data_dir, wid, "comparison", data)
     data.pop("web")
     return rid, data
@@ -120,7 +161,8 @@ def compare_form(request: Request, user: User, wid: str, status: int = 200,
                  error: str | None = None, chosen: dict[str, str] | None = None) -> Response:
     found = member(request, user, wid)
     return render(request, "compare.html", status, workspace=found,
-                  logs=_log_names(request, wid), error=error, chosen=chosen or {})
+                  logs=_log_names(request, wid), error=error, chosen=chosen or {},
+                  calendars=service.calendar_names(texts(request)))
 
 
 @router.get("/w/{wid}/compare", response_class=HTMLResponse, include_in_schema=False)
@@ -145,15 +187,19 @@ async def compare_post(request: Request, wid: str) -> Response:
 
 
 @router.post("/api/w/{wid}/compare", tags=["compare"])
-def api_compare(request: Request, wid: str, user: CurrentUser, body: dict[str, str]
-                ) -> JSONResponse:
+def api_compare(request: Request, wid: str, user: CurrentUser,
+                body: dict[str, str | bool]) -> JSONResponse:
     """Compare two logs (``before``, ``after``) or one log split at a date (``before``,
-    ``split``: YYYY-MM-DD, local midnight in the log's import time zone). Answers with
-    comparison.json; the stored result is at the ``Location`` header."""
+    ``split``: YYYY-MM-DD, local midnight in the log's import time zone). Optional:
+    ``completed`` (true, or "1"/"on"/"true": completed cases only, those ending at a typical
+    end step) and ``calendar`` ("id": Indonesian government five-day week, "id-sat":
+    Monday–Saturday; adds KPIs in working seconds, in the before-log's import time zone,
+    else Asia/Jakarta). Answers with comparison.json; the stored result is at the
+    ``Location`` header."""
     member(request, user, wid)
     check_csrf(request, user)
     member(request, user, wid, "analyst")
-    rid, data = run_comparison(request, user, wid, body)
+    rid, data = run_comparison(request, user, wid, _form_of(body))
     return JSONResponse(data, headers={"location": f"/api/w/{wid}/compare/{rid}",
                                        "x-procflow-result": rid})
 
@@ -165,7 +211,7 @@ def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> 
     t = texts(request)
     return render(request, "comparison.html", workspace=found, rid=rid, c=data,
                   web=data.get("web") or {}, sentences=summary(data, t),
-                  rows=service.comparison_rows(data, t))
+                  rows=service.comparison_rows(data, t), calendars=service.calendar_names(t))
 
 
 def _stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict[str, Any]:
@@ -200,7 +246,8 @@ def comparison_report_download(request: Request, wid: str, rid: str, user: Curre
 
 # conformance -------------------------------------------------------------------------------
 async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, dict[str, Any]]:
-    """Receive a model upload (multipart, field ``file``) and check the log against it."""
+    """Receive a model upload (multipart, field ``file``; optional field ``method``: token or
+    alignments) and check the log against it."""
     user = current_user(request)
     member(request, user, wid)
 
@@ -226,8 +273,10 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
     model = got.path.with_suffix(suffix if suffix in MODEL_SUFFIXES else ".model")
     got.path.rename(model)
     try:
+        method = _method(got.fields.get("method", ""))
         result = await run_in_threadpool(service.run_conform, files_of(request),
-                                         _workspace_file(request, wid), name, model)
+                                         _workspace_file(request, wid), name, model,
+                                         method=method)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
@@ -248,7 +297,7 @@ def conform_form(request: Request, user: User, wid: str, name: str, status: int 
     found = member(request, user, wid)
     _need_log(request, wid, name)
     return render(request, "conform.html", status, workspace=found, name=name, error=error,
-                  limit_kib=MODEL_LIMIT // 1024)
+                  limit_kib=MODEL_LIMIT // 1024, methods=service.method_names(texts(request)))
 
 
 @router.get("/w/{wid}/logs/{name}/conform", response_class=HTMLResponse,
@@ -273,7 +322,9 @@ async def conform_post(request: Request, wid: str, name: str) -> Response:
 @router.post("/api/w/{wid}/logs/{name}/conform", tags=["conformance"])
 async def api_conform(request: Request, wid: str, name: str) -> JSONResponse:
     """Check a log against a to-be model: upload a BPMN 2.0, PNML or SOP CSV file
-    (multipart/form-data, field ``file``, CSRF in ``X-CSRF-Token``). Answers with
+    (multipart/form-data, field ``file``, CSRF in ``X-CSRF-Token``; optional field
+    ``method``: ``token`` for token-based replay, the default, or ``alignments``, which aligns
+    variants for at most 60 seconds and counts those left unchecked). Answers with
     conformance.json; the stored result is at the ``Location`` header."""
     rid, data = await run_conformance(request, wid, name)
     return JSONResponse(data, headers={"location": f"/api/w/{wid}/logs/{name}/conform/{rid}",
@@ -297,7 +348,8 @@ def conformance_page(request: Request, wid: str, name: str, rid: str, user: Curr
     web = data.pop("web", None) or {}
     return render(request, "conformance.html", workspace=member(request, user, wid),
                   name=name, rid=rid, c=data, model_file=web.get("model_file", ""),
-                  lines=summary_lines(data), kind_words=KIND_WORDS)
+                  lines=summary_lines(data), kind_words=KIND_WORDS,
+                  methods=service.method_names(texts(request)))
 
 
 @router.get("/api/w/{wid}/logs/{name}/conform/{rid}", tags=["conformance"])
@@ -337,7 +389,8 @@ def download(request: Request, user: User, wid: str, name: str, what: str) -> Re
         if what == "tables.xlsx":
             body = service.xlsx_bytes(files, path, wid, name)
         elif what.startswith("map."):
-            body = service.map_bytes(files, path, wid, name, what[4:], texts(request))
+            body = service.map_bytes(files, path, wid, name, what[4:], texts(request),
+                                     map_view(request))
         else:
             body = service.model_bytes(files, path, wid, name, what[5:])
     except WorkspaceError as err:
@@ -356,7 +409,8 @@ def download_page(request: Request, wid: str, name: str, what: str, user: Curren
 @router.get("/api/w/{wid}/logs/{name}/download/{what}", tags=["logs"])
 def api_download(request: Request, wid: str, name: str, what: str, user: CurrentUser
                  ) -> Response:
-    """A download of a log: ``tables.xlsx``, ``map.svg``, ``map.png``, ``model.bpmn`` or
-    ``model.pnml`` (inductive miner)."""
+    """A download of a log: ``tables.xlsx``, ``map.svg``, ``map.png`` (with the log page's
+    ``profile``, ``activities`` and ``paths`` parameters), ``model.bpmn`` or ``model.pnml``
+    (inductive miner)."""
     return download(request, user, wid, name, what)
 

@@ -18,23 +18,25 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 from markupsafe import Markup
+from starlette.datastructures import UploadFile
 
 from procflow import db, mine
 from procflow.analysis import Analysis, analyze, prepared
 from procflow.compare import Comparison, compare, split
-from procflow.conform import Conformance, conform
+from procflow.conform import Conformance, Method, conform
 from procflow.i18n import Texts
 from procflow.importer import ImportOptions
 from procflow.ingest import read_source
 from procflow.measure.variants import case_variants
 from procflow.narrative import kpi_name, p_text, value
 from procflow.render.files import graph_bytes
-from procflow.render.process_map import MapOptions, process_map
-from procflow.report.html import analysis_report, headline
+from procflow.render.process_map import process_map
+from procflow.report.html import analysis_report, analysis_sections, headline
 from procflow.report.svg import inline_svg
 from procflow.schema import ROW, suggest_mapping
 from procflow.store import ImportResult, Workspace, load_file
 from procflow.timeparse import DayOrder
+from procflow.web.mapview import DEFAULT_VIEW, MapView
 from procflow.xlsx import analysis_tables, write_workbook
 
 #: Mapping fields offered in the upload form (form key → canonical field).
@@ -180,6 +182,16 @@ def import_options(form: dict[str, str], headers: list[str]) -> ImportOptions:
                          order=cast(DayOrder, order))
 
 
+async def keep_orgchart(data_dir: Path, chart: UploadFile) -> tuple[Path, str]:
+    """Save an org chart sent with the import form under a generated name (the caller
+    deletes it); returns its path and the name the user gave it."""
+    folder = data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"orgchart-{secrets.token_hex(16)}.csv"
+    path.write_bytes(await chart.read())
+    return path, Path(str(chart.filename).replace("\\", "/")).name[:200] or "orgchart.csv"
+
+
 def import_upload(files: WorkspaceFiles, workspace: Path, path: Path, name: str,
                   options: ImportOptions) -> ImportResult:
     """Import an uploaded file: it is read and checked before the workspace's write lock is
@@ -187,6 +199,12 @@ def import_upload(files: WorkspaceFiles, workspace: Path, path: Path, name: str,
     loaded = load_file(path, options)
     with files.write(workspace) as ws:
         return ws.store(loaded, name=name)
+
+
+def remove_log(files: WorkspaceFiles, workspace: Path, name: str) -> None:
+    """Remove log ``name`` from the workspace (a WorkspaceError if there is none)."""
+    with files.write(workspace) as ws:
+        ws.remove(name)
 
 
 def version(ws: Workspace, wid: str, name: str) -> tuple[Any, ...]:
@@ -199,20 +217,25 @@ def analysis_of(files: WorkspaceFiles, path: Path, wid: str, name: str
                 ) -> tuple[dict[str, Any], Analysis]:
     """The log's info and its analysis (cached per import of the log)."""
     with files.read(path) as ws:
-        key = version(ws, wid, name)
-        info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
-        return info, files.memo(("analysis", *key), lambda: analyze(ws.log(name)))
+        return _analysis(files, ws, wid, name)
 
 
-def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts
-             ) -> dict[str, Any]:
+def _analysis(files: WorkspaceFiles, ws: Workspace, wid: str, name: str
+              ) -> tuple[dict[str, Any], Analysis]:
+    key = version(ws, wid, name)
+    info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
+    return info, files.memo(("analysis", *key), lambda: analyze(ws.log(name)))
+
+
+def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
+             view: MapView = DEFAULT_VIEW) -> dict[str, Any]:
     """Headline figures and the process map (sanitised inline SVG) of a log."""
     info, analysis = analysis_of(files, path, wid, name)
     data = analysis.to_dict()
-    svg = files.memo(("map", wid, name, info["sha256"], info["imported_at"], t.lang),
-                     lambda: inline_svg(graph_bytes(process_map(
-                         data, MapOptions(profile="performance", texts=t)), "svg"),
-                         "process map"))
+    svg = files.memo(("map", wid, name, info["sha256"], info["imported_at"], t.lang,
+                      *view.drawing),
+                     lambda: inline_svg(graph_bytes(process_map(data, view.options(t)), "svg"),
+                                        "process map"))
     report = info.get("report") or {}
     return {
         "name": name,
@@ -224,8 +247,17 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts
                     "decision_latency_median_s": data["decisions"]["overall"]["median"]},
         "headline": [{"label": label, "value": value} for label, value in headline(data, t)],
         "import": {k: report.get(k) for k in ("rows", "accepted", "rejected")},
-        "map_svg": Markup(svg),
+        "map_svg": Markup(view.sized(svg)),
     }
+
+
+def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts) -> Markup:
+    """The report's sections (decisions, handoffs, layers, bottlenecks, service standards)
+    of a log as an HTML fragment (cached per import and language)."""
+    with files.read(path) as ws:
+        _, analysis = _analysis(files, ws, wid, name)
+        return files.memo(("sections", *version(ws, wid, name), t.lang),
+                          lambda: analysis_sections(ws.log(name), analysis, t))
 
 
 def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str) -> str:
@@ -251,21 +283,45 @@ def labels(t: Texts) -> dict[str, str]:
 # comparisons, conformance checks and downloads ---------------------------------------------
 RESULT_ID = re.compile(r"^[0-9a-f]{32}$")
 RESULT_KINDS = ("comparison", "conformance")
+#: Working calendars a comparison can use (names of :func:`procflow.calendar.load_calendar`).
+CALENDARS = ("id", "id-sat")
+#: Zone of the working calendar when the log was imported without one.
+CALENDAR_ZONE = "Asia/Jakarta"
+#: How a conformance check computes fitness.
+METHODS: tuple[Method, ...] = ("token", "alignments")
+#: Seconds the alignments of a web conformance check may take.
+CONFORM_TIME_LIMIT = 60.0
+
+
+def calendar_names(t: Texts) -> dict[str, str]:
+    """Visible names of the working calendars, in the page's language."""
+    return {"id": t("Indonesian government week (Mon–Fri)"),
+            "id-sat": t("Monday–Saturday week")}
+
+
+def method_names(t: Texts) -> dict[str, str]:
+    """Visible names of the fitness methods, in the page's language."""
+    return {"token": t("token-based replay"), "alignments": t("alignments")}
 
 
 def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | None,
-                split_at: dt.date | None) -> Comparison:
+                split_at: dt.date | None, *, completed: bool = False,
+                calendar: str | None = None) -> Comparison:
     """Compare two logs, or one log split at local midnight of ``split_at`` (the time zone
-    the log was imported with, else UTC)."""
+    the log was imported with, else UTC); ``completed`` keeps completed cases only and
+    ``calendar`` adds working-time KPIs in the before-log's import zone."""
     with files.read(path) as ws:
         first = ws.log(before)
+        tz = json.loads(ws.entry(before)["options"]).get("tz")
+        zone = (tz or CALENDAR_ZONE) if calendar else None
         if split_at is not None:
-            zone = json.loads(ws.entry(before)["options"]).get("tz") or "UTC"
-            at = dt.datetime.combine(split_at, dt.time(), tzinfo=ZoneInfo(zone))
+            at = dt.datetime.combine(split_at, dt.time(), tzinfo=ZoneInfo(tz or "UTC"))
             older, newer = split(first, at)
-            return compare(older, newer, seed=0)
-        assert after is not None
-        return compare(first, ws.log(after), seed=0)
+        else:
+            assert after is not None
+            older, newer = first, ws.log(after)
+        return compare(older, newer, completed=completed, calendar=calendar,
+                       calendar_zone=zone, seed=0)
 
 
 def comparison_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
@@ -281,10 +337,11 @@ def comparison_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
     return rows
 
 
-def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path) -> Conformance:
-    """Check a log against the model or SOP table at ``model``."""
+def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path, *,
+                method: Method = "token") -> Conformance:
+    """Check a log against the model or SOP table at ``model`` (fitness by ``method``)."""
     with files.read(path) as ws:
-        return conform(ws.log(name), model)
+        return conform(ws.log(name), model, method=method, time_limit=CONFORM_TIME_LIMIT)
 
 
 def save_result(data_dir: Path, wid: str, kind: str, data: dict[str, Any]) -> str:
@@ -317,13 +374,13 @@ def xlsx_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str) -> bytes:
         return out.read_bytes()
 
 
-def map_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, fmt: str, t: Texts
-              ) -> bytes:
-    """The performance process map of a log as SVG or PNG."""
+def map_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, fmt: str, t: Texts,
+              view: MapView = DEFAULT_VIEW) -> bytes:
+    """The process map of a log as SVG or PNG."""
     info, analysis = analysis_of(files, path, wid, name)
-    return files.memo(("map-file", wid, name, info["sha256"], info["imported_at"], t.lang, fmt),
-                      lambda: graph_bytes(process_map(
-                          analysis.to_dict(), MapOptions(profile="performance", texts=t)), fmt))
+    return files.memo(("map-file", wid, name, info["sha256"], info["imported_at"], t.lang, fmt,
+                       *view.drawing),
+                      lambda: graph_bytes(process_map(analysis.to_dict(), view.options(t)), fmt))
 
 
 def model_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, suffix: str) -> bytes:

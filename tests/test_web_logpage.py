@@ -1,0 +1,170 @@
+"""The web app's log page (map view settings, the report's sections), imports with an org
+chart, and removing a log."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from procflow.web.mapview import MapView
+from tests.test_web_api import Site, TestClient, assert_error, cheap_hashes
+
+__all__ = ["cheap_hashes"]
+
+LOGS = Path(__file__).resolve().parents[1] / "logs" / "permit-delayering"
+TRUTH = json.loads((LOGS / "truth.json").read_text(encoding="utf-8"))["truth"]
+OPTIONS = {"tz": "Asia/Makassar", "order": "dayfirst"}
+
+
+def upload(client: TestClient, wid: str, path: Path, data: bytes | None = None) -> str:
+    r = client.post(f"/api/w/{wid}/upload",
+                    files={"file": (path.name, path.read_bytes() if data is None else data,
+                                    "text/csv")})
+    assert r.status_code == 201, r.text
+    return str(r.json()["upload"]["id"])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """Workspace A holds ``after`` imported with the org chart (through the API)."""
+    site = Site(tmp_path_factory.mktemp("logpage") / "data", limit=8 * 1024 * 1024)
+    andi = site.client("andi")
+    log = upload(andi, site.a, LOGS / "after.csv")
+    chart = upload(andi, site.a, LOGS / "orgchart.csv")
+    r = andi.post(f"/api/w/{site.a}/uploads/{log}/import",
+                  json={"name": "after", "orgchart": chart, **OPTIONS})
+    assert r.status_code == 200, r.text
+    assert r.json()["orgchart"] == "orgchart.csv"
+    return site
+
+
+def nodes(svg: str) -> int:
+    return len(re.findall(r'<g id="node\d+" class="node"', svg))
+
+
+# org charts -----------------------------------------------------------------------------------
+def test_org_chart_gives_levels_and_the_true_layers(site: Site) -> None:
+    andi = site.client("andi")
+    analysis = andi.get(f"/api/w/{site.a}/logs/after/analysis").json()
+    assert analysis["layers"]["by"] == "level"
+    assert analysis["layers"]["per_case"]["mean"] == pytest.approx(
+        TRUTH["after"]["approval_layers"]["mean"], abs=5e-4)
+
+
+def test_org_chart_on_the_import_page(tmp_path: Path) -> None:
+    site = Site(tmp_path / "data", limit=8 * 1024 * 1024)
+    andi = site.client("andi")
+    log = upload(andi, site.a, LOGS / "before.csv")
+    csrf = andi.headers["X-CSRF-Token"]
+    page = andi.get(f"/w/{site.a}/uploads/{log}")
+    assert 'enctype="multipart/form-data"' in page.text and 'name="orgchart"' in page.text
+    r = andi.post(f"/w/{site.a}/uploads/{log}/import",
+                  data={"csrf": csrf, "name": "before", **OPTIONS},
+                  files={"orgchart": ("bagan-organisasi.csv",
+                                      (LOGS / "orgchart.csv").read_bytes(), "text/csv")})
+    assert r.status_code == 200, r.text
+    analysis = andi.get(f"/api/w/{site.a}/logs/before/analysis").json()
+    assert analysis["layers"]["by"] == "level"
+    assert analysis["layers"]["per_case"]["mean"] == pytest.approx(
+        TRUTH["before"]["approval_layers"]["mean"], abs=5e-4)
+    assert list((site.data / "uploads").glob("orgchart-*")) == []  # the copy is gone
+
+
+def test_a_bad_org_chart_is_named_and_nothing_is_imported(tmp_path: Path) -> None:
+    site = Site(tmp_path / "data", limit=8 * 1024 * 1024)
+    andi = site.client("andi")
+    log = upload(andi, site.a, LOGS / "after.csv")
+    bad = b"resource,level\nSitti Aisyah,tinggi\n"
+    chart = upload(andi, site.a, Path("struktur.csv"), bad)
+    r = andi.post(f"/api/w/{site.a}/uploads/{log}/import",
+                  json={"name": "after", "orgchart": chart, **OPTIONS})
+    assert_error(r, 422)
+    message = r.json()["error"]["message"]
+    assert "struktur.csv" in message and str(site.data) not in message
+    assert andi.get(f"/api/w/{site.a}").json()["logs"] == []
+    page = andi.post(f"/w/{site.a}/uploads/{log}/import",
+                     data={"csrf": andi.headers["X-CSRF-Token"], "name": "after", **OPTIONS},
+                     files={"orgchart": ("struktur.csv", bad, "text/csv")})
+    assert page.status_code == 422
+    assert "struktur.csv" in page.text and str(site.data) not in page.text
+    assert_error(andi.post(f"/api/w/{site.a}/uploads/{log}/import",
+                           json={"name": "after", "orgchart": "0" * 32, **OPTIONS}), 404)
+
+
+# the log page ---------------------------------------------------------------------------------
+def test_log_page_shows_the_sections(site: Site) -> None:
+    vera = site.client("vera")
+    page = vera.get(f"/w/{site.a}/logs/after").text
+    for section in ("decisions", "handoffs", "layers", "bottlenecks"):
+        assert f'<section id="{section}">' in page
+    decisions = page[page.index('<section id="decisions">'):page.index('<section id="handoffs">')]
+    for step in ("Persetujuan dan TTE Kepala Dinas", "Verifikasi Berkas", "Paraf Koordinator"):
+        assert step in decisions
+    assert "<script" not in page
+    assert "Delete this log" not in vera.get(f"/w/{site.a}/logs/after?lang=en").text
+
+
+def test_map_view_settings(site: Site) -> None:
+    vera = site.client("vera")
+    base = f"/api/w/{site.a}/logs/after"
+    default = vera.get(base).json()
+    assert default["map"] == {"profile": "performance", "activities": None, "paths": None}
+    frequency = vera.get(f"{base}?profile=frequency").json()["map_svg"]
+    assert "2.000" in frequency  # case counts on the start path, in Indonesian format
+    fewer = vera.get(f"{base}?activities=40").json()["map_svg"]
+    assert nodes(fewer) < nodes(default["map_svg"])
+    for bad in ("profile=pretty", "activities=0", "activities=101", "paths=x", "zoom=175"):
+        assert_error(vera.get(f"{base}?{bad}"), 422)
+    assert vera.get(f"/w/{site.a}/logs/after?zoom=175").status_code == 422
+    zoomed = vera.get(f"/w/{site.a}/logs/after?zoom=200").text
+    assert 'class="map zoomed" data-zoom="200"' in zoomed
+    svg = vera.get(f"/w/{site.a}/logs/after/download/map.svg?activities=40")
+    assert svg.status_code == 200 and nodes(svg.text) == nodes(fewer)
+
+
+def test_zoom_scales_the_natural_size() -> None:
+    svg = '<svg width="400pt" height="300pt" viewBox="0 0 400 300"><g width="7"/></svg>'
+    assert MapView(zoom=150).sized(svg).startswith('<svg width="600pt" height="450pt" ')
+    assert MapView(zoom=150).sized(svg).endswith('<g width="7"/></svg>')
+    assert MapView().sized(svg) == svg
+    assert MapView(profile="frequency", activities=40, zoom=200).query() == (
+        "?profile=frequency&activities=40&zoom=200")
+    assert MapView().query() == ""
+
+
+# removing a log -------------------------------------------------------------------------------
+def test_removing_a_log(tmp_path: Path) -> None:
+    site = Site(tmp_path / "data", limit=8 * 1024 * 1024)
+    andi, vera, budi = site.client("andi"), site.client("vera"), site.client("budi")
+    for name in ("one", "two"):
+        log = upload(andi, site.a, LOGS / "after.csv")
+        assert andi.post(f"/api/w/{site.a}/uploads/{log}/import",
+                         json={"name": name, **OPTIONS}).status_code == 200
+    assert_error(vera.delete(f"/api/w/{site.a}/logs/one"), 403)
+    assert_error(budi.delete(f"/api/w/{site.a}/logs/one"), 404)
+    no_csrf = site.client("andi")
+    no_csrf.headers.pop("X-CSRF-Token")
+    assert_error(no_csrf.delete(f"/api/w/{site.a}/logs/one"), 403)
+    assert_error(andi.delete(f"/api/w/{site.a}/logs/nope"), 404)
+    r = andi.delete(f"/api/w/{site.a}/logs/one")
+    assert r.status_code == 200 and r.json() == {"removed": "one"}
+    assert_error(andi.get(f"/api/w/{site.a}/logs/one/analysis"), 404)
+    assert [log["name"] for log in andi.get(f"/api/w/{site.a}").json()["logs"]] == ["two"]
+    # the page asks first; the form removes and goes back to the workspace
+    assert vera.get(f"/w/{site.a}/logs/two/delete").status_code == 403
+    assert andi.get(f"/w/{site.a}/logs/nope/delete").status_code == 404
+    ask = andi.get(f"/w/{site.a}/logs/two/delete?lang=en")
+    assert ask.status_code == 200 and "cannot be undone" in ask.text
+    assert no_csrf.post(f"/w/{site.a}/logs/two/delete",
+                        data={"csrf": "wrong"}).status_code == 403
+    done = andi.post(f"/w/{site.a}/logs/two/delete",
+                     data={"csrf": andi.headers["X-CSRF-Token"]})
+    assert done.status_code == 303 and done.headers["location"] == f"/w/{site.a}"
+    assert andi.get(f"/api/w/{site.a}").json()["logs"] == []
+    # the same file imports again under the old name
+    log = upload(andi, site.a, LOGS / "after.csv")
+    again = andi.post(f"/api/w/{site.a}/uploads/{log}/import", json={"name": "one", **OPTIONS})
+    assert again.status_code == 200 and again.json()["cases"] == 2000
