@@ -136,8 +136,8 @@ def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ..
                      algorithm: str, noise: float, workspace: Path, **params: Any) -> None:
     """Discover a process model of LOG with pm4py and export it."""
     from procflow import mine
-    from procflow.analysis import prepared
     from procflow.measure.variants import case_variants
+    from procflow.prepare import prepared
 
     paths = [*outs, *more_outs]
     for path in paths:

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from procflow import stats
-from procflow.analysis import HandoffBy, Prepared, Settings, analyze, prepared
+from procflow.analysis import analyze
 from procflow.calendar import Calendar
 from procflow.engine import queries as q
 from procflow.eventlog import EventLog
+from procflow.prepare import HandoffBy, Prepared, Settings, prepared
 from procflow.result import JsonResult
 
 ALPHA = 0.05

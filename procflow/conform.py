@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from procflow import mine
-from procflow.analysis import Prepared, Settings, prepared
 from procflow.deviations import KINDS, Deviation, Reference, deviations
 from procflow.eventlog import EventLog
 from procflow.measure.variants import CaseVariants, case_variants
+from procflow.prepare import Prepared, Settings, prepared
 from procflow.result import JsonResult
 from procflow.sop import Sop, is_sop_file, read_sop
 from procflow.summary import human_duration

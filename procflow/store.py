@@ -150,7 +150,7 @@ class Workspace:
         self.con.register("incoming", events)
         db.run(self.con, f"CREATE TABLE events_{log_id} AS SELECT * FROM incoming")
         self.con.unregister("incoming")
-        from procflow.analysis import build_cache
+        from procflow.prepare import build_cache
 
         build_cache(self.con, f"events_{log_id}")
         if keep_raw:
@@ -175,7 +175,7 @@ class Workspace:
                 db.run(self.con, "INSERT INTO raw_files VALUES (?, ?, ?)", [digest, part, chunk])
 
     def _drop(self, row: dict[str, Any]) -> None:
-        from procflow.analysis import drop_cache
+        from procflow.prepare import drop_cache
 
         drop_cache(self.con, f"events_{row['log_id']}")
         db.run(self.con, f"DROP TABLE IF EXISTS events_{row['log_id']}")

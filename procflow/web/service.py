@@ -21,7 +21,7 @@ from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
 from procflow import db, mine
-from procflow.analysis import Analysis, analyze, prepared
+from procflow.analysis import Analysis, analyze
 from procflow.compare import Comparison, compare, split
 from procflow.conform import Conformance, Method, conform
 from procflow.i18n import Texts
@@ -29,6 +29,7 @@ from procflow.importer import ImportOptions
 from procflow.ingest import read_source
 from procflow.measure.variants import case_variants
 from procflow.narrative import kpi_name, p_text, value
+from procflow.prepare import prepared
 from procflow.render.files import graph_bytes
 from procflow.render.process_map import process_map
 from procflow.report.html import analysis_report, analysis_sections, headline
