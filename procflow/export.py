@@ -29,7 +29,7 @@ def export_log(log: EventLog, to: Path, *, format: ExportFormat | None = None) -
 
         pq.write_table(plain_attribute_names(log.to_arrow()), to)
     else:
-        from procflow.ingest.xes import write_xes
+        from procflow.export_xes import write_xes
 
         write_xes(to_xes_table(log.to_arrow()), to)
     return to

@@ -52,6 +52,9 @@ FOREST = [("Cycle time", -3.2 * DAY, -4.5 * DAY, -1.9 * DAY, "improved"),
           ("Handoffs", -0.2 * DAY, -0.9 * DAY, 0.4 * DAY, "unchanged")]
 
 
+MONTHS = {"2024-03": 0.5, "2024-01": 0.75, "2024-02": 1.0}  # drawn in this order
+
+
 @cache
 def box(lang: str) -> str:
     return charts.box_plot(GROUPS, title="Latency", t=Texts(lang))  # type: ignore[arg-type]
@@ -78,7 +81,13 @@ def forest(lang: str) -> str:
     return charts.forest_plot(FOREST, title="Change", t=Texts(lang), unit="seconds")  # type: ignore[arg-type]
 
 
-ALL = (box, bars, hist, paired, forest)
+@cache
+def periods(lang: str) -> str:
+    return charts.share_by_period(MONTHS, title="Within", xlabel="Month",
+                                  t=Texts(lang))  # type: ignore[arg-type]
+
+
+ALL = (box, bars, hist, paired, forest, periods)
 
 
 # --- box statistics ---------------------------------------------------------------------------
@@ -195,6 +204,13 @@ def test_paired_histogram_shares_and_legend() -> None:
     assert {"before (n = 2,000)", "after (n = 1,000)"} <= set(texts(paired("en")))
 
 
+def test_share_by_period_keeps_the_order_with_percentages() -> None:
+    drawn = [x.strip() for x in texts(periods("id"))]
+    assert [x for x in drawn if x in MONTHS] == ["2024-03", "2024-01", "2024-02"]
+    assert {"50%", "75%", "100%", "Month", "Within"} <= set(drawn)
+    assert drawn.count("100%") == 2  # the bar's label and the axis
+
+
 # --- forest plot ------------------------------------------------------------------------------
 
 def test_forest_plot_numbers_verdicts_and_axis() -> None:
@@ -247,6 +263,7 @@ EMPTY = [
     lambda t: charts.histogram({"2": 0}, title="T", xlabel="x", t=t),
     lambda t: charts.paired_histogram({}, {}, title="T", xlabel="x", t=t),
     lambda t: charts.forest_plot([], title="T", t=t, unit="count"),
+    lambda t: charts.share_by_period({}, title="T", xlabel="x", t=t),
 ]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import lxml.html
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
@@ -156,7 +157,7 @@ def test_every_route_needs_a_session(site: Site) -> None:
 
 OPEN = {"/", "/login", "/api/login", "/setup/{token}", "/api/setup/{token}", "/static/style.css"}
 PARAMS = {"wid": "0123456789abcdef", "upload_id": "0" * 32, "name": "x", "rid": "0" * 32,
-          "what": "map.svg", "token": "t"}
+          "what": "map.svg", "token": "t", "username": "x"}
 
 
 def test_every_registered_route_needs_a_session(site: Site) -> None:
@@ -459,8 +460,11 @@ def test_user_strings_are_escaped_on_pages(site: Site) -> None:
     assert andi.post(f"/api/w/{site.a}/uploads/{uid}/import",
                      json={"name": "hostile"}).status_code == 200
     page = andi.get(f"/w/{site.a}/logs/hostile").text
-    assert "<img src=x" not in page and "<b>x</b>" not in page and "onerror" not in page.split(
-        "<figure")[0]
+    assert "<img src=x" not in page and "<b>x</b>" not in page
+    tree = lxml.html.fromstring(page)
+    assert not [a for e in tree.iter() for a in e.attrib if a.lower().startswith("on")]
+    assert not tree.xpath("//img|//b|//script")
+    assert 'value="&lt;img src=x onerror=alert(1)&gt;"' in page  # a decision step to tick
     figure = page.split('<figure class="map" data-zoom="100">')[1]
     svg = etree.fromstring(figure.split("</figure>")[0])
     names = {etree.QName(e).localname for e in svg.iter() if isinstance(e.tag, str)}

@@ -87,10 +87,20 @@ def test_analyst_uploads_maps_and_reads(server: tuple[str, dict[str, str]]) -> N
         page.click("p.zoom >> text=200%")
         page.wait_for_selector("figure.map.zoomed[data-zoom='200'] svg")
         page.screenshot(path=artifact("web-5-map-frequency-zoom.png"))
+        page.click("details.settings summary")
+        page.select_option("details.settings select[name=calendar]", "id")
+        page.fill("input[name=standard]", "15")
+        page.click("details.settings button[type=submit]")
+        page.wait_for_selector("section#sla")
+        assert "zoom=200" in page.url and "standard=15" in page.url
+        assert "hari kerja" in page.inner_text("dl.headline")
+        page.screenshot(path=artifact("web-5b-working-time.png"))
+        page.locator("section#sla").screenshot(path=artifact("web-5c-service-standard.png"))
         with page.expect_download() as got:
             page.click("text=Unduh laporan lengkap (HTML)")
         report = Path(got.value.path()).read_text(encoding="utf-8")
         assert "<html" in report and "Latensi keputusan" in report
+        assert "Standar pelayanan" in report
         page.click("text=English")
         page.wait_for_selector("text=Process map")
         assert "cases" in page.inner_text("dl.headline")
@@ -116,8 +126,8 @@ def test_analyst_uploads_maps_and_reads(server: tuple[str, dict[str, str]]) -> N
         page.screenshot(path=artifact("web-8-delete.png"))
         page.click("button.danger")
         page.wait_for_url(f"**/w/{ids['mine']}")
-        assert page.locator("table a", has_text="before").count() == 0
-        assert page.locator("table a", has_text="after").count() == 1
+        assert page.locator("a[href$='/logs/before']").count() == 0
+        assert page.locator("a[href$='/logs/after']").count() == 1
         response = page.goto(f"{base}/w/{ids['other']}")
         assert response is not None and response.status == 404
         assert "Not found" in page.inner_text("h1")

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from procflow.web.mapview import MapView
+import procflow
+from procflow.analysis import analyze
+from procflow.i18n import Texts
+from procflow.web.views import LogView
 from tests.test_web_api import Site, TestClient, assert_error, cheap_hashes
 
 __all__ = ["cheap_hashes"]
@@ -112,6 +115,7 @@ def test_map_view_settings(site: Site) -> None:
     base = f"/api/w/{site.a}/logs/after"
     default = vera.get(base).json()
     assert default["map"] == {"profile": "performance", "activities": None, "paths": None}
+    assert default["settings"] == {"calendar": None, "standard_days": None, "decisions": []}
     frequency = vera.get(f"{base}?profile=frequency").json()["map_svg"]
     assert "2.000" in frequency  # case counts on the start path, in Indonesian format
     fewer = vera.get(f"{base}?activities=40").json()["map_svg"]
@@ -127,12 +131,12 @@ def test_map_view_settings(site: Site) -> None:
 
 def test_zoom_scales_the_natural_size() -> None:
     svg = '<svg width="400pt" height="300pt" viewBox="0 0 400 300"><g width="7"/></svg>'
-    assert MapView(zoom=150).sized(svg).startswith('<svg width="600pt" height="450pt" ')
-    assert MapView(zoom=150).sized(svg).endswith('<g width="7"/></svg>')
-    assert MapView().sized(svg) == svg
-    assert MapView(profile="frequency", activities=40, zoom=200).query() == (
+    assert LogView(zoom=150).sized(svg).startswith('<svg width="600pt" height="450pt" ')
+    assert LogView(zoom=150).sized(svg).endswith('<g width="7"/></svg>')
+    assert LogView().sized(svg) == svg
+    assert LogView(profile="frequency", activities=40, zoom=200).query() == (
         "?profile=frequency&activities=40&zoom=200")
-    assert MapView().query() == ""
+    assert LogView().query() == ""
 
 
 # removing a log -------------------------------------------------------------------------------
@@ -168,3 +172,54 @@ def test_removing_a_log(tmp_path: Path) -> None:
     log = upload(andi, site.a, LOGS / "after.csv")
     again = andi.post(f"/api/w/{site.a}/uploads/{log}/import", json={"name": "one", **OPTIONS})
     assert again.status_code == 200 and again.json()["cases"] == 2000
+
+
+# analysis settings ----------------------------------------------------------------------------
+def test_working_time_and_service_standard(site: Site) -> None:
+    vera = site.client("vera")
+    query = "calendar=id&standard=15"
+    got = vera.get(f"/api/w/{site.a}/logs/after/analysis?{query}").json()
+    log = procflow.read(LOGS / "after.csv", orgchart=LOGS / "orgchart.csv", **OPTIONS)
+    expected = analyze(log, calendar="id", calendar_zone="Asia/Makassar",
+                       sla=["case=15 working days"]).to_dict()
+    assert got["settings"]["calendar"] == expected["settings"]["calendar"]
+    assert got["settings"]["calendar"]["zone"] == "Asia/Makassar"
+    assert got["sla"][0]["within"] == expected["sla"][0]["within"]
+    assert got["sla"][0]["n"] == 2000 and got["sla"][0]["limit_days"] == 15
+    assert got["cycle_time"]["working_days"]["median"] == pytest.approx(
+        expected["cycle_time"]["working_days"]["median"], rel=1e-12)
+    page = vera.get(f"/w/{site.a}/logs/after?{query}&lang=en").text
+    assert '<section id="sla">' in page
+    share = Texts("en").percent(expected["sla"][0]["within"] / 2000, 1)
+    assert f"cases within 15 working days</dt><dd>{share}</dd>" in page
+    linked = query.replace("&", "&amp;")
+    assert f'/report.html?{linked}"' in page and f'/tables.xlsx?{linked}"' in page
+    report = vera.get(f"/w/{site.a}/logs/after/report.html?{query}&lang=en").text
+    assert "Service standards" in report and "working days" in report
+    plain = vera.get(f"/w/{site.a}/logs/after?lang=en").text
+    assert '<section id="sla">' not in plain and "cases within" not in plain
+
+
+def test_chosen_decision_steps(site: Site) -> None:
+    vera = site.client("vera")
+    base = f"/api/w/{site.a}/logs/after"
+    found = vera.get(base).json()["decisions"]
+    assert found == sorted(TRUTH["after"]["decision_activities"])
+    one = vera.get(f"{base}/analysis?decision=Verifikasi%20Berkas").json()
+    assert one["decisions"]["activities"] == ["Verifikasi Berkas"]
+    assert one["decisions"]["overall"]["n"] == TRUTH["after"]["decision_instances"][
+        "Verifikasi Berkas"]
+    page = vera.get(f"/w/{site.a}/logs/after?decision=Verifikasi%20Berkas").text
+    assert 'value="Verifikasi Berkas" checked' in page
+    assert 'value="Paraf Koordinator" >' in page  # offered, not chosen
+
+
+def test_bad_settings_are_refused(site: Site) -> None:
+    vera = site.client("vera")
+    base = f"/api/w/{site.a}/logs/after"
+    for bad in ("standard=15", "calendar=mars", "calendar=id&standard=0",
+                "calendar=id&standard=x", "decision=Nope"):
+        assert_error(vera.get(f"{base}?{bad}"), 422)
+        assert_error(vera.get(f"{base}/analysis?{bad}"), 422)
+    message = vera.get(f"{base}?standard=15").json()["error"]["message"]
+    assert "working calendar" in message

@@ -18,10 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from procflow import export_xes
 from procflow.errors import FormatError, MappingError, TimestampError, UnsafeInputError
+from procflow.export_xes import write_xes
 from procflow.ingest import xes
 from procflow.ingest.sniff import Limits
-from procflow.ingest.xes import read_xes, write_xes
+from procflow.ingest.xes import read_xes
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -406,7 +408,7 @@ def typed_table() -> pa.Table:
 @pytest.mark.parametrize("batch", [1, 2, 50_000])
 def test_write_groups_cases_types_values_and_escapes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
-    monkeypatch.setattr(xes, "WRITE_BATCH", batch)
+    monkeypatch.setattr(export_xes, "WRITE_BATCH", batch)
     out = tmp_path / "typed.xes"
     write_xes(typed_table(), out)
     text = out.read_text("utf-8")

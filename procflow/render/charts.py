@@ -256,6 +256,29 @@ def histogram(counts: Mapping[str, int], *, title: str, xlabel: str, t: Texts) -
         return _finish(fig, title, "")
 
 
+def share_by_period(shares: Mapping[str, float], *, title: str, xlabel: str, t: Texts
+                    ) -> str:
+    """Shares (fractions) per period in the order given, e.g. the cases within a service
+    standard by month, each bar labelled with its percentage."""
+    items = [(k, float(v)) for k, v in shares.items() if v is not None]
+    with _drawing("periods", title, [xlabel, *items], "share"):
+        if not items:
+            return _empty(title, t)
+        fig = _figure(3.4)
+        ax = fig.add_subplot()
+        positions = list(range(len(items)))
+        ax.bar(positions, [v for _, v in items], width=0.7, color=BAR)
+        _category_axis(ax, [k for k, _ in items])
+        if len(items) <= 24:
+            for pos, (_, v) in zip(positions, items, strict=True):
+                ax.text(pos, v, t.percent(v, 0), ha="center", va="bottom", fontsize=8,
+                        color=INK)
+        ax.set_ylim(0, 1.12)
+        _value_axis(ax, t, "y", percent=True)
+        ax.set_xlabel(label(xlabel, 80))
+        return _finish(fig, title, "")
+
+
 def paired_histogram(before: Mapping[str, int], after: Mapping[str, int], *, title: str,
                      xlabel: str, t: Texts) -> str:
     """Before and after side by side: each value's share of the cases of its period, so logs of

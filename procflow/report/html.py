@@ -96,6 +96,12 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts) -> dict[str, An
         "layers_chart": _svg(charts.histogram(
             (data["layers"] or {}).get("histogram") or {}, title=t("Approval layers per case"),
             xlabel=t("Approval layers"), t=t)),
+        "sla_charts": [_svg(charts.share_by_period(
+            {m["month"]: m["share_within"] for m in standard["by_month"]},
+            title=t("Share within the standard by month: {target}", target=t("whole case")
+                    if standard["target"] == "case" else standard["target"]),
+            xlabel=t("Month the case arrived") if standard["target"] == "case"
+            else t("Month the step was done"), t=t)) for standard in data.get("sla") or ()],
         "bottlenecks": activity_bottlenecks[:15],
         "bottleneck_chart": _svg(charts.bar_chart(
             {b["name"]: b["share"] or 0.0 for b in activity_bottlenecks},
@@ -120,6 +126,16 @@ def headline(data: dict[str, Any], t: Texts) -> list[tuple[str, str]]:
            (t("median cycle time"), t.duration(data["cycle_time"]["median"])),
            (t("cycle time, 90th percentile"), t.duration(data["cycle_time"]["p90"])),
            (t("median decision latency"), t.duration(data["decisions"]["overall"]["median"]))]
+    working = data["cycle_time"].get("working_days")
+    if working and working["median"] is not None:
+        out.append((t("median cycle time in working time"),
+                    t("{n} working days", n=t.number(working["median"], 1))))
+    for standard in data.get("sla") or ():
+        if standard["target"] == "case" and standard["share_within"] is not None:
+            limit = float(standard["limit_days"])
+            out.append((t("cases within {n} working days",
+                          n=t.number(limit, 0 if limit.is_integer() else 1)),
+                        t.percent(standard["share_within"], 1)))
     handoffs = data["handoffs"]
     if handoffs["per_case"]:
         out.append((t("handoffs per case (mean)"), t.number(handoffs["per_case"]["mean"])))

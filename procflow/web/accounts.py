@@ -1,4 +1,5 @@
-"""Accounts of the web app: users, workspaces, memberships, sessions, setup tokens, uploads.
+"""Accounts of the web app: users, workspaces, memberships, sessions, setup tokens, uploads,
+and the index of stored results (comparisons and conformance checks).
 
 Stored in ``DATA/procflow-web.sqlite`` (stdlib sqlite3, WAL journal). Passwords are argon2
 hashes; session and setup tokens are stored as SHA-256 digests, never as given. Each call
@@ -48,6 +49,11 @@ CREATE TABLE IF NOT EXISTS uploads (
     id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     original_name TEXT NOT NULL, size INTEGER NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    id TEXT PRIMARY KEY, workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('comparison', 'conformance')), title TEXT NOT NULL,
+    log TEXT, user_id INTEGER REFERENCES users(id) ON DELETE SET NULL, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS results_by_workspace ON results (workspace, created);
 """
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("procflow-dummy-password")
@@ -55,6 +61,10 @@ _DUMMY_HASH = _hasher.hash("procflow-dummy-password")
 
 class AccountError(ProcflowError):
     """An account operation cannot be done (unknown user, name taken, weak password)."""
+
+
+class LastAdminError(AccountError):
+    """Removing this member would leave the workspace without an admin."""
 
 
 def digest(token: str) -> str:
@@ -256,12 +266,16 @@ class Accounts:
         return dict(row) if row else None
 
     def grant(self, wid: str, user_name: str, role: str) -> None:
+        """Give a user a role in the workspace (replacing their role); the last admin cannot
+        be given a lesser role."""
         if role not in ROLES:
             raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}.")
         user = self.user(user_name)
         if user is None:
             raise AccountError(f"no user named {user_name!r}.")
         with self._tx() as con:
+            if role != "admin":
+                self._keep_an_admin(con, wid, int(user["id"]), user_name)
             con.execute("INSERT INTO memberships VALUES (?, ?, ?) ON CONFLICT "
                         "(user_id, workspace_id) DO UPDATE SET role = excluded.role",
                         [user["id"], wid, role])
@@ -272,6 +286,63 @@ class Accounts:
                 "SELECT u.name, m.role FROM memberships m JOIN users u ON u.id = m.user_id "
                 "WHERE m.workspace_id = ? ORDER BY u.name", [wid])
             return [dict(r) for r in rows]
+
+    @staticmethod
+    def _keep_an_admin(con: sqlite3.Connection, wid: str, user_id: int, user_name: str) -> None:
+        """Refuse to take the admin role from the workspace's last admin."""
+        row = con.execute("SELECT role FROM memberships WHERE user_id = ? AND workspace_id = ?",
+                          [user_id, wid]).fetchone()
+        if row is not None and row["role"] == "admin" and con.execute(
+                "SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'admin'",
+                [wid]).fetchone()[0] <= 1:
+            raise LastAdminError(f"{user_name!r} is the workspace's last admin; make someone "
+                                 "else admin first.")
+
+    def revoke(self, wid: str, user_name: str) -> bool:
+        """Take a user's role in the workspace away (the user stays); False when the user is
+        not a member. Refuses to remove the workspace's last admin."""
+        with self._tx() as con:
+            row = con.execute(
+                "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id "
+                "WHERE m.workspace_id = ? AND u.name = ?", [wid, user_name]).fetchone()
+            if row is None:
+                return False
+            self._keep_an_admin(con, wid, int(row["user_id"]), user_name)
+            con.execute("DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?",
+                        [row["user_id"], wid])
+        return True
+
+    # the index of stored results -----------------------------------------------------------
+    def add_result(self, rid: str, wid: str, kind: str, title: str, *, log: str | None = None,
+                   user_id: int | None = None, created: float | None = None) -> None:
+        """Record a stored comparison or conformance check of workspace ``wid``."""
+        try:
+            with self._tx() as con:
+                con.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [rid, wid, kind, title, log, user_id,
+                             time.time() if created is None else created])
+        except sqlite3.IntegrityError as err:
+            raise AccountError(f"cannot record result {rid!r}: {err}.") from err
+
+    def results(self, wid: str) -> list[dict[str, Any]]:
+        """The stored results of a workspace, newest first, with the name of who ran each."""
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT r.id, r.kind, r.title, r.log, u.name AS user, r.created FROM results r "
+                "LEFT JOIN users u ON u.id = r.user_id WHERE r.workspace = ? "
+                "ORDER BY r.created DESC, r.rowid DESC", [wid])
+            return [dict(r) for r in rows]
+
+    def result_ids(self) -> set[str]:
+        """The ids of all recorded results."""
+        with self._db() as con:
+            return {str(r["id"]) for r in con.execute("SELECT id FROM results")}
+
+    def remove_result(self, wid: str, rid: str) -> bool:
+        """Forget a stored result; False when the workspace has no such result."""
+        with self._tx() as con:
+            return con.execute("DELETE FROM results WHERE id = ? AND workspace = ?",
+                               [rid, wid]).rowcount > 0
 
     # uploads waiting for their column mapping ----------------------------------------------
     def upload_path(self, upload_id: str) -> Path:

@@ -20,7 +20,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from procflow.errors import InputError
-from procflow.web import routes_logs, routes_results, routes_session, routes_workspaces, service
+from procflow.web import (
+    results,
+    routes_logs,
+    routes_results,
+    routes_session,
+    routes_workspaces,
+    service,
+)
 from procflow.web.accounts import AccountError, Accounts
 from procflow.web.deps import Settings, environment, error_response
 from procflow.web.security import Guard, LoginLimiter, MiB
@@ -45,6 +52,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB) -> FastAPI:
     app.state.settings = Settings(data_dir=Path(data_dir), max_upload_bytes=max_upload_bytes)
     app.add_middleware(Guard)
     accounts.forget_stale_uploads()
+    results.index_stored(accounts, Path(data_dir))
     app.exception_handler(HTTPException)(http_error)
     app.exception_handler(RequestValidationError)(validation_error)
     app.exception_handler(AccountError)(account_error)

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from procflow.i18n import LANGS, Lang, Texts
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
-from procflow.web.mapview import MapView
+from procflow.web.views import LogView
 
 if TYPE_CHECKING:
     from procflow.web.security import LoginLimiter
@@ -124,10 +124,10 @@ def current_user(request: Request) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def map_view(request: Request) -> MapView:
-    """The map view asked for in the query string; 422 naming a wrong parameter."""
+def log_view(request: Request) -> LogView:
+    """The log view asked for in the query string; 422 naming a wrong parameter."""
     try:
-        return MapView.from_query(request.query_params)
+        return LogView.from_query(request.query_params)
     except ValueError as err:
         raise HTTPException(422, str(err)) from err
 

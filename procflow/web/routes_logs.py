@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from procflow.errors import ProcflowError, WorkspaceError
 from procflow.i18n import Texts
-from procflow.web import mapview, service
+from procflow.web import service, views
 from procflow.web.deps import (
     CurrentUser,
     User,
@@ -25,7 +25,7 @@ from procflow.web.deps import (
     current_user,
     files_of,
     lang_of,
-    map_view,
+    log_view,
     member,
     render,
     settings_of,
@@ -99,7 +99,7 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
 
 def log_data(request: Request, user: User, wid: str, name: str, t: Texts) -> dict[str, Any]:
     found = member(request, user, wid)
-    view = map_view(request)
+    view = log_view(request)
     try:
         data = service.overview(files_of(request), accounts_of(request).workspace_file(wid),
                                 wid, name, t, view)
@@ -110,9 +110,11 @@ def log_data(request: Request, user: User, wid: str, name: str, t: Texts) -> dic
 
 def analysis_json(request: Request, user: User, wid: str, name: str) -> JSONResponse:
     member(request, user, wid)
+    view = log_view(request)
     try:
         _, analysis = service.analysis_of(files_of(request),
-                                          accounts_of(request).workspace_file(wid), wid, name)
+                                          accounts_of(request).workspace_file(wid), wid, name,
+                                          view)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     return JSONResponse(analysis.to_dict(), headers={
@@ -232,19 +234,25 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
     t = texts(request)
     data = log_data(request, user, wid, name, t)
     body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
-                            name, t)
-    return render(request, "log.html", **data, sections=body, profiles=mapview.PROFILES,
-                  percents=mapview.PERCENTS, zooms=mapview.ZOOMS)
+                            name, t, data["view"])
+    return render(request, "log.html", **data, sections=body, profiles=views.PROFILES,
+                  percents=views.PERCENTS, zooms=views.ZOOMS,
+                  calendars=service.calendar_names(t))
 
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])
 def api_log(request: Request, wid: str, name: str, user: CurrentUser) -> dict[str, Any]:
-    """Headline figures of a log and its process map as sanitised SVG; the query parameters
-    ``profile`` (performance, frequency), ``activities`` and ``paths`` (percent shown, 1–100)
-    choose the map."""
+    """Headline figures of a log and its process map as sanitised SVG. Query parameters:
+    ``calendar`` (id, id-sat: working time), ``standard`` (a service standard for whole cases
+    in working days; needs the calendar), ``decision`` (repeated: the decision steps; default:
+    found by name), ``profile`` (performance, frequency), ``activities`` and ``paths``
+    (percent shown, 1–100). The same parameters apply to ``/analysis``, the report and the
+    downloads."""
     data = log_data(request, user, wid, name, texts(request))
     data["map_svg"] = str(data["map_svg"])
     view = data.pop("view")
+    data["settings"] = {"calendar": view.calendar, "standard_days": view.standard,
+                        "decisions": list(view.decisions)}
     data["map"] = {"profile": view.profile, "activities": view.activities,
                    "paths": view.paths}
     return data
@@ -269,7 +277,7 @@ def report_download(request: Request, wid: str, name: str, user: CurrentUser
     member(request, user, wid)
     try:
         html = service.report_html(files_of(request), accounts_of(request).workspace_file(wid),
-                                   wid, name, lang_of(request))
+                                   wid, name, lang_of(request), log_view(request))
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     return HTMLResponse(html, headers={

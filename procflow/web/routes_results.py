@@ -1,9 +1,10 @@
 """Comparing logs, checking a log against a to-be model, and a log's downloads (tables,
 map drawings, discovered models).
 
-Reading (result pages, downloads) needs the viewer role; running a comparison or a check needs
-the analyst role and the CSRF token. Results are stored under ``DATA/results/<workspace>/``
-with a generated id, so that their pages and downloads can be opened again.
+Reading (result pages, downloads) needs the viewer role; running a comparison or a check, or
+deleting a stored one, needs the analyst role and the CSRF token. Results are stored under
+``DATA/results/<workspace>/`` with a generated id, so that their pages and downloads can be
+opened again, and recorded in the index the workspace page lists (:mod:`procflow.web.results`).
 """
 
 import datetime as dt
@@ -23,7 +24,7 @@ from procflow.conform import KIND_WORDS, Method, summary_lines
 from procflow.errors import ProcflowError, WorkspaceError
 from procflow.narrative import summary
 from procflow.report.comparison import comparison_report
-from procflow.web import service
+from procflow.web import results, service, views
 from procflow.web.deps import (
     CurrentUser,
     User,
@@ -32,7 +33,7 @@ from procflow.web.deps import (
     current_user,
     files_of,
     lang_of,
-    map_view,
+    log_view,
     member,
     render,
     settings_of,
@@ -93,9 +94,9 @@ def _flag(form: dict[str, str], key: str) -> bool:
 def _calendar(form: dict[str, str]) -> str | None:
     """The working calendar chosen for a comparison, or None for calendar time."""
     text = form.get("calendar", "").strip()
-    if text and text not in service.CALENDARS:
+    if text and text not in views.CALENDARS:
         raise HTTPException(422, f"unknown calendar {text!r}; choose one of "
-                                 f"{', '.join(service.CALENDARS)}, or leave it empty.")
+                                 f"{', '.join(views.CALENDARS)}, or leave it empty.")
     return text or None
 
 
@@ -153,6 +154,7 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str]
     data["web"] = {"before": before, "after": after, "split": split_text or None,
                    "completed": completed, "calendar": calendar}
     rid = service.save_result(settings_of(request).data_dir, wid, "comparison", data)
+    results.record(accounts_of(request), wid, "comparison", rid, data, int(user["id"]))
     data.pop("web")
     return rid, data
 
@@ -288,6 +290,7 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
     data = result.to_dict()
     data["web"] = {"model_file": got.original_name}
     rid = service.save_result(settings_of(request).data_dir, wid, "conformance", data)
+    results.record(accounts_of(request), wid, "conformance", rid, data, int(user["id"]))
     data.pop("web")
     return rid, data
 
@@ -369,6 +372,96 @@ def conformance_download(request: Request, wid: str, name: str, rid: str, user: 
     return JSONResponse(data, headers=_attachment("conformance.json"))
 
 
+# deleting a stored result ------------------------------------------------------------------
+def _deletable(request: Request, user: User, wid: str, kind: str, rid: str,
+               name: str | None) -> dict[str, Any]:
+    """A stored result the user may delete (analyst role); 404 when absent or, for a check,
+    stored for another log."""
+    member(request, user, wid, "analyst")
+    data = _result(request, wid, kind, rid)
+    if kind == "conformance" and data.get("log") != name:
+        raise HTTPException(404, "no such conformance.")
+    return data
+
+
+def remove_stored(request: Request, user: User, wid: str, kind: str, rid: str,
+                  name: str | None = None) -> None:
+    """Delete a stored result's file and its row in the index."""
+    _deletable(request, user, wid, kind, rid, name)
+    if not service.remove_result(settings_of(request).data_dir, wid, kind, rid):
+        raise HTTPException(404, f"no such {kind}.")
+    accounts_of(request).remove_result(wid, rid)
+
+
+def delete_result_page(request: Request, user: User, wid: str, kind: str, rid: str,
+                       name: str | None = None) -> Response:
+    """The confirmation page before deleting a stored result."""
+    found = member(request, user, wid)
+    data = _deletable(request, user, wid, kind, rid, name)
+    url = results.page_url(wid, {"kind": kind, "id": rid, "log": name})
+    return render(request, "delete_result.html", workspace=found, kind=kind,
+                  title=results.title(kind, data), back=url, action=f"{url}/delete")
+
+
+async def delete_result_post(request: Request, wid: str, kind: str, rid: str,
+                             name: str | None = None) -> Response:
+    """Delete a stored result from its confirmation form, then show the workspace."""
+    user = current_user(request)
+    member(request, user, wid)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(request, user, form.get("csrf"))
+    await run_in_threadpool(remove_stored, request, user, wid, kind, rid, name)
+    return RedirectResponse(f"/w/{wid}", status_code=303)
+
+
+def api_delete_result(request: Request, user: User, wid: str, kind: str, rid: str,
+                      name: str | None = None) -> dict[str, Any]:
+    """Delete a stored result over the API (CSRF header, analyst role)."""
+    member(request, user, wid)
+    check_csrf(request, user)
+    remove_stored(request, user, wid, kind, rid, name)
+    return {"removed": rid}
+
+
+@router.get("/w/{wid}/compare/{rid}/delete", response_class=HTMLResponse,
+            include_in_schema=False)
+def comparison_delete_page(request: Request, wid: str, rid: str, user: CurrentUser
+                           ) -> Response:
+    return delete_result_page(request, user, wid, "comparison", rid)
+
+
+@router.post("/w/{wid}/compare/{rid}/delete", include_in_schema=False)
+async def comparison_delete_post(request: Request, wid: str, rid: str) -> Response:
+    return await delete_result_post(request, wid, "comparison", rid)
+
+
+@router.delete("/api/w/{wid}/compare/{rid}", tags=["compare"])
+def api_comparison_delete(request: Request, wid: str, rid: str, user: CurrentUser
+                          ) -> dict[str, Any]:
+    """Delete a stored comparison (analyst role; CSRF in ``X-CSRF-Token``)."""
+    return api_delete_result(request, user, wid, "comparison", rid)
+
+
+@router.get("/w/{wid}/logs/{name}/conform/{rid}/delete", response_class=HTMLResponse,
+            include_in_schema=False)
+def conformance_delete_page(request: Request, wid: str, name: str, rid: str,
+                            user: CurrentUser) -> Response:
+    return delete_result_page(request, user, wid, "conformance", rid, name)
+
+
+@router.post("/w/{wid}/logs/{name}/conform/{rid}/delete", include_in_schema=False)
+async def conformance_delete_post(request: Request, wid: str, name: str, rid: str
+                                  ) -> Response:
+    return await delete_result_post(request, wid, "conformance", rid, name)
+
+
+@router.delete("/api/w/{wid}/logs/{name}/conform/{rid}", tags=["conformance"])
+def api_conformance_delete(request: Request, wid: str, name: str, rid: str,
+                           user: CurrentUser) -> dict[str, Any]:
+    """Delete a stored conformance check (analyst role; CSRF in ``X-CSRF-Token``)."""
+    return api_delete_result(request, user, wid, "conformance", rid, name)
+
+
 # downloads of a log ------------------------------------------------------------------------
 DOWNLOADS: dict[str, tuple[str, str]] = {
     "tables.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -387,10 +480,10 @@ def download(request: Request, user: User, wid: str, name: str, what: str) -> Re
     files, path = files_of(request), _workspace_file(request, wid)
     try:
         if what == "tables.xlsx":
-            body = service.xlsx_bytes(files, path, wid, name)
+            body = service.xlsx_bytes(files, path, wid, name, log_view(request))
         elif what.startswith("map."):
             body = service.map_bytes(files, path, wid, name, what[4:], texts(request),
-                                     map_view(request))
+                                     log_view(request))
         else:
             body = service.model_bytes(files, path, wid, name, what[5:])
     except WorkspaceError as err:

@@ -1,4 +1,5 @@
-"""Workspaces: the list, creating one, a workspace's page, and granting roles."""
+"""Workspaces: the list, creating one, a workspace's page (logs, stored results, members),
+and granting and removing roles."""
 
 from typing import Annotated, Any
 
@@ -6,8 +7,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from procflow.web import service
-from procflow.web.accounts import ROLES
+from procflow.web import results, service
+from procflow.web.accounts import ROLES, LastAdminError
 from procflow.web.deps import (
     CurrentUser,
     User,
@@ -32,8 +33,8 @@ def workspace_data(request: Request, user: User, wid: str) -> dict[str, Any]:
     accounts = accounts_of(request)
     found = member(request, user, wid)
     logs = service.list_logs(files_of(request), accounts.workspace_file(wid))
-    return {"workspace": found, "logs": logs, "members": accounts.members(wid),
-            "roles": list(ROLES)}
+    return {"workspace": found, "logs": logs, "results": results.listing(accounts, wid),
+            "members": accounts.members(wid), "roles": list(ROLES)}
 
 
 def create_workspace(request: Request, user: User, name: str) -> str:
@@ -47,7 +48,25 @@ def grant(request: Request, user: User, wid: str, name: str, role: str,
     member(request, user, wid)
     check_csrf(request, user, form_token)
     member(request, user, wid, "admin")
-    accounts_of(request).grant(wid, name.strip(), role)
+    try:
+        accounts_of(request).grant(wid, name.strip(), role)
+    except LastAdminError as err:
+        raise HTTPException(409, str(err)) from err
+
+
+def revoke(request: Request, user: User, wid: str, name: str,
+           form_token: str | None = None) -> None:
+    """Remove a member from the workspace (workspace admins); 404 for a non-member, 409 for
+    the last admin."""
+    member(request, user, wid)
+    check_csrf(request, user, form_token)
+    member(request, user, wid, "admin")
+    try:
+        removed = accounts_of(request).revoke(wid, name)
+    except LastAdminError as err:
+        raise HTTPException(409, str(err)) from err
+    if not removed:
+        raise HTTPException(404, "no such member.")
 
 
 # workspaces --------------------------------------------------------------------------------
@@ -87,7 +106,7 @@ def workspace_page(request: Request, wid: str, user: CurrentUser) -> Response:
 
 @router.get("/api/w/{wid}", tags=["workspaces"])
 def api_workspace(request: Request, wid: str, user: CurrentUser) -> dict[str, Any]:
-    """A workspace's logs and members."""
+    """A workspace's logs, stored comparisons and checks (newest first), and members."""
     return workspace_data(request, user, wid)
 
 
@@ -106,3 +125,20 @@ def api_members_post(request: Request, wid: str, user: CurrentUser,
     """Give a user a role in the workspace (workspace admins)."""
     grant(request, user, wid, body.get("username", ""), body.get("role", ""))
     return {"members": accounts_of(request).members(wid)}
+
+
+@router.post("/w/{wid}/members/{username}/remove", include_in_schema=False)
+def member_remove_post(request: Request, wid: str, username: str, user: CurrentUser,
+                       csrf: Annotated[str, Form()] = "") -> Response:
+    revoke(request, user, wid, username, csrf)
+    target = "/workspaces" if username == user["name"] else f"/w/{wid}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.delete("/api/w/{wid}/members/{username}", tags=["workspaces"])
+def api_member_delete(request: Request, wid: str, username: str, user: CurrentUser
+                      ) -> dict[str, Any]:
+    """Remove a user from the workspace (workspace admins; the user account stays). The
+    last admin of a workspace cannot be removed (409)."""
+    revoke(request, user, wid, username)
+    return {"removed": username}

@@ -37,7 +37,7 @@ from procflow.report.svg import inline_svg
 from procflow.schema import ROW, suggest_mapping
 from procflow.store import ImportResult, Workspace, load_file
 from procflow.timeparse import DayOrder
-from procflow.web.mapview import DEFAULT_VIEW, MapView
+from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
 from procflow.xlsx import analysis_tables, write_workbook
 
 #: Mapping fields offered in the upload form (form key → canonical field).
@@ -214,24 +214,27 @@ def version(ws: Workspace, wid: str, name: str) -> tuple[Any, ...]:
     return (wid, name, row["sha256"], row["imported_at"])
 
 
-def analysis_of(files: WorkspaceFiles, path: Path, wid: str, name: str
-                ) -> tuple[dict[str, Any], Analysis]:
-    """The log's info and its analysis (cached per import of the log)."""
+def analysis_of(files: WorkspaceFiles, path: Path, wid: str, name: str,
+                view: LogView = DEFAULT_VIEW) -> tuple[dict[str, Any], Analysis]:
+    """The log's info and its analysis with the view's settings (cached per import of the
+    log and settings)."""
     with files.read(path) as ws:
-        return _analysis(files, ws, wid, name)
+        return _analysis(files, ws, wid, name, view)
 
 
-def _analysis(files: WorkspaceFiles, ws: Workspace, wid: str, name: str
+def _analysis(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: LogView
               ) -> tuple[dict[str, Any], Analysis]:
     key = version(ws, wid, name)
     info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
-    return info, files.memo(("analysis", *key), lambda: analyze(ws.log(name)))
+    zone = (info.get("options") or {}).get("tz")
+    return info, files.memo(("analysis", *key, *view.analysis),
+                            lambda: analyze(ws.log(name), **view.keywords(zone)))
 
 
 def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
-             view: MapView = DEFAULT_VIEW) -> dict[str, Any]:
+             view: LogView = DEFAULT_VIEW) -> dict[str, Any]:
     """Headline figures and the process map (sanitised inline SVG) of a log."""
-    info, analysis = analysis_of(files, path, wid, name)
+    info, analysis = analysis_of(files, path, wid, name, view)
     data = analysis.to_dict()
     svg = files.memo(("map", wid, name, info["sha256"], info["imported_at"], t.lang,
                       *view.drawing),
@@ -247,23 +250,27 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
                     "cycle_time_p90_s": data["cycle_time"]["p90"],
                     "decision_latency_median_s": data["decisions"]["overall"]["median"]},
         "headline": [{"label": label, "value": value} for label, value in headline(data, t)],
+        "steps": sorted(a["activity"] for a in data["activities"]),
+        "decisions": data["decisions"]["activities"],
         "import": {k: report.get(k) for k in ("rows", "accepted", "rejected")},
         "map_svg": Markup(view.sized(svg)),
     }
 
 
-def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts) -> Markup:
+def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
+             view: LogView = DEFAULT_VIEW) -> Markup:
     """The report's sections (decisions, handoffs, layers, bottlenecks, service standards)
-    of a log as an HTML fragment (cached per import and language)."""
+    of a log as an HTML fragment (cached per import, settings and language)."""
     with files.read(path) as ws:
-        _, analysis = _analysis(files, ws, wid, name)
-        return files.memo(("sections", *version(ws, wid, name), t.lang),
+        _, analysis = _analysis(files, ws, wid, name, view)
+        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang),
                           lambda: analysis_sections(ws.log(name), analysis, t))
 
 
-def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str) -> str:
-    """The full offline HTML report of a log."""
-    info, analysis = analysis_of(files, path, wid, name)
+def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str,
+                view: LogView = DEFAULT_VIEW) -> str:
+    """The full offline HTML report of a log with the view's analysis settings."""
+    info, analysis = analysis_of(files, path, wid, name, view)
     with files.read(path) as ws:
         return analysis_report(ws.log(name), analysis, lang=lang,  # type: ignore[arg-type]
                                import_report=info.get("report"))
@@ -284,10 +291,6 @@ def labels(t: Texts) -> dict[str, str]:
 # comparisons, conformance checks and downloads ---------------------------------------------
 RESULT_ID = re.compile(r"^[0-9a-f]{32}$")
 RESULT_KINDS = ("comparison", "conformance")
-#: Working calendars a comparison can use (names of :func:`procflow.calendar.load_calendar`).
-CALENDARS = ("id", "id-sat")
-#: Zone of the working calendar when the log was imported without one.
-CALENDAR_ZONE = "Asia/Jakarta"
 #: How a conformance check computes fitness.
 METHODS: tuple[Method, ...] = ("token", "alignments")
 #: Seconds the alignments of a web conformance check may take.
@@ -314,7 +317,7 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
     with files.read(path) as ws:
         first = ws.log(before)
         tz = json.loads(ws.entry(before)["options"]).get("tz")
-        zone = (tz or CALENDAR_ZONE) if calendar else None
+        zone = (tz or DEFAULT_ZONE) if calendar else None
         if split_at is not None:
             at = dt.datetime.combine(split_at, dt.time(), tzinfo=ZoneInfo(tz or "UTC"))
             older, newer = split(first, at)
@@ -355,30 +358,48 @@ def save_result(data_dir: Path, wid: str, kind: str, data: dict[str, Any]) -> st
     return rid
 
 
-def load_result(data_dir: Path, wid: str, kind: str, rid: str) -> dict[str, Any] | None:
-    """A stored result, or None when there is no such result in the workspace."""
-    if kind not in RESULT_KINDS or not RESULT_ID.match(rid) or not re.fullmatch(
+def result_path(data_dir: Path, wid: str, kind: str, rid: str) -> Path | None:
+    """Where a stored result lives, or None when an id or the kind is not well-formed."""
+    if kind not in RESULT_KINDS or not RESULT_ID.fullmatch(rid) or not re.fullmatch(
             r"[0-9a-f]{16}", wid):
         return None
-    target = data_dir / "results" / wid / f"{kind}-{rid}.json"
-    if not target.is_file():
+    return data_dir / "results" / wid / f"{kind}-{rid}.json"
+
+
+def load_result(data_dir: Path, wid: str, kind: str, rid: str) -> dict[str, Any] | None:
+    """A stored result, or None when there is no such result in the workspace."""
+    target = result_path(data_dir, wid, kind, rid)
+    if target is None or not target.is_file():
         return None
     found: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
     return found
 
 
-def xlsx_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str) -> bytes:
+def remove_result(data_dir: Path, wid: str, kind: str, rid: str) -> bool:
+    """Delete a stored result's file; False when there is no such result."""
+    target = result_path(data_dir, wid, kind, rid)
+    if target is None:
+        return False
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def xlsx_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str,
+               view: LogView = DEFAULT_VIEW) -> bytes:
     """The analysis tables of a log as an Excel workbook."""
-    _, analysis = analysis_of(files, path, wid, name)
+    _, analysis = analysis_of(files, path, wid, name, view)
     with tempfile.TemporaryDirectory() as tmp:
         out = write_workbook(analysis_tables(analysis), Path(tmp) / "tables.xlsx")
         return out.read_bytes()
 
 
 def map_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, fmt: str, t: Texts,
-              view: MapView = DEFAULT_VIEW) -> bytes:
+              view: LogView = DEFAULT_VIEW) -> bytes:
     """The process map of a log as SVG or PNG."""
-    info, analysis = analysis_of(files, path, wid, name)
+    info, analysis = analysis_of(files, path, wid, name, view)
     return files.memo(("map-file", wid, name, info["sha256"], info["imported_at"], t.lang, fmt,
                        *view.drawing),
                       lambda: graph_bytes(process_map(analysis.to_dict(), view.options(t)), fmt))
