@@ -128,6 +128,8 @@ def test_analyst_uploads_maps_and_reads(server: tuple[str, dict[str, str]]) -> N
         page.wait_for_url(f"**/w/{ids['mine']}")
         assert page.locator("a[href$='/logs/before']").count() == 0
         assert page.locator("a[href$='/logs/after']").count() == 1
+        assert page.locator("table.results a", has_text="before → after").count() == 1
+        page.screenshot(path=artifact("web-8b-workspace.png"), full_page=True)
         response = page.goto(f"{base}/w/{ids['other']}")
         assert response is not None and response.status == 404
         assert "Not found" in page.inner_text("h1")

@@ -223,3 +223,40 @@ def test_bad_settings_are_refused(site: Site) -> None:
         assert_error(vera.get(f"{base}/analysis?{bad}"), 422)
     message = vera.get(f"{base}?standard=15").json()["error"]["message"]
     assert "working calendar" in message
+
+
+# every upload format --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def formats(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample as Excel (the CSV's text cells), Parquet, XES and gzipped XES."""
+    import gzip
+
+    import pandas as pd
+
+    from procflow.export import export_log
+
+    out = tmp_path_factory.mktemp("formats")
+    raw = pd.read_csv(LOGS / "after.csv", sep=";", dtype=str, encoding="utf-8-sig")
+    raw.to_excel(out / "after.xlsx", index=False)
+    log = procflow.read(LOGS / "after.csv", **OPTIONS)
+    export_log(log, out / "after.parquet")
+    export_log(log, out / "after.xes")
+    (out / "after.xes.gz").write_bytes(gzip.compress((out / "after.xes").read_bytes()))
+    return {p.name: p for p in out.iterdir()}
+
+
+@pytest.mark.parametrize(("name", "kind"), [("after.xlsx", "xlsx"), ("after.parquet", "parquet"),
+                                            ("after.xes", "xes"), ("after.xes.gz", "xes")])
+def test_every_format_uploads_and_imports(site: Site, formats: dict[str, Path], name: str,
+                                          kind: str) -> None:
+    andi = site.client("andi")
+    upload_id = upload(andi, site.a, formats[name])
+    preview = andi.get(f"/api/w/{site.a}/uploads/{upload_id}").json()
+    assert preview["format"] == kind and preview["total_rows"] == 13273
+    assert preview["mapping"]["case"] and preview["mapping"]["timestamp"]
+    log = "fmt-" + kind + ("-gz" if name.endswith(".gz") else "")
+    r = andi.post(f"/api/w/{site.a}/uploads/{upload_id}/import", json={"name": log, **OPTIONS})
+    assert r.status_code == 200, r.text
+    assert (r.json()["cases"], r.json()["events"]) == (2000, 13273)
+    got = andi.get(f"/api/w/{site.a}/logs/{log}/analysis").json()
+    assert got["cycle_time"]["median"] == TRUTH["after"]["cycle_time_median_seconds"]

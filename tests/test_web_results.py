@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from procflow.web import create_app, service
+from procflow.i18n import Texts
+from procflow.web import create_app, results, service
 from tests.test_web_api import (
     Site,
     TestClient,
@@ -56,14 +57,20 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stored]:
 def test_results_are_listed_newest_first(stored: Stored) -> None:
     site, _, rids = stored
     vera = site.client("vera")
-    listed = vera.get(f"/api/w/{site.a}").json()["results"]
+    listed = vera.get(f"/api/w/{site.a}?lang=en").json()["results"]
     own = [r for r in listed if r["id"] in rids.values()]
-    assert [r["title"] for r in own] == ["q2 vs permit-to-be.bpmn (token)",
-                                         "q1 split at 2024-03-15 (completed cases only)",
-                                         "q1 → q2"]
+    assert [r["title"] for r in own] == [
+        "q2 against permit-to-be.bpmn (token-based replay)",
+        "q1 split at 15 March 2024 (completed cases only)", "q1 → q2"]
+    indonesian = vera.get(f"/api/w/{site.a}?lang=id").json()["results"]
+    assert [r["title"] for r in indonesian if r["id"] in rids.values()] == [
+        "q2 terhadap permit-to-be.bpmn (pemutaran ulang token (token-based replay))",
+        "q1 dibagi pada 15 Maret 2024 (hanya kasus yang sudah selesai)", "q1 → q2"]
     assert [r["id"] for r in own] == [rids["check"], rids["split"], rids["pair"]]
     check, _, pair = own
-    assert set(check) == {"id", "kind", "title", "log", "user", "created", "url", "api"}
+    assert set(check) == {"id", "kind", "title", "about", "log", "user", "created", "url",
+                          "api"}
+    assert check["about"] == {"log": "q2", "model": "permit-to-be.bpmn", "method": "token"}
     assert (check["kind"], check["log"], check["user"]) == ("conformance", "q2", "andi")
     assert check["api"] == f"/api/w/{site.a}/logs/q2/conform/{rids['check']}"
     assert check["url"] == f"/w/{site.a}/logs/q2/conform/{rids['check']}"
@@ -83,7 +90,7 @@ def test_workspace_page_lists_results(stored: Stored) -> None:
     section = page.split("<h2>Comparisons and checks</h2>")[1].split("<h2>Members</h2>")[0]
     assert f'<a href="/w/{site.a}/compare/{rids["pair"]}">q1 → q2</a>' in section
     assert (f'<a href="/w/{site.a}/logs/q2/conform/{rids["check"]}">'
-            "q2 vs permit-to-be.bpmn (token)</a>") in section
+            "q2 against permit-to-be.bpmn (token-based replay)</a>") in section
     assert ("<td>Comparison</td>" in section and "<td>Conformance</td>" in section
             and "<td>andi</td>" in section)
     today = dt.datetime.now(dt.UTC)
@@ -109,7 +116,7 @@ def test_deleting_a_comparison_on_its_page(stored: Stored) -> None:
     assert site.client("budi").get(f"{page}/delete").status_code == 404
     confirm = andi.get(f"{page}/delete?lang=en")
     assert confirm.status_code == 200
-    assert "Delete the comparison q2 split at 2024-03-10" in confirm.text
+    assert "Delete the comparison q2 split at 10 March 2024" in confirm.text
     assert f'action="{page}/delete"' in confirm.text and f'href="{page}"' in confirm.text
     csrf = andi.headers.pop("X-CSRF-Token")
     try:
@@ -164,7 +171,7 @@ def test_deleting_a_check_on_its_page(stored: Stored) -> None:
     assert f'href="{page}/delete"' in andi.get(page).text
     assert andi.get(f"/w/{site.a}/logs/q2/conform/{check}/delete").status_code == 404
     confirm = andi.get(f"{page}/delete?lang=en")
-    assert "Delete the check q1 vs permit-to-be.bpmn (token)" in confirm.text
+    assert "Delete the check q1 against permit-to-be.bpmn (token-based replay)" in confirm.text
     done = andi.post(f"{page}/delete", data={"csrf": andi.headers["X-CSRF-Token"]})
     assert done.status_code == 303 and done.headers["location"] == f"/w/{site.a}"
     assert andi.get(page).status_code == 404
@@ -183,10 +190,14 @@ def test_results_stored_before_the_index_are_indexed_at_start(tmp_path: Path) ->
     (data / "results" / site.a / "notes.json").write_text("{}")
     assert site.accounts.results(site.a) == []
     create_app(data)
-    rows = {r["id"]: r for r in create_app(data).state.accounts.results(site.a)}
+    rows = {r["id"]: r for r in results.listing(create_app(data).state.accounts, site.a,
+                                                 Texts("en"))}
     assert set(rows) == {old, check}
-    assert rows[old]["title"] == "x → y (calendar id)" and rows[old]["user"] is None
-    assert (rows[check]["title"], rows[check]["log"]) == ("x vs m.bpmn (alignments)", "x")
+    assert rows[old]["title"] == (
+        "x → y (working time: Indonesian government week (Mon–Fri))")
+    assert rows[old]["user"] is None
+    assert (rows[check]["title"], rows[check]["log"]) == (
+        "x against m.bpmn (alignments)", "x")
     vera = site.accounts.user("vera")
     assert vera is not None
     site.accounts.add_result("2" * 32, site.a, "comparison", "a → b", user_id=int(vera["id"]))

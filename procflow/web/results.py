@@ -13,45 +13,61 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from procflow.i18n import Texts
 from procflow.web.accounts import AccountError, Accounts
+from procflow.web.service import calendar_names, method_names
 
 RESULT_FILE = re.compile(r"(comparison|conformance)-([0-9a-f]{32})\.json")
 WORKSPACE_DIR = re.compile(r"[0-9a-f]{16}")
 
 
-def comparison_title(web: dict[str, Any]) -> str:
-    """``before → after`` or ``LOG split at YYYY-MM-DD``, with the options chosen."""
-    before = web.get("before") or "?"
-    if web.get("split"):
-        title = f"{before} split at {web['split']}"
-    else:
-        title = f"{before} → {web.get('after') or '?'}"
-    options = (["completed cases only"] if web.get("completed") else []) + (
-        [f"calendar {web['calendar']}"] if web.get("calendar") else [])
-    return f"{title} ({', '.join(options)})" if options else title
-
-
-def conformance_title(data: dict[str, Any]) -> str:
-    """``LOG vs MODEL_FILE (method)``."""
+def about(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What a stored result (its JSON with the ``web`` key) compared or checked, without words
+    of any language: for a comparison ``before``, ``after``, ``split``, ``completed`` and
+    ``calendar``; for a check ``log``, ``model`` and ``method``."""
     web = data.get("web") or {}
-    model = web.get("model_file") or (data.get("model") or {}).get("name") or "?"
-    method = (data.get("fitness") or {}).get("method") or "token"
-    return f"{data.get('log') or '?'} vs {model} ({method})"
-
-
-def title(kind: str, data: dict[str, Any]) -> str:
-    """The list title of a stored result (its JSON with the ``web`` key)."""
     if kind == "comparison":
-        return comparison_title(data.get("web") or {})
-    return conformance_title(data)
+        return {"before": web.get("before") or "?", "after": web.get("after"),
+                "split": web.get("split"), "completed": bool(web.get("completed")),
+                "calendar": web.get("calendar")}
+    return {"log": data.get("log") or "?",
+            "model": web.get("model_file") or (data.get("model") or {}).get("name") or "?",
+            "method": (data.get("fitness") or {}).get("method") or "token"}
+
+
+def title(kind: str, parts: dict[str, Any], t: Texts) -> str:
+    """The list title of a stored result in the language of ``t``: ``before → after`` or
+    ``LOG split at DATE`` with the options chosen, or ``LOG against MODEL (method)``."""
+    if kind == "conformance":
+        method = parts.get("method") or "token"
+        return t("{log} against {model} ({method})", log=parts["log"], model=parts["model"],
+                 method=method_names(t).get(method, method))
+    if parts.get("split"):
+        text = t("{log} split at {date}", log=parts["before"], date=t.date(parts["split"]))
+    else:
+        text = f"{parts['before']} → {parts.get('after') or '?'}"
+    options = ([t("completed cases only")] if parts.get("completed") else []) + (
+        [t("working time: {name}", name=calendar_names(t).get(parts["calendar"],
+                                                                parts["calendar"]))]
+        if parts.get("calendar") else [])
+    return f"{text} ({'; '.join(options)})" if options else text
+
+
+def stored_about(stored: str) -> dict[str, Any] | None:
+    """What an index row's title holds (:func:`about` as JSON); None for a plain title."""
+    try:
+        parts = json.loads(stored)
+    except ValueError:
+        return None
+    return parts if isinstance(parts, dict) else None
 
 
 def record(accounts: Accounts, wid: str, kind: str, rid: str, data: dict[str, Any],
            user_id: int | None, created: float | None = None) -> None:
     """Add a just-stored result to the index."""
     log = data.get("log") if kind == "conformance" else None
-    accounts.add_result(rid, wid, kind, title(kind, data), log=log, user_id=user_id,
-                        created=created)
+    accounts.add_result(rid, wid, kind, json.dumps(about(kind, data), ensure_ascii=False),
+                        log=log, user_id=user_id, created=created)
 
 
 def index_stored(accounts: Accounts, data_dir: Path) -> int:
@@ -84,14 +100,18 @@ def page_url(wid: str, row: dict[str, Any]) -> str:
     return f"/w/{wid}/compare/{row['id']}"
 
 
-def listing(accounts: Accounts, wid: str) -> list[dict[str, Any]]:
-    """A workspace's stored results, newest first: id, kind, title, log, user, created (ISO,
-    UTC), and the page (``url``) and API (``api``) address of each."""
+def listing(accounts: Accounts, wid: str, t: Texts) -> list[dict[str, Any]]:
+    """A workspace's stored results, newest first: id, kind, title (in the language of ``t``),
+    ``about`` (:func:`about`; None for results indexed with a plain title), log, user, created
+    (ISO, UTC), and the page (``url``) and API (``api``) address of each."""
     rows = []
     for row in accounts.results(wid):
         url = page_url(wid, row)
         created = dt.datetime.fromtimestamp(row["created"], dt.UTC)
-        rows.append({"id": row["id"], "kind": row["kind"], "title": row["title"],
+        parts = stored_about(row["title"])
+        rows.append({"id": row["id"], "kind": row["kind"],
+                     "title": row["title"] if parts is None else title(row["kind"], parts, t),
+                     "about": parts,
                      "log": row["log"], "user": row["user"],
                      "created": created.isoformat(timespec="seconds"),
                      "url": url, "api": f"/api{url}"})

@@ -400,7 +400,8 @@ def delete_result_page(request: Request, user: User, wid: str, kind: str, rid: s
     data = _deletable(request, user, wid, kind, rid, name)
     url = results.page_url(wid, {"kind": kind, "id": rid, "log": name})
     return render(request, "delete_result.html", workspace=found, kind=kind,
-                  title=results.title(kind, data), back=url, action=f"{url}/delete")
+                  title=results.title(kind, results.about(kind, data), texts(request)),
+                  back=url, action=f"{url}/delete")
 
 
 async def delete_result_post(request: Request, wid: str, kind: str, rid: str,

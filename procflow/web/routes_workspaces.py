@@ -18,6 +18,7 @@ from procflow.web.deps import (
     member,
     public_user,
     render,
+    texts,
 )
 
 router = APIRouter()
@@ -33,7 +34,8 @@ def workspace_data(request: Request, user: User, wid: str) -> dict[str, Any]:
     accounts = accounts_of(request)
     found = member(request, user, wid)
     logs = service.list_logs(files_of(request), accounts.workspace_file(wid))
-    return {"workspace": found, "logs": logs, "results": results.listing(accounts, wid),
+    return {"workspace": found, "logs": logs,
+            "results": results.listing(accounts, wid, texts(request)),
             "members": accounts.members(wid), "roles": list(ROLES)}
 
 
