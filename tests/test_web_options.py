@@ -14,6 +14,7 @@ import pytest
 
 from procflow.web import service
 from tests.test_web_api import Site, TestClient, assert_error, cheap_hashes
+from tests.test_web_pages import import_sample
 
 __all__ = ["cheap_hashes"]
 
@@ -28,17 +29,6 @@ OPEN_CASES = 60
 SHADOW_CASES = 422
 CASES = 2000
 WORKING = "working seconds"
-
-
-def _import(client: TestClient, wid: str, name: str, data: bytes) -> None:
-    up = client.post(f"/api/w/{wid}/upload", files={"file": (f"{name}.csv", data, "text/csv")})
-    assert up.status_code == 201, up.text
-    upload_id = up.json()["upload"]["id"]
-    preview = client.get(f"/api/w/{wid}/uploads/{upload_id}").json()
-    form = {f"col_{k}": v or "" for k, v in preview["mapping"].items()}
-    r = client.post(f"/api/w/{wid}/uploads/{upload_id}/import",
-                    json={**form, "name": name, "tz": "Asia/Makassar", "order": "dayfirst"})
-    assert r.status_code == 200, r.text
 
 
 def _with_open_cases(data: bytes, cases: int) -> bytes:
@@ -58,8 +48,8 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, TestC
     site = Site(tmp_path_factory.mktemp("options") / "data", limit=8 * 1024 * 1024)
     client = site.client("andi")
     for name in ("before", "after"):
-        _import(client, site.a, name, (LOGS / f"{name}.csv").read_bytes())
-    _import(client, site.a, "open", _with_open_cases((LOGS / "after.csv").read_bytes(),
+        import_sample(client, site.a, name)
+    import_sample(client, site.a, "open", _with_open_cases((LOGS / "after.csv").read_bytes(),
                                                      OPEN_CASES))
     yield site, client
 

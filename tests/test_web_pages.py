@@ -28,10 +28,11 @@ DTD_MODEL = (b'<?xml version="1.0"?>\n<!DOCTYPE definitions [<!ENTITY x "boom">]
              b'</definitions>\n')
 
 
-def _import(client: TestClient, wid: str, name: str) -> None:
-    up = client.post(f"/api/w/{wid}/upload",
-                     files={"file": (f"{name}.csv", (LOGS / f"{name}.csv").read_bytes(),
-                                     "text/csv")})
+def import_sample(client: TestClient, wid: str, name: str, data: bytes | None = None) -> None:
+    """Upload and import ``data`` (default: the sample ``name``.csv) as log ``name``, with the
+    suggested mapping, WITA and day first."""
+    body = (LOGS / f"{name}.csv").read_bytes() if data is None else data
+    up = client.post(f"/api/w/{wid}/upload", files={"file": (f"{name}.csv", body, "text/csv")})
     assert up.status_code == 201, up.text
     upload_id = up.json()["upload"]["id"]
     preview = client.get(f"/api/w/{wid}/uploads/{upload_id}").json()
@@ -46,8 +47,8 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, TestC
     """A site where andi has imported before.csv and after.csv into workspace A."""
     site = Site(tmp_path_factory.mktemp("pages") / "data", limit=8 * 1024 * 1024)
     client = site.client("andi")
-    _import(client, site.a, "before")
-    _import(client, site.a, "after")
+    import_sample(client, site.a, "before")
+    import_sample(client, site.a, "after")
     yield site, client
 
 

@@ -240,15 +240,9 @@ def histogram(counts: Mapping[str, int], *, title: str, xlabel: str, t: Texts) -
         total = sum(c for _, c in items)
         if not items or total <= 0:
             return _empty(title, t)
-        fig = _figure(3.6)
-        ax = fig.add_subplot()
-        positions = list(range(len(items)))
-        ax.bar(positions, [c for _, c in items], width=0.7, color=BAR)
-        _category_axis(ax, [k for k, _ in items])
-        if len(items) <= 16:
-            for pos, (_, c) in zip(positions, items, strict=True):
-                ax.text(pos, c, f"{t.integer(c)}\n{t.percent(c / total, _share_digits(c / total))}",
-                        ha="center", va="bottom", fontsize=8, color=INK, linespacing=1.1)
+        fig, ax = _columns(items, [
+            f"{t.integer(c)}\n{t.percent(c / total, _share_digits(c / total))}"
+            for _, c in items] if len(items) <= 16 else [], 3.6)
         ax.set_ylim(0, max(c for _, c in items) * 1.22)
         _value_axis(ax, t, "y", integer=True)
         ax.set_xlabel(label(xlabel, 80))
@@ -264,15 +258,8 @@ def share_by_period(shares: Mapping[str, float], *, title: str, xlabel: str, t: 
     with _drawing("periods", title, [xlabel, *items], "share"):
         if not items:
             return _empty(title, t)
-        fig = _figure(3.4)
-        ax = fig.add_subplot()
-        positions = list(range(len(items)))
-        ax.bar(positions, [v for _, v in items], width=0.7, color=BAR)
-        _category_axis(ax, [k for k, _ in items])
-        if len(items) <= 24:
-            for pos, (_, v) in zip(positions, items, strict=True):
-                ax.text(pos, v, t.percent(v, 0), ha="center", va="bottom", fontsize=8,
-                        color=INK)
+        fig, ax = _columns(items, [t.percent(v, 0) for _, v in items]
+                           if len(items) <= 24 else [], 3.4)
         ax.set_ylim(0, 1.12)
         _value_axis(ax, t, "y", percent=True)
         ax.set_xlabel(label(xlabel, 80))
@@ -384,6 +371,19 @@ def _drawing(kind: str, title: str, data: object, unit: str) -> Iterator[None]:
             warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from (current )?font")
         yield
+
+
+def _columns(items: Sequence[tuple[str, float]], texts: list[str], height: float
+             ) -> tuple[Figure, Axes]:
+    """A figure of vertical bars over named categories, each with its text above (if any)."""
+    fig = _figure(height)
+    ax = fig.add_subplot()
+    positions = list(range(len(items)))
+    ax.bar(positions, [v for _, v in items], width=0.7, color=BAR)
+    _category_axis(ax, [k for k, _ in items])
+    for pos, (_, v), text in zip(positions, items, texts, strict=False):
+        ax.text(pos, v, text, ha="center", va="bottom", fontsize=8, color=INK, linespacing=1.1)
+    return fig, ax
 
 
 def _figure(height: float) -> Figure:
