@@ -6,6 +6,7 @@ import asyncio
 import re
 import sqlite3
 import threading
+import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -124,6 +125,23 @@ def upload_and_import(client: TestClient, wid: str, name: str, data: bytes
     return dict(r.json())
 
 
+def finish_import(client: TestClient, started: httpx.Response, timeout: float = 120
+                  ) -> httpx.Response:
+    """The page an import from the form ends on: follows its progress page (which reloads
+    itself every second) until it shows the import report or the form again."""
+    assert started.status_code == 303, started.text
+    url = started.headers["location"]
+    assert re.fullmatch(r"/w/[0-9a-f]{16}/imports/[0-9a-f]{32}", url)
+    deadline = time.monotonic() + timeout
+    while True:
+        page = client.get(url)
+        if '<meta http-equiv="refresh"' not in page.text:
+            return page
+        assert page.status_code == 200 and "<progress" in page.text
+        assert time.monotonic() < deadline, "the import did not finish"
+        time.sleep(0.1)
+
+
 def assert_error(response: httpx.Response, code: int) -> None:
     assert response.status_code == code, response.text
     body = response.json()
@@ -157,7 +175,7 @@ def test_every_route_needs_a_session(site: Site) -> None:
 
 OPEN = {"/", "/login", "/api/login", "/setup/{token}", "/api/setup/{token}", "/static/style.css"}
 PARAMS = {"wid": "0123456789abcdef", "upload_id": "0" * 32, "name": "x", "rid": "0" * 32,
-          "what": "map.svg", "token": "t", "username": "x"}
+          "what": "map.svg", "token": "t", "username": "x", "job_id": "0" * 32}
 
 
 def test_every_registered_route_needs_a_session(site: Site) -> None:
@@ -431,9 +449,9 @@ def test_bad_files_and_choices_are_refused_cleanly(site: Site) -> None:
                          ({"order": "sideways"}, 422), ({"name": "../x"}, 422),
                          ({}, 422)):  # the last: naive times need a zone
         assert_error(andi.post(f"/api/w/{site.a}/uploads/{uid}/import", json=choice), code)
-    page = andi.post(f"/w/{site.a}/uploads/{uid}/import",
+    page = finish_import(andi, andi.post(f"/w/{site.a}/uploads/{uid}/import",
                      data={"csrf": andi.headers["X-CSRF-Token"], "col_case": "case",
-                           "col_activity": "activity", "col_timestamp": "timestamp"})
+                           "col_activity": "activity", "col_timestamp": "timestamp"}))
     assert page.status_code == 422 and 'role="alert"' in page.text
     ok = andi.post(f"/api/w/{site.a}/uploads/{uid}/import",
                    json={"tz": "Asia/Jakarta", "name": "n"})
@@ -570,11 +588,11 @@ def test_pages_render_and_switch_language(imported: tuple[Site, TestClient]) -> 
     preview = andi.get(up.headers["location"])
     assert preview.status_code == 200 and "No. Permohonan" in preview.text
     assert 'option value="Tahapan" selected' in preview.text
-    done = andi.post(up.headers["location"] + "/import", data={
+    done = finish_import(andi, andi.post(up.headers["location"] + "/import", data={
         "csrf": andi.headers["X-CSRF-Token"], "col_case": "No. Permohonan",
         "col_activity": "Tahapan", "col_timestamp": "Waktu Selesai", "col_start": "",
         "col_resource": "Petugas", "tz": "Asia/Makassar", "order": "dayfirst",
-        "name": "potongan"})
+        "name": "potongan"}))
     assert done.status_code == 200 and "potongan" in done.text
     info = andi.get(f"/api/w/{site.a}/logs/potongan").json()
     assert info["log"]["events"] > 0

@@ -152,7 +152,8 @@ def import_sample(page: Any, path: Path, *, fix_mapping: bool) -> None:
     if fix_mapping:
         page.screenshot(path=artifact("web-2-mapping.png"), full_page=True)
     page.click("form.card button[type=submit]")
-    page.wait_for_url("**/import")
+    page.wait_for_url("**/imports/*")  # the progress page, until the report is ready
+    page.wait_for_selector("table.figures")
     body = page.inner_text("main")
     assert "2.000" in body or "2,000" in body
     if fix_mapping:

@@ -12,8 +12,9 @@ import pytest
 import procflow
 from procflow.analysis import analyze
 from procflow.i18n import Texts
+from procflow.web.jobs import ImportJob
 from procflow.web.views import LogView
-from tests.test_web_api import Site, TestClient, assert_error, cheap_hashes
+from tests.test_web_api import Site, TestClient, assert_error, cheap_hashes, finish_import
 
 __all__ = ["cheap_hashes"]
 
@@ -64,10 +65,10 @@ def test_org_chart_on_the_import_page(tmp_path: Path) -> None:
     csrf = andi.headers["X-CSRF-Token"]
     page = andi.get(f"/w/{site.a}/uploads/{log}")
     assert 'enctype="multipart/form-data"' in page.text and 'name="orgchart"' in page.text
-    r = andi.post(f"/w/{site.a}/uploads/{log}/import",
-                  data={"csrf": csrf, "name": "before", **OPTIONS},
-                  files={"orgchart": ("bagan-organisasi.csv",
-                                      (LOGS / "orgchart.csv").read_bytes(), "text/csv")})
+    r = finish_import(andi, andi.post(
+        f"/w/{site.a}/uploads/{log}/import", data={"csrf": csrf, "name": "before", **OPTIONS},
+        files={"orgchart": ("bagan-organisasi.csv", (LOGS / "orgchart.csv").read_bytes(),
+                            "text/csv")}))
     assert r.status_code == 200, r.text
     analysis = andi.get(f"/api/w/{site.a}/logs/before/analysis").json()
     assert analysis["layers"]["by"] == "level"
@@ -88,9 +89,10 @@ def test_a_bad_org_chart_is_named_and_nothing_is_imported(tmp_path: Path) -> Non
     message = r.json()["error"]["message"]
     assert "struktur.csv" in message and str(site.data) not in message
     assert andi.get(f"/api/w/{site.a}").json()["logs"] == []
-    page = andi.post(f"/w/{site.a}/uploads/{log}/import",
-                     data={"csrf": andi.headers["X-CSRF-Token"], "name": "after", **OPTIONS},
-                     files={"orgchart": ("struktur.csv", bad, "text/csv")})
+    page = finish_import(andi, andi.post(
+        f"/w/{site.a}/uploads/{log}/import",
+        data={"csrf": andi.headers["X-CSRF-Token"], "name": "after", **OPTIONS},
+        files={"orgchart": ("struktur.csv", bad, "text/csv")}))
     assert page.status_code == 422
     assert "struktur.csv" in page.text and str(site.data) not in page.text
     assert_error(andi.post(f"/api/w/{site.a}/uploads/{log}/import",
@@ -260,3 +262,36 @@ def test_every_format_uploads_and_imports(site: Site, formats: dict[str, Path], 
     assert (r.json()["cases"], r.json()["events"]) == (2000, 13273)
     got = andi.get(f"/api/w/{site.a}/logs/{log}/analysis").json()
     assert got["cycle_time"]["median"] == TRUTH["after"]["cycle_time_median_seconds"]
+
+
+# imports from the page run in the background ------------------------------------------------
+def test_import_progress_page(site: Site) -> None:
+    andi, vera = site.client("andi"), site.client("vera")
+    andi_id = int(site.accounts.user("andi")["id"])  # type: ignore[index]
+    job = ImportJob(site.a, andi_id, "0" * 32, {}, total=1000)
+    site.app.state.jobs._jobs[job.id] = job  # a job as the import thread leaves it
+    job.progress("reading", 500)
+    page = andi.get(f"/w/{site.a}/imports/{job.id}?lang=en")
+    assert page.status_code == 200 and '<meta http-equiv="refresh" content="1">' in page.text
+    assert '<progress max="100" value="50">' in page.text and "50% read" in page.text
+    job.progress("storing")
+    page = andi.get(f"/w/{site.a}/imports/{job.id}?lang=en")
+    assert '<progress max="100" value="100">' in page.text and "Storing" in page.text
+    assert vera.get(f"/w/{site.a}/imports/{job.id}").status_code == 404  # not hers
+    assert site.client("budi").get(f"/w/{site.a}/imports/{job.id}").status_code == 404
+    assert andi.get(f"/w/{site.a}/imports/{'1' * 32}").status_code == 404
+    job.phase, job.error = "failed", (500, "internal error.")
+    assert andi.get(f"/w/{site.a}/imports/{job.id}").status_code == 500
+
+
+def test_job_percent() -> None:
+    job = ImportJob("w", 1, "u", {}, total=200)
+    assert job.percent == 0
+    job.progress("reading", 150)
+    assert job.percent == 75
+    job.progress("reading", 100)  # never goes back
+    assert job.percent == 75
+    job.progress("reading", 10_000)  # gzip: more bytes come out than went in
+    assert job.percent == 99
+    job.progress("storing")
+    assert job.percent == 100

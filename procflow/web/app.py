@@ -30,6 +30,7 @@ from procflow.web import (
 )
 from procflow.web.accounts import AccountError, Accounts
 from procflow.web.deps import Settings, environment, error_response
+from procflow.web.jobs import ImportJobs
 from procflow.web.security import Guard, LoginLimiter, MiB
 
 
@@ -47,6 +48,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB) -> FastAPI:
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.accounts = accounts
     app.state.files = files
+    app.state.jobs = ImportJobs()
     app.state.limiter = LoginLimiter()
     app.state.templates = environment()
     app.state.settings = Settings(data_dir=Path(data_dir), max_upload_bytes=max_upload_bytes)

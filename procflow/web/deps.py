@@ -2,7 +2,7 @@
 the signed-in user, CSRF and membership checks, and the one shape of error answers.
 
 The shared objects live on ``request.app.state`` (set by :func:`procflow.web.app.create_app`):
-``accounts``, ``files``, ``limiter``, ``templates`` and ``settings``.
+``accounts``, ``files``, ``jobs``, ``limiter``, ``templates`` and ``settings``.
 """
 
 import re
@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from procflow.i18n import LANGS, Lang, Texts
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
+from procflow.web.jobs import ImportJobs
 from procflow.web.views import LogView
 
 if TYPE_CHECKING:
@@ -54,6 +55,11 @@ def environment() -> jinja2.Environment:
 def accounts_of(request: Request) -> Accounts:
     accounts: Accounts = request.app.state.accounts
     return accounts
+
+
+def jobs_of(request: Request) -> ImportJobs:
+    jobs: ImportJobs = request.app.state.jobs
+    return jobs
 
 
 def files_of(request: Request) -> service.WorkspaceFiles:

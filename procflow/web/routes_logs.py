@@ -24,6 +24,7 @@ from procflow.web.deps import (
     check_csrf,
     current_user,
     files_of,
+    jobs_of,
     lang_of,
     log_view,
     member,
@@ -31,6 +32,7 @@ from procflow.web.deps import (
     settings_of,
     texts,
 )
+from procflow.web.jobs import ImportJob
 from procflow.web.upload import UploadRefused, log_name_from, receive
 
 router = APIRouter()
@@ -58,7 +60,8 @@ def preview_data(request: Request, wid: str, upload_id: str) -> dict[str, Any]:
 
 
 def run_import(request: Request, user: User, wid: str, upload_id: str, form: dict[str, str],
-               orgchart: tuple[Path, str] | None = None) -> dict[str, Any]:
+               orgchart: tuple[Path, str] | None = None,
+               progress: service.ImportProgress | None = None) -> dict[str, Any]:
     """Import an upload with the mapping in ``form``; ``orgchart`` is an org chart file and its
     name as the user knows it, or the API's ``orgchart`` field names an earlier upload."""
     accounts = accounts_of(request)
@@ -80,7 +83,8 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
             raise HTTPException(422, str(err)) from err
         if orgchart:
             options = replace(options, orgchart=orgchart[0])
-        result = service.import_upload(files, accounts.workspace_file(wid), path, name, options)
+        result = service.import_upload(files, accounts.workspace_file(wid), path, name, options,
+                                       progress)
     except WorkspaceError as err:
         raise HTTPException(409, _clean(str(err), shown)) from err
     except ProcflowError as err:
@@ -191,8 +195,9 @@ def api_preview(request: Request, wid: str, upload_id: str, user: CurrentUser
 
 @router.post("/w/{wid}/uploads/{upload_id}/import", include_in_schema=False)
 async def import_page(request: Request, wid: str, upload_id: str) -> Response:
+    """Start importing an upload with the form's mapping; the progress page follows."""
     user = current_user(request)
-    found = member(request, user, wid)
+    member(request, user, wid)
     async with request.form() as fields:
         form = {k: v for k, v in fields.items() if isinstance(v, str)}
         check_csrf(request, user, form.get("csrf"))
@@ -201,18 +206,40 @@ async def import_page(request: Request, wid: str, upload_id: str) -> Response:
         chart = fields.get("orgchart")
         kept = (await service.keep_orgchart(settings_of(request).data_dir, chart)
                 if isinstance(chart, StarletteUpload) and chart.filename else None)
-    try:
-        result = await run_in_threadpool(run_import, request, user, wid, upload_id, form, kept)
-    except HTTPException as err:
-        if err.status_code not in (409, 422):
-            raise
-        data = await run_in_threadpool(preview_data, request, wid, upload_id)
-        return render(request, "preview.html", err.status_code, workspace=found,
-                      error=str(err.detail), chosen=form, **data)
-    finally:
-        if kept:
-            kept[0].unlink(missing_ok=True)
-    return render(request, "imported.html", workspace=found, result=result)
+    _, path = await run_in_threadpool(upload_of, request, wid, upload_id)
+
+    def work(job: ImportJob) -> dict[str, Any]:
+        try:
+            return run_import(request, user, wid, upload_id, form, kept, job.progress)
+        finally:
+            if kept:
+                kept[0].unlink(missing_ok=True)
+
+    job = jobs_of(request).start(ImportJob(wid, int(user["id"]), upload_id, form,
+                                           path.stat().st_size), work)
+    return RedirectResponse(f"/w/{wid}/imports/{job.id}", status_code=303)
+
+
+@router.get("/w/{wid}/imports/{job_id}", response_class=HTMLResponse, include_in_schema=False)
+async def import_progress_page(request: Request, wid: str, job_id: str, user: CurrentUser
+                               ) -> Response:
+    """An import started from the page: its progress (the page reloads itself every second)
+    until the import report, or the mapping form again with the reason it failed."""
+    found = member(request, user, wid)
+    job = jobs_of(request).get(job_id)
+    if job is None or job.wid != wid or job.user_id != int(user["id"]):
+        raise HTTPException(404, "no such import.")
+    if job.phase == "done":
+        return render(request, "imported.html", workspace=found, result=job.result)
+    if job.phase == "failed":
+        assert job.error is not None
+        status, text = job.error
+        if status not in (409, 422):
+            raise HTTPException(status, text)
+        data = await run_in_threadpool(preview_data, request, wid, job.upload_id)
+        return render(request, "preview.html", status, workspace=found, error=text,
+                      chosen=job.form, **data)
+    return render(request, "importing.html", workspace=found, job=job)
 
 
 @router.post("/api/w/{wid}/uploads/{upload_id}/import", tags=["imports"])

@@ -51,6 +51,8 @@ ORDERS: tuple[DayOrder, ...] = ("auto", "dayfirst", "monthfirst")
 LOG_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 PREVIEW_ROWS = 10
 CACHE_SIZE = 64
+#: How an import reports progress: the phase and the bytes read so far.
+ImportProgress = Callable[..., None]
 LOCK_STRIPES = 16
 T = TypeVar("T")
 
@@ -194,10 +196,15 @@ async def keep_orgchart(data_dir: Path, chart: UploadFile) -> tuple[Path, str]:
 
 
 def import_upload(files: WorkspaceFiles, workspace: Path, path: Path, name: str,
-                  options: ImportOptions) -> ImportResult:
+                  options: ImportOptions, progress: ImportProgress | None = None
+                  ) -> ImportResult:
     """Import an uploaded file: it is read and checked before the workspace's write lock is
-    taken, so only the storing waits for other imports."""
-    loaded = load_file(path, options)
+    taken, so only the storing waits for other imports. ``progress("reading", n)`` hears the
+    bytes read so far, ``progress("storing")`` when storing starts."""
+    loaded = load_file(path, options, progress=(lambda n: progress("reading", n))
+                       if progress else None)
+    if progress:
+        progress("storing")
     with files.write(workspace) as ws:
         return ws.store(loaded, name=name)
 
