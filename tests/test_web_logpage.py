@@ -75,6 +75,11 @@ def test_org_chart_on_the_import_page(tmp_path: Path) -> None:
     assert analysis["layers"]["per_case"]["mean"] == pytest.approx(
         TRUTH["before"]["approval_layers"]["mean"], abs=5e-4)
     assert list((site.data / "uploads").glob("orgchart-*")) == []  # the copy is gone
+    missing = andi.post(f"/w/{site.a}/uploads/{'0' * 32}/import",
+                        data={"csrf": csrf, "name": "x", **OPTIONS},
+                        files={"orgchart": ("o.csv", b"resource,level\na,1\n", "text/csv")})
+    assert missing.status_code == 404
+    assert list((site.data / "uploads").glob("orgchart-*")) == []
 
 
 def test_a_bad_org_chart_is_named_and_nothing_is_imported(tmp_path: Path) -> None:

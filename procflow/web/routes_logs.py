@@ -202,11 +202,11 @@ async def import_page(request: Request, wid: str, upload_id: str) -> Response:
         form = {k: v for k, v in fields.items() if isinstance(v, str)}
         check_csrf(request, user, form.get("csrf"))
         member(request, user, wid, "analyst")
+        _, path = await run_in_threadpool(upload_of, request, wid, upload_id)
         form.pop("orgchart", None)  # on the page it is a file, never an upload id
         chart = fields.get("orgchart")
         kept = (await service.keep_orgchart(settings_of(request).data_dir, chart)
                 if isinstance(chart, StarletteUpload) and chart.filename else None)
-    _, path = await run_in_threadpool(upload_of, request, wid, upload_id)
 
     def work(job: ImportJob) -> dict[str, Any]:
         try:
