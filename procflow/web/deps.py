@@ -7,6 +7,7 @@ The shared objects live on ``request.app.state`` (set by :func:`procflow.web.app
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,12 +16,15 @@ from urllib.parse import quote
 import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from python_multipart.exceptions import MultipartParseError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from procflow.i18n import LANGS, Lang, Texts
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
 from procflow.web.jobs import ImportJobs
+from procflow.web.upload import Received, UploadRefused, receive
 from procflow.web.views import LogView
 
 if TYPE_CHECKING:
@@ -136,6 +140,34 @@ def log_view(request: Request) -> LogView:
         return LogView.from_query(request.query_params)
     except ValueError as err:
         raise HTTPException(422, str(err)) from err
+
+
+async def receive_file(request: Request, user: User, wid: str, *, folder: Path, limit: int,
+                       ready: Callable[[], None] | None = None) -> Received:
+    """A streamed file upload to workspace ``wid`` (analyst role), written into ``folder``:
+    a CSRF token sent as a header is checked before the body is read, one sent as a form field
+    when the parser reaches it; ``ready()`` runs after the role check, before the body is read.
+    Refusals become HTTP errors (413, 415, 400, 403)."""
+    token = str(user["csrf"]).encode()
+
+    def csrf_ok(fields: dict[str, str]) -> bool:
+        given = request.headers.get("x-csrf-token") or fields.get("csrf", "")
+        return secrets.compare_digest(given.encode(), token)
+
+    if not csrf_ok({}) and "x-csrf-token" in request.headers:
+        raise HTTPException(403, "missing or wrong CSRF token.")
+    member(request, user, wid, "analyst")
+    if ready is not None:
+        await run_in_threadpool(ready)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return await receive(request.stream(), request.headers.get("content-type", ""),
+                             request.headers.get("content-length"), folder=folder, limit=limit,
+                             csrf_ok=csrf_ok)
+    except UploadRefused as err:
+        raise HTTPException(err.status, err.text) from err
+    except MultipartParseError as err:
+        raise HTTPException(400, "malformed multipart body.") from err
 
 
 def check_csrf(request: Request, user: User, form_token: str | None = None) -> None:

@@ -2,14 +2,12 @@
 ``analysis.json`` and the offline HTML report)."""
 
 import re
-import secrets
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from python_multipart.exceptions import MultipartParseError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
@@ -28,12 +26,13 @@ from procflow.web.deps import (
     lang_of,
     log_view,
     member,
+    receive_file,
     render,
     settings_of,
     texts,
 )
 from procflow.web.jobs import ImportJob
-from procflow.web.upload import UploadRefused, log_name_from, receive
+from procflow.web.upload import log_name_from
 
 router = APIRouter()
 
@@ -140,24 +139,9 @@ def _clean(text: str, shown: dict[Path, str]) -> str:
 async def upload(request: Request, wid: str) -> dict[str, Any]:
     user = current_user(request)
     member(request, user, wid)
-
-    def csrf_ok(fields: dict[str, str]) -> bool:
-        given = request.headers.get("x-csrf-token") or fields.get("csrf", "")
-        return secrets.compare_digest(given.encode(), str(user["csrf"]).encode())
-
-    if not csrf_ok({}) and "x-csrf-token" in request.headers:
-        raise HTTPException(403, "missing or wrong CSRF token.")
-    member(request, user, wid, "analyst")
     settings = settings_of(request)
-    try:
-        got = await receive(request.stream(), request.headers.get("content-type", ""),
-                            request.headers.get("content-length"),
-                            folder=settings.data_dir / "uploads",
-                            limit=settings.max_upload_bytes, csrf_ok=csrf_ok)
-    except UploadRefused as err:
-        raise HTTPException(err.status, err.text) from err
-    except MultipartParseError as err:
-        raise HTTPException(400, "malformed multipart body.") from err
+    got = await receive_file(request, user, wid, folder=settings.data_dir / "uploads",
+                             limit=settings.max_upload_bytes)
     await run_in_threadpool(accounts_of(request).add_upload, got.upload_id, wid,
                             int(user["id"]), got.original_name, got.size)
     return {"upload": {"id": got.upload_id, "name": got.original_name, "size": got.size},

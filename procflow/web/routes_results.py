@@ -9,13 +9,11 @@ opened again, and recorded in the index the workspace page lists (:mod:`procflow
 
 import datetime as dt
 import re
-import secrets
 from pathlib import Path
 from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from python_multipart.exceptions import MultipartParseError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -35,12 +33,12 @@ from procflow.web.deps import (
     lang_of,
     log_view,
     member,
+    receive_file,
     render,
     settings_of,
     texts,
 )
 from procflow.web.security import FORM_LIMIT
-from procflow.web.upload import UploadRefused, receive
 
 router = APIRouter()
 
@@ -252,25 +250,8 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
     alignments) and check the log against it."""
     user = current_user(request)
     member(request, user, wid)
-
-    def csrf_ok(fields: dict[str, str]) -> bool:
-        given = request.headers.get("x-csrf-token") or fields.get("csrf", "")
-        return secrets.compare_digest(given.encode(), str(user["csrf"]).encode())
-
-    if not csrf_ok({}) and "x-csrf-token" in request.headers:
-        raise HTTPException(403, "missing or wrong CSRF token.")
-    member(request, user, wid, "analyst")
-    await run_in_threadpool(_need_log, request, wid, name)
-    folder = settings_of(request).data_dir / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        got = await receive(request.stream(), request.headers.get("content-type", ""),
-                            request.headers.get("content-length"), folder=folder,
-                            limit=MODEL_LIMIT, csrf_ok=csrf_ok)
-    except UploadRefused as err:
-        raise HTTPException(err.status, err.text) from err
-    except MultipartParseError as err:
-        raise HTTPException(400, "malformed multipart body.") from err
+    got = await receive_file(request, user, wid, folder=settings_of(request).data_dir / "models",
+                             limit=MODEL_LIMIT, ready=lambda: _need_log(request, wid, name))
     suffix = Path(got.original_name.replace("\\", "/")).suffix.lower()
     model = got.path.with_suffix(suffix if suffix in MODEL_SUFFIXES else ".model")
     got.path.rename(model)
