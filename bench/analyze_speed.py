@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 from common import quiet_pm4py  # noqa: E402
 
 from procflow import ImportOptions, Workspace, analyze  # noqa: E402
-from procflow.engine.backends import DuckDBBackend  # noqa: E402
 from procflow.eventlog import EventLog  # noqa: E402
-from procflow.simulate import simulate  # noqa: E402
+from procflow.measure.backends import DuckDBBackend  # noqa: E402
+from procflow.simulate.permits import simulate  # noqa: E402
 
 
 def pm4py_equivalent(log: EventLog) -> float:

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 from common import quiet_pm4py, timed, uncompressed_size  # noqa: E402
 
 from procflow import ImportOptions, Workspace  # noqa: E402
-from procflow.export import export_log  # noqa: E402
-from procflow.simulate import simulate  # noqa: E402
+from procflow.simulate.permits import simulate  # noqa: E402
+from procflow.store.export import export_log  # noqa: E402
 
 
 def procflow_import(path: Path, options: ImportOptions) -> Callable[[], int]:

@@ -4,7 +4,6 @@ Read event logs (CSV, Excel, XES, Parquet) into canonical events, keep them in a
 workspace, and measure where decisions wait and how many hands a case passes.
 """
 
-from procflow.analysis import Analysis, analyze
 from procflow.api import read
 from procflow.errors import (
     FormatError,
@@ -17,9 +16,10 @@ from procflow.errors import (
     WorkspaceError,
 )
 from procflow.eventlog import EventLog
-from procflow.importer import ImportOptions
-from procflow.schema import ColumnMapping, suggest_mapping
-from procflow.store import ImportResult, Workspace
+from procflow.ingest.importer import ImportOptions
+from procflow.ingest.schema import ColumnMapping, suggest_mapping
+from procflow.measure.analysis import Analysis, analyze
+from procflow.store.workspace import ImportResult, Workspace
 
 __version__ = "0.1.0"
 __all__ = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from procflow import db
+from procflow.core import db
 from procflow.eventlog import EventLog
-from procflow.importer import ImportOptions, load_events
 from procflow.ingest import FormatChoice
-from procflow.timeparse import DayOrder
+from procflow.ingest.importer import ImportOptions, load_events
+from procflow.ingest.timeparse import DayOrder
 
 
 def read(

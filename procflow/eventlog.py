@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from procflow import db
+from procflow.core import db
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from procflow.validate import ImportReport
+    from procflow.ingest.validate import ImportReport
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/write_models.py [OUT_DIR]
 
-``permit-to-be``: the AFTER side of ``procflow.scenarios`` as it should run, without the
+``permit-to-be``: the AFTER side of ``procflow.simulate.scenarios`` as it should run, without the
 informal "Paraf Koordinator" initial (the shadow layer). ``permit-before``: the BEFORE side as
 it ran, with the section head's and division head's initials. Each is written as BPMN 2.0 (with
 diagram), PNML and SVG; running the script again gives the same bytes.
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from procflow import mine
-from procflow.scenarios import (
+from procflow.simulate.scenarios import (
     DAFTAR,
     PARAF_KABID,
     PARAF_KASI,

@@ -34,8 +34,8 @@ from procflow.calendar import (
     working_seconds,
     working_us,
 )
-from procflow.engine.backends import to_spark_sql
 from procflow.errors import InputError
+from procflow.measure.backends import to_spark_sql
 
 WIB, WITA, WIT = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")
 UTC = dt.UTC
@@ -479,7 +479,7 @@ def test_sql_transpiles_to_spark() -> None:
 
 @pytest.mark.slow
 def test_sql_on_spark_matches_duckdb(con: duckdb.DuckDBPyConnection) -> None:
-    from procflow.engine.backends import spark_session
+    from procflow.measure.backends import spark_session
 
     spark = spark_session()
     instants = [us(wib(2025, 3, 28, 15)), us(wib(2025, 4, 8, 9)), us(wib(2025, 1, 13, 12, 30)),

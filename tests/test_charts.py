@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
 from procflow.render import charts
 from procflow.render.charts import box_stats, label
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import procflow
 from procflow.cli import main
-from procflow.compare import compare
+from procflow.compare.comparison import compare
 from tests.conftest import SAMPLE, shared_file
 
 TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))["truth"]
@@ -127,7 +127,7 @@ def fake(cases: int, start: dict[str, int], end: dict[str, int]) -> dict[str, An
 
 
 def test_warnings_small_side_open_cases_and_case_mix() -> None:
-    from procflow.compare import _end_steps, _warnings
+    from procflow.compare.comparison import _end_steps, _warnings
 
     before = fake(100, {"Reg": 100}, {"Done": 80, **{f"X{i}": 4 for i in range(5)}})
     after = fake(20, {"Reg": 10, "Other": 10}, {"Done": 20})
@@ -144,7 +144,7 @@ def test_warnings_small_side_open_cases_and_case_mix() -> None:
 
 
 def test_difference_map_colours_and_escapes() -> None:
-    from procflow.i18n import Texts
+    from procflow.core.i18n import Texts
     from procflow.render.diff_map import ADDED, FASTER, REMOVED, SAME, SLOWER, diff_map
 
     def edge(s: str, t: str, before: float, after: float) -> dict[str, Any]:

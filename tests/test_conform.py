@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import procflow
 from procflow.cli import main
-from procflow.conform import conform
+from procflow.conform.conformance import conform
 from tests.conftest import ROOT, SAMPLE
 
 MODELS = ROOT / "models"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from procflow.deviations import END, START, Deviation, Reference, deviations
+from procflow.conform.deviations import END, START, Deviation, Reference, deviations
+from procflow.conform.sop import is_sop_file, read_sop
 from procflow.errors import InputError, MappingError
-from procflow.sop import is_sop_file, read_sop
 
 # A → B (loop back to A through R allowed) → optional S → C; mandatory A, B, C.
 REF = Reference.of(

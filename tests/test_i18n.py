@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from procflow.conform import KIND_WORDS
-from procflow.i18n import Texts, catalog
-from procflow.narrative import KPI_NAMES
+from procflow.compare.narrative import KPI_NAMES
+from procflow.conform.conformance import KIND_WORDS
+from procflow.core.i18n import Texts, catalog
 from procflow.render import handoff_map, process_map
 from procflow.report.html import BY_TITLES, WORDS
 

@@ -10,8 +10,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from procflow import db
-from procflow.engine.instances import instances_sql, lifecycle_summary, mode_of
+from procflow.core import db
+from procflow.ingest.instances import instances_sql, lifecycle_summary, mode_of
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 

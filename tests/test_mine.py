@@ -25,9 +25,9 @@ from lxml import etree
 import procflow
 from procflow import mine
 from procflow.errors import FormatError, InputError, ProcflowError, UnsafeInputError
-from procflow.render.model_graph import bpmn_graph, petri_net_graph
-from procflow.scenarios import PARAF_KOORDINATOR
-from procflow.xmlsafe import refuse_dtd
+from procflow.ingest.xmlsafe import refuse_dtd
+from procflow.mine.model_graph import bpmn_graph, petri_net_graph
+from procflow.simulate.scenarios import PARAF_KOORDINATOR
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "logs" / "permit-delayering"

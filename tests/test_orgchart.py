@@ -8,7 +8,7 @@ import pytest
 
 import procflow
 from procflow.errors import OrgChartError
-from procflow.orgchart import read_orgchart
+from procflow.ingest.orgchart import read_orgchart
 
 LOG = """case;activity;time;resource;role
 1;Paraf;2023-12-31 15:00;Hadi;

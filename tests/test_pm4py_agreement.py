@@ -47,7 +47,7 @@ import pytest
 import procflow
 from procflow.eventlog import EventLog
 from procflow.measure.decisions import select_decisions
-from procflow.prepare import HandoffBy
+from procflow.measure.prepare import HandoffBy
 from tests.conftest import shared_file
 
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import procflow
-from procflow.export import export_log
+from procflow.store.export import export_log
 
 CANONICAL = ["case_id", "activity", "timestamp", "start_timestamp", "resource", "role", "unit",
              "level"]

@@ -1,6 +1,7 @@
 """The simulated sample (logs/permit-delayering) analysed by procflow gives back its truth.json.
 
-truth.json is computed by procflow.simulate from the same minute-precision times that the CSVs
+truth.json is computed by procflow.simulate.permits from the same minute-precision times that the
+CSVs
 hold, with the definitions of METRICS.md, so every figure must match exactly. The means and
 shares in truth.json are float divisions of whole numbers (e.g. 16046 / 2000 handoffs per case);
 procflow's means of whole numbers (DuckDB ``avg`` of integers sums them exactly before dividing)

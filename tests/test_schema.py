@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from procflow.schema import ColumnMapping, normalize_header, suggest_mapping
+from procflow.ingest.schema import ColumnMapping, normalize_header, suggest_mapping
 
 
 def test_xes_keys() -> None:

@@ -10,7 +10,7 @@ import pytest
 import procflow
 from procflow.errors import FormatError, TimestampError, UnsafeInputError
 from procflow.ingest.sniff import Limits
-from procflow.store import Workspace
+from procflow.store.workspace import Workspace
 
 
 def _csv(tmp_path: Path, body: str, name: str = "log.csv") -> Path:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from procflow.errors import InputError
-from procflow.simulate import SimulationResult, simulate
+from procflow.simulate.permits import SimulationResult, simulate
 
 HEADER = "No. Permohonan;Tahapan;Waktu Mulai;Waktu Selesai;Petugas;Jabatan;Unit Kerja"
 DECISIONS = (r"approv|reject|decide|sign|authori[sz]e|setuju|tolak|tanda tangan|tte|ttd|paraf"

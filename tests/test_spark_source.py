@@ -10,7 +10,7 @@ import pytest
 
 import procflow
 from procflow.errors import InputError
-from procflow.export import export_log
+from procflow.store.export import export_log
 from tests.conftest import SAMPLE
 
 

@@ -1,4 +1,5 @@
-"""procflow.stats (METRICS.md §9) against scipy and brute force, plus bootstrap behaviour."""
+"""procflow.compare.stats (METRICS.md §9) against scipy and brute force, plus bootstrap
+behaviour."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import ArrayLike
 
-from procflow import stats
-from procflow.engine.queries import STAT_KEYS
-from procflow.stats import Sample
+from procflow.compare import stats
+from procflow.compare.stats import Sample
+from procflow.measure.queries import STAT_KEYS
 
 FAST = settings(max_examples=60, deadline=None)
 small_ints = st.lists(st.integers(0, 6), min_size=0, max_size=25)

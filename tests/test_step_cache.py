@@ -11,10 +11,10 @@ import pytest
 
 import procflow
 from procflow import ImportOptions, Workspace
-from procflow.engine.backends import DuckDBBackend
 from procflow.errors import ProcflowError
 from procflow.eventlog import EventLog
-from procflow.prepare import CACHE_PARTS, _cache
+from procflow.measure.backends import DuckDBBackend
+from procflow.measure.prepare import CACHE_PARTS, _cache
 from tests.conftest import SAMPLE, shared_file
 from tests.test_metrics_exact import (
     LANES_CSV,

@@ -1,4 +1,4 @@
-"""The prepared-steps API (``procflow.prepare.prepared``) on small hand-computed logs.
+"""The prepared-steps API (``procflow.measure.prepare.prepared``) on small hand-computed logs.
 
 Times are hours on 2024-03-04 (UTC); durations are seconds.
 """
@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 import procflow
-from procflow.prepare import Prepared, Settings, prepared
+from procflow.measure.prepare import Prepared, Settings, prepared
 
 # k1: Submit 08:00 ana (no start) → Approve request 10:00, started 09:30, dewi
 #     → Archive 11:00, started 09:45 (before Approve completed: wait 0), budi

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from procflow.errors import TimestampError
-from procflow.timeparse import DayOrder, ParsedTimes, parse_one, parse_time_columns
-from procflow.timerules import ANY_RULE, NONE, layout_of
+from procflow.ingest.timeparse import DayOrder, ParsedTimes, parse_one, parse_time_columns
+from procflow.ingest.timerules import ANY_RULE, NONE, layout_of
 
 BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
          "September", "Oktober", "November", "Desember"]

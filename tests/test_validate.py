@@ -8,7 +8,7 @@ import pytest
 
 import procflow
 from procflow.errors import TimestampError
-from procflow.validate import parse_level
+from procflow.ingest.validate import parse_level
 
 CSV = """case;activity;start;end;level
 1;A;2024-01-01 08:00;2024-01-01 09:00;III

@@ -26,7 +26,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from procflow import ImportOptions, Workspace
-from procflow.simulate import simulate
+from procflow.simulate.permits import simulate
 from procflow.web import accounts as accounts_module
 from procflow.web.accounts import Accounts
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from procflow import ImportOptions
-from procflow.store import load_file
+from procflow.store.workspace import load_file
 from procflow.web import service
 
 ROOT = Path(__file__).resolve().parents[1]

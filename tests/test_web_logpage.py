@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import procflow
-from procflow.analysis import analyze
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
+from procflow.measure.analysis import analyze
 from procflow.web.jobs import ImportJob
 from procflow.web.views import LogView
 from tests.test_web_api import Site, TestClient, assert_error, cheap_hashes, finish_import
@@ -240,7 +240,7 @@ def formats(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     import pandas as pd
 
-    from procflow.export import export_log
+    from procflow.store.export import export_log
 
     out = tmp_path_factory.mktemp("formats")
     raw = pd.read_csv(LOGS / "after.csv", sep=";", dtype=str, encoding="utf-8-sig")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
 from procflow.web import create_app, results, service
 from tests.test_web_api import (
     Site,

@@ -25,7 +25,7 @@ import procflow
 from procflow.calendar import Calendar
 from procflow.cli import main as cli
 from procflow.errors import InputError
-from procflow.scenarios import DAY_MINUTES, DAY_START_MINUTE, HOLIDAYS
+from procflow.simulate.scenarios import DAY_MINUTES, DAY_START_MINUTE, HOLIDAYS
 from tests.conftest import SAMPLE
 from tests.test_metrics_exact import approx_tree, by_key, one, st
 

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from procflow import export_xes
 from procflow.errors import FormatError, MappingError, TimestampError, UnsafeInputError
-from procflow.export_xes import write_xes
 from procflow.ingest import xes
 from procflow.ingest.sniff import Limits
 from procflow.ingest.xes import read_xes
+from procflow.store import export_xes
+from procflow.store.export_xes import write_xes
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -26,7 +26,7 @@ from procflow.calendar.core import (
     period_problem,
 )
 from procflow.errors import InputError
-from procflow.timerules import WEEKDAYS
+from procflow.ingest.timerules import WEEKDAYS
 
 ACTIONS = {"holiday": "holiday", "libur": "holiday", "workday": "workday", "kerja": "workday",
            "hours": "hours", "jam": "hours"}

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from procflow.errors import FormatError
+from procflow.ingest.schema import ROW
 from procflow.ingest.sniff import Limits, ProgressFn, open_bytes
-from procflow.schema import ROW
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 256 * 1024

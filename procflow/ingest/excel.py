@@ -10,7 +10,7 @@ import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
 from procflow.errors import FormatError
-from procflow.schema import ROW
+from procflow.ingest.schema import ROW
 
 
 def read_xlsx(path: Path, *, sheet: str | None = None) -> pa.Table:

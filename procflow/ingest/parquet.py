@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from procflow.errors import FormatError
-from procflow.schema import ROW
+from procflow.ingest.schema import ROW
 
 
 def read_parquet(path: Path) -> pa.Table:

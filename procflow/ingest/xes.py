@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from procflow.errors import FormatError, UnsafeInputError
+from procflow.ingest.schema import ROW
 from procflow.ingest.sniff import Limits, open_bytes
-from procflow.schema import ROW
 
 CHUNK = 4 * 1024 * 1024
 ATTRIBUTE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})

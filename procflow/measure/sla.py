@@ -10,7 +10,7 @@ from procflow.calendar import EPOCH_DATE, local_day_sql
 from procflow.errors import InputError
 
 if TYPE_CHECKING:
-    from procflow.prepare import Prepared
+    from procflow.measure.prepare import Prepared
 
 _SLA = re.compile(r"^\s*(?P<target>.+?)\s*=\s*(?P<days>\d+(?:\.\d+)?)\s*"
                   r"(?:working\s+days?|hari\s+kerja)?\s*$", re.IGNORECASE)

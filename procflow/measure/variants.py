@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from procflow.prepare import Prepared
+from procflow.measure.prepare import Prepared
 
 EXAMPLES = 5
 

@@ -10,8 +10,9 @@ identity, so writing the same model twice gives the same bytes.
 Modules: :mod:`~procflow.mine.model` (the model and shared helpers), :mod:`~.order`
 (deterministic order), :mod:`~.discovery` (miners), :mod:`~.build` (SOP, tree and state-machine
 models), :mod:`~.bpmn` and :mod:`~.pnml` (the XML formats), :mod:`~.files` (reading and writing
-model files), :mod:`~.replay` (fitness) and :mod:`~.reach` (profiles from the reachability
-graph). Use the names re-exported here: ``from procflow import mine; mine.discover(...)``.
+model files), :mod:`~.model_graph` (models drawn with Graphviz), :mod:`~.replay` (fitness) and
+:mod:`~.reach` (profiles from the reachability graph). Use the names re-exported here:
+``from procflow import mine; mine.discover(...)``.
 """
 
 from procflow.mine.bpmn import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, bpmn_xml

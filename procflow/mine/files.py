@@ -12,10 +12,10 @@ from pathlib import Path
 from lxml import etree
 
 from procflow.errors import FormatError, InputError
+from procflow.ingest.xmlsafe import parse_root
 from procflow.mine.bpmn import BPMN_NS, bpmn_xml, read_bpmn
 from procflow.mine.model import MODEL_FORMATS, Model
 from procflow.mine.pnml import pnml_xml, read_pnml
-from procflow.xmlsafe import parse_root
 
 #: Largest model file :func:`read_model` accepts.
 MAX_MODEL_BYTES = 50 * 1024 * 1024
@@ -69,8 +69,8 @@ def write_model(model: Model, path: Path) -> Path:
     if suffix == ".pnml":
         return _write_bytes(path, pnml_xml(model))
     if suffix in DRAWING_SUFFIXES:
+        from procflow.mine.model_graph import bpmn_graph, petri_net_graph
         from procflow.render.files import write_graph
-        from procflow.render.model_graph import bpmn_graph, petri_net_graph
 
         graph = bpmn_graph(model) if model.bpmn is not None else petri_net_graph(model)
         return write_graph(graph, path)

@@ -3,7 +3,7 @@
 Places, transitions, BPMN nodes and flows are ordered by their place in the graph's structure
 (distance from the start, then a Weisfeiler-Lehman colour of their labels and neighbours),
 never by object identity, so writing the same model twice gives the same bytes and drawing it
-twice gives the same picture. :mod:`procflow.render.model_graph` uses the same order.
+twice gives the same picture. :mod:`procflow.mine.model_graph` uses the same order.
 """
 
 from __future__ import annotations

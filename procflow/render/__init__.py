@@ -1,1 +1,1 @@
-"""Drawings: process maps, handoff maps and model diagrams as graphviz graphs, and files."""
+"""Drawings: process, handoff and difference maps as graphviz graphs, charts, and files."""

@@ -1,6 +1,6 @@
 """Charts for the HTML reports, drawn with matplotlib and returned as SVG text to inline.
 
-Every function takes the report's :class:`~procflow.i18n.Texts` and returns one ``<svg>``
+Every function takes the report's :class:`~procflow.core.i18n.Texts` and returns one ``<svg>``
 element (no XML prolog): box plots of durations or counts, horizontal bars, histograms of counts
 per case, before/after histograms and a forest plot of the median differences of a comparison.
 
@@ -37,7 +37,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter, MaxNLocator
 
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
 
 #: Longest name shown on a chart; longer names end in "…".
 LABEL_LIMIT = 40

@@ -14,7 +14,7 @@ from typing import Any
 
 import graphviz
 
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
 from procflow.render.text import label
 
 FONT = "Helvetica,Arial,sans-serif"

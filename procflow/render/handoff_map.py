@@ -13,7 +13,7 @@ from typing import Any
 import graphviz
 import networkx as nx
 
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
 from procflow.render import scale
 from procflow.render.process_map import FONT
 from procflow.render.text import label

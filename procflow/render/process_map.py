@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import graphviz
 
+from procflow.core.i18n import Texts
 from procflow.errors import InputError
-from procflow.i18n import Texts
 from procflow.render import scale
 from procflow.render.text import label
 

@@ -1,1 +1,1 @@
-"""Self-contained offline HTML reports of an analysis or a comparison."""
+"""Reports: offline HTML of an analysis or a comparison, and Excel workbooks."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from procflow.compare import Comparison
-from procflow.i18n import Lang, Texts
-from procflow.narrative import kpi_name, p_text, summary, value
+from procflow.compare.comparison import Comparison
+from procflow.compare.narrative import kpi_name, p_text, summary, value
+from procflow.core.i18n import Lang, Texts
 from procflow.render import charts
 from procflow.render.diff_map import diff_map
 from procflow.report.html import drawing, environment, versions

@@ -12,10 +12,10 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from procflow.analysis import Analysis
+from procflow.core.i18n import Lang, Texts
 from procflow.eventlog import EventLog
-from procflow.i18n import Lang, Texts
-from procflow.prepare import prepared
+from procflow.measure.analysis import Analysis
+from procflow.measure.prepare import prepared
 from procflow.render import charts
 from procflow.render.files import graph_bytes
 from procflow.render.handoff_map import handoff_graph, handoff_map

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 from markupsafe import Markup
 
-from procflow.xmlsafe import refuse_dtd
+from procflow.ingest.xmlsafe import refuse_dtd
 
 DROPPED = {"script", "foreignObject", "a", "image", "iframe", "object", "embed"}
 

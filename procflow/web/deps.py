@@ -20,7 +20,7 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from procflow.i18n import LANGS, Lang, Texts
+from procflow.core.i18n import LANGS, Lang, Texts
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
 from procflow.web.jobs import ImportJobs

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
 from procflow.web.accounts import AccountError, Accounts
 from procflow.web.service import calendar_names, method_names
 

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 
+from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
-from procflow.i18n import Texts
 from procflow.web import service, views
 from procflow.web.deps import (
     CurrentUser,

@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from procflow.compare import Comparison
-from procflow.conform import KIND_WORDS, Method, summary_lines
+from procflow.compare.comparison import Comparison
+from procflow.compare.narrative import summary
+from procflow.conform.conformance import KIND_WORDS, Method, summary_lines
 from procflow.errors import ProcflowError, WorkspaceError
-from procflow.narrative import summary
 from procflow.report.comparison import comparison_report
 from procflow.web import results, service, views
 from procflow.web.deps import (

@@ -20,25 +20,26 @@ import duckdb
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
-from procflow import db, mine
-from procflow.analysis import Analysis, analyze
-from procflow.compare import Comparison, compare, split
-from procflow.conform import Conformance, Method, conform
-from procflow.i18n import Texts
-from procflow.importer import ImportOptions
+from procflow import mine
+from procflow.compare.comparison import Comparison, compare, split
+from procflow.compare.narrative import kpi_name, p_text, value
+from procflow.conform.conformance import Conformance, Method, conform
+from procflow.core import db
+from procflow.core.i18n import Texts
 from procflow.ingest import read_source
+from procflow.ingest.importer import ImportOptions
+from procflow.ingest.schema import ROW, suggest_mapping
+from procflow.ingest.timeparse import DayOrder
+from procflow.measure.analysis import Analysis, analyze
+from procflow.measure.prepare import prepared
 from procflow.measure.variants import case_variants
-from procflow.narrative import kpi_name, p_text, value
-from procflow.prepare import prepared
 from procflow.render.files import graph_bytes
 from procflow.render.process_map import process_map
 from procflow.report.html import analysis_report, analysis_sections, headline
 from procflow.report.svg import inline_svg
-from procflow.schema import ROW, suggest_mapping
-from procflow.store import ImportResult, Workspace, load_file
-from procflow.timeparse import DayOrder
+from procflow.report.xlsx import analysis_tables, write_workbook
+from procflow.store.workspace import ImportResult, Workspace, load_file
 from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
-from procflow.xlsx import analysis_tables, write_workbook
 
 #: Mapping fields offered in the upload form (form key → canonical field).
 MAPPED_FIELDS: dict[str, str] = {
@@ -61,7 +62,7 @@ class WorkspaceFiles:
     """The app's DuckDB workspace files and its cache of computed results.
 
     Each file is opened once and kept open; every use gets its own connection to it
-    (:func:`procflow.db.cursor`), so reads run side by side on DuckDB's snapshots, and
+    (:func:`procflow.core.db.cursor`), so reads run side by side on DuckDB's snapshots, and
     writes take the file's one write lock: a single writer per file, as DuckDB requires.
     Results are cached by key (least recently used first out); one thread computes a
     missing result while others asking for the same key wait for it."""

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from procflow.i18n import Texts
+from procflow.core.i18n import Texts
 from procflow.render.process_map import MapOptions, Profile
 
 SIZE = re.compile(r'\b(width|height)="([0-9.]+)(pt|px)?"')
@@ -72,7 +72,7 @@ class LogView:
         return (self.calendar, self.standard, self.decisions)
 
     def keywords(self, zone: str | None) -> dict[str, Any]:
-        """Keyword arguments of :func:`procflow.analysis.analyze` for this view; ``zone`` is
+        """Keyword arguments of :func:`procflow.measure.analysis.analyze` for this view; ``zone`` is
         the time zone the log was imported with (the calendar's days are local days)."""
         out: dict[str, Any] = {}
         if self.decisions:

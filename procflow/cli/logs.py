@@ -1,0 +1,165 @@
+"""``procflow import``, ``logs``, ``info``, ``export``, ``remove`` and ``simulate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from procflow.cli.options import (
+    import_options,
+    json_option,
+    options_from,
+    progress_bar,
+    workspace_option,
+)
+from procflow.store.workspace import ImportResult, Workspace
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option("--name", help="Log name in the workspace (default: the file name's stem).")
+@import_options
+@click.option("--pseudonymize", is_flag=True, help="Replace resource names by keyed codes; "
+              "the raw file is then not kept.")
+@click.option("--replace", is_flag=True, help="Overwrite a log of the same name.")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write rejected rows (row, reason, column, value) to this CSV.")
+@workspace_option
+@json_option
+def import_command(file: Path, name: str | None, pseudonymize: bool, replace: bool,
+                   rejects: Path | None, workspace: Path, as_json: bool,
+                   **params: Any) -> None:
+    """Import FILE (CSV, XLSX, XES, XES.GZ or Parquet) into the workspace."""
+    size = file.stat().st_size if file.is_file() else 0
+    with Workspace(workspace) as ws, progress_bar(f"Reading {file.name}", size,
+                                               quiet=as_json) as progress:
+        result = ws.import_file(file, name=name, options=options_from(params),
+                                pseudonymize_resources=pseudonymize, replace=replace,
+                                progress=progress)
+    if rejects and result.report:
+        from procflow.store.export import write_csv
+
+        write_csv(result.report.rejects, rejects)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), default=str, ensure_ascii=False))
+    else:
+        click.echo(_import_text(result, workspace, rejects))
+
+
+def _import_text(result: ImportResult, workspace: Path, rejects: Path | None) -> str:
+    if result.unchanged:
+        return (f"{result.name}: the same file is already imported in {workspace}; "
+                f"nothing changed ({result.cases:,} cases, {result.events:,} events).")
+    report = result.report
+    assert report is not None
+    lines = [f"Imported {report.source} as {result.name!r} into {workspace} "
+             f"({report.format}{_details(report.details)})", "Columns used:"]
+    lines += [f"  {k:<16} ← {v}" for k, v in report.mapping.items() if v]
+    lines += [f"  time format of {c}: {d}" for c, d in report.time_formats.items()]
+    lines.append(f"Rows: {report.rows:,} read, {report.accepted:,} accepted, "
+                 f"{report.rows - report.accepted:,} rejected")
+    lines += [f"  rejected – {reason}: {n:,}" for reason, n in report.rejected.items()]
+    if report.rejected and not rejects:
+        lines.append("  (list them with --rejects rejected.csv)")
+    lines.append(f"Log: {result.cases:,} cases, {result.events:,} events, "
+                 f"{result.activities:,} activities")
+    life = report.details.get("lifecycle", {})
+    if life.get("mode") == "standard":
+        lines.append(f"Lifecycle: {life['instances']:,} activity instances, {life['paired']:,} "
+                     f"start/complete pairs, {life['unpaired_starts']:,} unpaired starts, "
+                     f"other transitions {life['other_transitions'] or 'none'}")
+    lines += [f"Note: {n}" for n in report.notes]
+    return "\n".join(lines)
+
+
+def _details(details: dict[str, Any]) -> str:
+    shown = {k: v for k, v in details.items() if k in ("encoding", "delimiter", "sheet")}
+    return "".join(f", {k} {v!r}" for k, v in shown.items())
+
+
+@click.command("logs")
+@workspace_option
+@json_option
+def logs_command(workspace: Path, as_json: bool) -> None:
+    """List the logs in the workspace."""
+    with Workspace(workspace) as ws:
+        rows = ws.logs()
+    if as_json:
+        click.echo(json.dumps(rows, default=str, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"No logs in {workspace} yet; add one with `procflow import FILE`.")
+    for r in rows:
+        click.echo(f"{r['name']:<24} {r['cases']:>9,} cases {r['events']:>11,} events "
+                   f"{r['activities']:>5,} activities  from {r['source_name']}")
+
+
+@click.command("info")
+@click.argument("name")
+@workspace_option
+@json_option
+def info_command(name: str, workspace: Path, as_json: bool) -> None:
+    """Show counts, time span, columns and the import report of log NAME."""
+    with Workspace(workspace) as ws:
+        info = ws.info(name)
+    if as_json:
+        click.echo(json.dumps(info, default=str, ensure_ascii=False))
+        return
+    click.echo(f"{info['name']}: {info['cases']:,} cases, {info['events']:,} events, "
+               f"{info['activities']:,} activities, {info['resources']:,} resources")
+    click.echo(f"  from {info['source_name']} ({info['format']}), imported "
+               f"{info['imported_at']}, sha256 {info['sha256'][:16]}…")
+    click.echo(f"  time span {info['start']} → {info['end']} (UTC); start times: "
+               f"{'yes' if info['has_start_times'] else 'no'}")
+    click.echo(f"  columns: {', '.join(info['columns'])}")
+    rejected = info["report"].get("rejected") or {}
+    click.echo(f"  rejected rows: {sum(rejected.values()):,} {rejected or ''}".rstrip())
+
+
+@click.command("export")
+@click.argument("name")
+@click.option("--to", "to", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .csv, .parquet or .xes.")
+@workspace_option
+def export_command(name: str, to: Path, workspace: Path) -> None:
+    """Write log NAME's canonical events (timestamps in UTC) to a file."""
+    from procflow.store.export import export_log
+
+    with Workspace(workspace) as ws:
+        path = export_log(ws.log(name), to)
+    click.echo(f"Wrote {path}")
+
+
+@click.command("remove")
+@click.argument("name")
+@workspace_option
+def remove_command(name: str, workspace: Path) -> None:
+    """Delete log NAME from the workspace."""
+    with Workspace(workspace) as ws:
+        ws.remove(name)
+    click.echo(f"Removed {name!r} from {workspace}")
+
+
+@click.command("simulate")
+@click.option("--scenario", type=click.Choice(["permit-delayering"]), default="permit-delayering",
+              show_default=True, help="Which service to simulate.")
+@click.option("--cases", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Cases before and after (each).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--shadow-share", type=click.FloatRange(0, 1), default=0.2, show_default=True,
+              help="Share of after-cases where a former division head still initials.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for before.csv, after.csv, orgchart.csv and truth.json.")
+def simulate_command(scenario: str, cases: int, seed: int, shadow_share: float,
+                     out: Path) -> None:
+    """Write a realistic before/after log pair with known truth."""
+    from procflow.simulate.permits import simulate
+
+    with progress_bar("Simulating", 2 * cases) as progress:
+        result = simulate(out, scenario=scenario, cases=cases, seed=seed,  # type: ignore[arg-type]
+                          shadow_share=shadow_share, progress=progress)
+    for path in (result.before, result.after, result.orgchart, result.truth):
+        click.echo(f"Wrote {path}")

@@ -1,0 +1,188 @@
+"""``procflow map``, ``handoff-map``, ``discover`` and ``conform``: draw and check processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from procflow.cli.options import (
+    decision_options,
+    decision_settings,
+    import_options,
+    json_option,
+    open_log,
+    progress_bar,
+    workspace_option,
+)
+from procflow.errors import InputError
+
+GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
+MODEL_SUFFIXES = (".bpmn", ".pnml", *GRAPH_SUFFIXES)
+
+
+def _graph_out(value: Path) -> Path:
+    if value.suffix.lower() not in GRAPH_SUFFIXES:
+        raise InputError(f"cannot tell the drawing format of {value}.",
+                         fix="end --out with .svg, .png, .pdf or .dot.")
+    return value
+
+
+def lanes_of(analysis: dict[str, Any], by: str) -> dict[str, str]:
+    """Activity → its most frequent role, unit or level (``analysis.json`` ``lanes``)."""
+    out = {}
+    for entry in analysis["activities"]:
+        lane = (entry.get("lanes") or {}).get(by)
+        if lane is not None:
+            out[entry["activity"]] = f"level {lane}" if by == "level" else str(lane)
+    return out
+
+
+@click.command("map")
+@click.argument("log")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Drawing to write: .svg, .png, .pdf or .dot.")
+@click.option("--profile", type=click.Choice(["frequency", "performance"]),
+              default="frequency", show_default=True,
+              help="Counts, or the time before each step and on each path.")
+@click.option("--measure", type=click.Choice(["median", "mean", "p90"]), default="median",
+              show_default=True, help="Statistic of the performance profile.")
+@click.option("--timing", type=click.Choice(["elapsed", "wait"]), default="elapsed",
+              show_default=True, help="Path times: elapsed, or waiting (needs start times).")
+@click.option("--activities", type=click.FloatRange(0, 100, min_open=True), metavar="PCT",
+              help="Keep the most frequent PCT% of activities (default: at most 25).")
+@click.option("--edges", type=click.FloatRange(0, 100, min_open=True), metavar="PCT",
+              help="Keep the most frequent PCT% of paths (default: at most 60).")
+@click.option("--by", type=click.Choice(["role", "unit", "level"]),
+              help="Swimlanes: group steps by who mostly does them.")
+@click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
+              help="Language of the labels and caption.")
+@decision_options
+@import_options
+@workspace_option
+def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
+                activities: float | None, edges: float | None, by: str | None, lang: str,
+                decisions: str | None, decision_activities: str | None, workspace: Path,
+                **params: Any) -> None:
+    """Draw the process map of LOG (directly-follows, with bottlenecks highlighted)."""
+    from procflow.core.i18n import Texts
+    from procflow.measure.analysis import analyze
+    from procflow.render.files import write_graph
+    from procflow.render.process_map import MapOptions, process_map
+
+    _graph_out(out)
+    with open_log(log, workspace, params) as event_log:
+        analysis = analyze(event_log, **decision_settings(decisions, decision_activities))
+    data = analysis.to_dict()
+    options = MapOptions(profile=profile, measure=measure, timing=timing,  # type: ignore[arg-type]
+                         activities=activities, edges=edges,
+                         lanes=lanes_of(data, by) if by else None, lane_title=by,
+                         texts=Texts(lang))  # type: ignore[arg-type]
+    click.echo(f"Wrote {write_graph(process_map(data, options), out)}")
+
+
+@click.command("handoff-map")
+@click.argument("log")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Drawing to write (.svg, .png, .pdf or .dot); figures go beside it as .json.")
+@click.option("--by", type=click.Choice(["resource", "role", "unit"]),
+              help="Who hands over to whom (default: resource, else role, else unit).")
+@click.option("--top", type=click.IntRange(min=2), default=40, show_default=True,
+              help="Draw the busiest TOP nodes.")
+@import_options
+@workspace_option
+@json_option
+def handoff_map_command(log: str, out: Path, by: str | None, top: int, workspace: Path,
+                        as_json: bool, **params: Any) -> None:
+    """Draw who hands work to whom in LOG, with median delays and centrality figures."""
+    from procflow.measure.analysis import analyze
+    from procflow.render.files import write_graph
+    from procflow.render.handoff_map import handoff_graph, handoff_map, handoff_summary
+
+    _graph_out(out)
+    with open_log(log, workspace, params) as event_log:
+        data = analyze(event_log, handoff_by=by).to_dict()  # type: ignore[arg-type]
+    if data["handoffs"]["granularity"] is None:
+        raise InputError("the log has no resource, role or unit, so there are no handoffs.",
+                         fix="import it with --resource, --role or --unit columns.")
+    drawing = write_graph(handoff_map(handoff_graph(data), top=top), out)
+    summary = handoff_summary(data)
+    figures = out.with_suffix(".json")
+    figures.write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo(f"Wrote {drawing} and {figures}")
+
+
+@click.command("discover")
+@click.argument("log")
+@click.argument("more_outs", nargs=-1, type=click.Path(dir_okay=False, path_type=Path),
+                metavar="[MORE_OUT]...")
+@click.option("--out", "outs", required=True, multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Model file(s): .bpmn (with diagram layout), .pnml, .svg, .png, .pdf or .dot. "
+              "Repeat it, or write --out models/NAME.{bpmn,pnml,svg}.")
+@click.option("--algorithm", type=click.Choice(["inductive", "heuristics"]),
+              default="inductive", show_default=True, help="pm4py discovery algorithm.")
+@click.option("--noise", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Inductive miner noise threshold (0 = every behaviour kept).")
+@import_options
+@workspace_option
+def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ...],
+                     algorithm: str, noise: float, workspace: Path, **params: Any) -> None:
+    """Discover a process model of LOG with pm4py and export it."""
+    from procflow import mine
+    from procflow.measure.prepare import prepared
+    from procflow.measure.variants import case_variants
+
+    paths = [*outs, *more_outs]
+    for path in paths:
+        if path.suffix.lower() not in MODEL_SUFFIXES:
+            raise InputError(f"cannot tell the model format of {path}.",
+                             fix="end --out with .bpmn, .pnml, .svg, .png, .pdf or .dot.")
+    with open_log(log, workspace, params) as event_log, prepared(event_log) as prep:
+        variants = case_variants(prep).counts
+        name = event_log.name
+    model = mine.discover(variants, algorithm=algorithm,  # type: ignore[arg-type]
+                          noise=noise, name=name)
+    for path in paths:
+        click.echo(f"Wrote {mine.write_model(model, path)}")
+
+
+@click.command("conform")
+@click.argument("log")
+@click.option("--model", "reference", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="To-be model: BPMN 2.0, PNML, or an SOP table (CSV).")
+@click.option("--alignments", is_flag=True,
+              help="Fitness by alignments (slower, exact) instead of token replay.")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=120.0, show_default=True,
+              help="Seconds allowed for alignments; variants left are reported as unchecked.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for conformance.json.")
+@decision_options
+@import_options
+@workspace_option
+@json_option
+def conform_command(log: str, reference: Path, alignments: bool, time_limit: float,
+                    out: Path | None, decisions: str | None, decision_activities: str | None,
+                    workspace: Path, as_json: bool, **params: Any) -> None:
+    """Check LOG against a to-be model: fitness, deviations by kind, shadow approval layers."""
+    from procflow.conform.conformance import PROGRESS_STEPS, conform, summary_lines
+
+    quiet = as_json or not alignments
+    with open_log(log, workspace, params) as event_log, \
+            progress_bar("Aligning variants", PROGRESS_STEPS, quiet=quiet) as bar:
+        result = conform(event_log, reference, method="alignments" if alignments else "token",
+                         time_limit=time_limit, progress=bar,
+                         **decision_settings(decisions, decision_activities))
+    path = result.write(out) if out else None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    click.echo("\n".join(summary_lines(result.to_dict())))
+    if path:
+        click.echo(f"Wrote {path}")

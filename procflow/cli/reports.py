@@ -1,0 +1,150 @@
+"""``procflow compare``: before/after statistics in the analyst's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from procflow.cli.options import (
+    calendar_options,
+    calendar_settings,
+    decision_options,
+    decision_settings,
+    handoff_option,
+    import_options,
+    json_option,
+    open_log,
+    progress_bar,
+    workspace_option,
+)
+from procflow.errors import InputError
+
+xlsx_option = click.option("--xlsx", is_flag=True,
+                           help="Also write the tables to OUT/tables.xlsx for Excel.")
+lang_option = click.option("--lang", type=click.Choice(["id", "en"]), default="id",
+                           show_default=True, help="Language of the texts: Bahasa Indonesia "
+                           "or English.")
+
+
+def split_time(text: str, tz: str | None) -> dt.datetime:
+    """``YYYY-MM-DD`` (midnight) or an ISO time, in ``tz`` when it has no zone (else UTC)."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        raise InputError(f"--split {text!r} is not a date.",
+                         fix="write it as YYYY-MM-DD, e.g. --split 2024-01-01.") from err
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz or "UTC"))
+
+
+@click.command("compare")
+@click.argument("logs", nargs=-1, required=True)
+@click.option("--split", "split_at", metavar="YYYY-MM-DD",
+              help="Compare one LOG's cases arriving before this date with those from it on "
+              "(local midnight in --tz, else UTC).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.html and comparison.json.")
+@click.option("--completed-only", is_flag=True,
+              help="Leave out cases that did not reach a common end step (still open).")
+@handoff_option
+@click.option("--resamples", type=click.IntRange(min=2000), default=2000, show_default=True,
+              help="Bootstrap resamples for the confidence intervals.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed of the bootstrap (recorded in the output).")
+@lang_option
+@xlsx_option
+@calendar_options
+@decision_options
+@import_options
+@workspace_option
+@json_option
+def compare_command(logs: tuple[str, ...], split_at: str | None, out: Path | None,
+                    completed_only: bool, handoff_by: str | None, resamples: int, seed: int,
+                    lang: str, xlsx: bool, calendar: str | None, calendar_zone: str,
+                    sla: tuple[str, ...], pause: tuple[str, ...], decisions: str | None,
+                    decision_activities: str | None, workspace: Path, as_json: bool,
+                    **params: Any) -> None:
+    """Compare BEFORE AFTER (two logs), or one LOG split at a date (--split)."""
+    from procflow.compare.comparison import PROGRESS_STEPS, compare, split
+    from procflow.compare.narrative import summary
+    from procflow.core.i18n import Texts
+
+    if sla or pause:
+        raise InputError("--sla and --pause apply to analyze and report, not compare.",
+                         fix="compare with --calendar only; check standards with analyze.")
+    if len(logs) != (1 if split_at else 2):
+        raise InputError("give two logs (BEFORE AFTER), or one log with --split YYYY-MM-DD.")
+    with ExitStack() as stack:
+        opened = [stack.enter_context(open_log(log, workspace, params)) for log in logs]
+        before, after = (split(opened[0], split_time(split_at, params["tz"])) if split_at
+                         else opened)
+        with progress_bar("Comparing", PROGRESS_STEPS, quiet=as_json) as bar:
+            result = compare(before, after, handoff_by=handoff_by,  # type: ignore[arg-type]
+                             completed=completed_only, resamples=resamples, seed=seed,
+                             progress=bar, calendar=calendar,
+                             calendar_zone=calendar_zone if calendar else None,
+                             **decision_settings(decisions, decision_activities))
+    written = _write_comparison(result, out, lang, xlsx) if out else []
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    lines = summary(result.to_dict(), Texts(lang))  # type: ignore[arg-type]
+    click.echo("\n".join(text for _, text in lines))
+    for path in written:
+        click.echo(f"Wrote {path}")
+
+
+def _write_comparison(result: Any, out: Path, lang: str, xlsx: bool) -> list[Path]:
+    from procflow.report.comparison import comparison_report, write_comparison_report
+    from procflow.report.xlsx import comparison_tables, write_workbook
+
+    html = comparison_report(result, lang=lang)  # type: ignore[arg-type]
+    written = [write_comparison_report(out, html, result), out / "comparison.json"]
+    if xlsx:
+        written.append(write_workbook(comparison_tables(result.to_dict()),
+                                      out / "tables.xlsx"))
+    return written
+
+
+@click.command("report")
+@click.argument("log")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.html and analysis.json.")
+@handoff_option
+@lang_option
+@xlsx_option
+@calendar_options
+@decision_options
+@import_options
+@workspace_option
+def report_command(log: str, out: Path, handoff_by: str | None, lang: str, xlsx: bool,
+                   calendar: str | None, calendar_zone: str, sla: tuple[str, ...],
+                   pause: tuple[str, ...], decisions: str | None,
+                   decision_activities: str | None, workspace: Path, **params: Any) -> None:
+    """Write an offline HTML report of LOG (maps, charts, tables, methods) to OUT."""
+    from procflow.measure.analysis import analyze
+    from procflow.report.html import analysis_report, write_report
+    from procflow.store.workspace import Workspace
+
+    with ExitStack() as stack:
+        if Path(log).exists():
+            event_log = stack.enter_context(open_log(log, workspace, params))
+            imported = event_log.report.to_dict() if event_log.report else None
+        else:
+            ws = stack.enter_context(Workspace(workspace))
+            event_log, imported = ws.log(log), ws.info(log)["report"]
+        result = analyze(event_log, handoff_by=handoff_by,  # type: ignore[arg-type]
+                         **decision_settings(decisions, decision_activities),
+                         **calendar_settings(calendar, calendar_zone, sla, pause))
+        html = analysis_report(event_log, result, lang=lang,  # type: ignore[arg-type]
+                               import_report=imported)
+    click.echo(f"Wrote {write_report(out, html, result)} and {out / 'analysis.json'}")
+    if xlsx:
+        from procflow.report.xlsx import analysis_tables, write_workbook
+
+        click.echo(f"Wrote {write_workbook(analysis_tables(result), out / 'tables.xlsx')}")

@@ -1,0 +1,360 @@
+"""Before/after comparison of two logs (METRICS.md §9): KPIs with honest statistics.
+
+Each KPI is a set of values per side, each belonging to a case: cycle times, decision latencies
+(overall and by decision activity, role and level), handoffs, approval layers and ping-pongs per
+case, and the elapsed time of each common path. Sides are compared by the median difference with
+a case-resampling bootstrap interval, the Mann–Whitney U test, Cliff's delta and
+Benjamini–Hochberg adjusted p-values (:mod:`procflow.compare.stats`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, cast
+
+import numpy as np
+import pandas as pd
+
+from procflow.calendar import Calendar
+from procflow.compare import stats
+from procflow.eventlog import EventLog
+from procflow.measure import queries as q
+from procflow.measure.analysis import analyze
+from procflow.measure.prepare import HandoffBy, Prepared, Settings, prepared
+from procflow.result import JsonResult
+
+ALPHA = 0.05
+#: Unit of the KPIs measured on a working calendar.
+WORKING = "working seconds"
+MIN_CASES = 30
+#: Paths compared as KPIs: at least this many transitions on each side, the most frequent first.
+MIN_PATH_COUNT = 10
+MAX_PATHS = 50
+PROGRESS_STEPS = 1000
+_views = itertools.count(1)
+
+
+@dataclass
+class Comparison(JsonResult):
+    """The result; ``to_dict()`` is ``comparison.json``."""
+
+    FILENAME: ClassVar[str] = "comparison.json"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI's values on one side, with what it measures."""
+
+    name: str
+    by: str | None
+    key: str | None
+    unit: str
+    sample: stats.Sample
+    lower_is_better: bool = True
+
+
+def subset(log: EventLog, cases_sql: str, name: str) -> EventLog:
+    """``log`` restricted to the cases ``cases_sql`` selects (a query over ``{events}``)."""
+    view = f"pf_subset_{next(_views)}"
+    log.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {log.table} "
+                    f"WHERE case_id IN ({cases_sql.format(events=log.table)})").fetchall()
+    return EventLog(name, log.con, view, log.report)
+
+
+def split(log: EventLog, at: dt.datetime) -> tuple[EventLog, EventLog]:
+    """Cases arriving before ``at`` (an aware time) and from ``at`` on (METRICS §9)."""
+    arrivals = ("SELECT case_id FROM {events} GROUP BY case_id HAVING "
+                "min(least(coalesce(start_timestamp, timestamp), timestamp)) ")
+    stamp = f"TIMESTAMPTZ '{at.astimezone(dt.UTC).isoformat()}'"
+    return (subset(log, arrivals + f"< {stamp}", f"{log.name} before {at:%Y-%m-%d}"),
+            subset(log, arrivals + f">= {stamp}", f"{log.name} from {at:%Y-%m-%d}"))
+
+
+def completed_only(log: EventLog, ends: set[str]) -> EventLog:
+    """``log`` without the cases whose last event is not one of ``ends``."""
+    names = ", ".join("'" + e.replace("'", "''") + "'" for e in sorted(ends)) or "NULL"
+    cases = ("SELECT case_id FROM (SELECT case_id, arg_max(activity, (timestamp, event_id)) AS "
+             "last FROM {events} GROUP BY case_id) t WHERE last IN (" + names + ")")
+    return subset(log, cases, log.name)
+
+
+def compare(
+    before: EventLog,
+    after: EventLog,
+    *,
+    decisions: str | None = None,
+    decision_activities: list[str] | None = None,
+    handoff_by: HandoffBy | None = None,
+    completed: bool = False,
+    calendar: str | Calendar | None = None,
+    calendar_zone: str | None = None,
+    resamples: int = 2000,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> Comparison:
+    """Compare ``before`` with ``after``; ``completed`` keeps only cases that reached an end
+    step that closes at least 5% of the cases of either log; ``progress(done)`` gets the
+    thousandths of KPIs tested so far (the bootstrap is the slow part). With a ``calendar``
+    the timed KPIs are compared again in working time (METRICS §10)."""
+    settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
+                        handoff_by, top_variants=1_000_000, calendar=calendar,
+                        calendar_zone=calendar_zone)
+    logs = (before, after)
+    analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
+    ends = _end_steps(analyses)
+    warnings = _warnings(analyses, ends)
+    if completed:
+        logs = (completed_only(before, ends), completed_only(after, ends))
+        analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
+    granularity = analyses[0]["handoffs"]["granularity"] or analyses[1]["handoffs"]["granularity"]
+    layers_by, basis_warning = _layers_basis(analyses)
+    warnings += basis_warning
+    sides = []
+    for log in logs:
+        with prepared(log, replace(settings, handoff_by=granularity)) as prep:
+            sides.append(kpis(prep, granularity, layers_by, working=calendar is not None))
+    calendar_settings = analyses[0]["settings"].get("calendar")
+    tested = _compare_kpis(sides[0], sides[1], resamples, seed, progress)
+    if calendar_settings:
+        _working_days(tested, float(calendar_settings["day_seconds"]))
+    return Comparison({
+        "before": analyses[0]["log"], "after": analyses[1]["log"],
+        "kpis": tested,
+        "dfg_diff": dfg_diff(analyses[0], analyses[1]),
+        "variants": variant_diff(analyses[0], analyses[1]),
+        "distributions": {"layers": [(a["layers"] or {}).get("histogram")
+                                     if (a["layers"] or {}).get("by") == layers_by else None
+                                     for a in analyses],
+                          "handoffs_per_case": [_histogram(s, "handoffs_per_case")
+                                                for s in sides]},
+        "decisions": {"before": analyses[0]["decisions"]["activities"],
+                      "after": analyses[1]["decisions"]["activities"]},
+        "warnings": warnings,
+        "settings": {"alpha": ALPHA, "resamples": resamples, "completed_only": completed,
+                     "end_steps": sorted(ends), "handoff_by": granularity,
+                     "layers_by": layers_by,
+                     "calendar": calendar_settings},
+        "seed": seed,
+    })
+
+
+def _working_days(tested: list[dict[str, Any]], day_seconds: float) -> None:
+    """Give each working-time KPI its figures in working days too (``working_days``)."""
+    for k in tested:
+        if k["unit"] != WORKING:
+            continue
+        k["day_seconds"] = day_seconds
+        for side in ("before", "after"):
+            k[side]["working_days"] = {key: v if v is None or key == "n" else v / day_seconds
+                                       for key, v in k[side].items()}
+        k["diff_median_days"] = (None if k["diff_median"] is None
+                                 else k["diff_median"] / day_seconds)
+
+
+def _keywords(settings: Settings) -> dict[str, Any]:
+    return {"decisions": settings.decisions,
+            "decision_activities": list(settings.decision_activities)
+            if settings.decision_activities else None,
+            "handoff_by": settings.handoff_by, "top_variants": settings.top_variants,
+            "calendar": settings.calendar, "calendar_zone": settings.calendar_zone}
+
+
+def _frame(prep: Prepared, sql: str) -> pd.DataFrame:
+    rows = prep.rows(sql)
+    return pd.DataFrame(rows) if rows else pd.DataFrame()
+
+
+def kpis(prep: Prepared, granularity: str | None, layers_by: str | None, *,
+         working: bool = False) -> list[Kpi]:
+    """Every KPI's values for one side, cases numbered 0..n-1; with ``working`` the timed KPIs
+    again in working seconds (``prep`` built with a calendar)."""
+    cases = _frame(prep, "SELECT * FROM pf_cases ORDER BY case_id")
+    index = {int(c): i for i, c in enumerate(cases["case_id"])}
+    n = len(index)
+
+    def sample(frame: pd.DataFrame, column: str) -> stats.Sample:
+        if frame.empty:
+            return stats.Sample(np.zeros(0), np.zeros(0, dtype=np.int64), n)
+        kept = frame[frame[column].notna()]
+        return stats.Sample(np.asarray(kept[column], dtype=float),
+                            np.asarray(kept["case_id"].map(index), dtype=np.int64), n)
+
+    out = _timed(prep, cases, sample, "cycle_time", "elapsed", "seconds")
+    if working:
+        out += _timed(prep, cases, sample, "w_cycle_time", "w_elapsed", WORKING)
+    if granularity:
+        per_case = _frame(prep, q.handoff_counts(granularity))
+        out.append(Kpi("handoffs_per_case", None, None, "handoffs", sample(per_case, "handoffs")))
+        out.append(Kpi("ping_pong_rate", None, None, "ping-pongs per case",
+                       sample(per_case, "ping_pongs")))
+    if layers_by:
+        layers = _frame(prep, q.layers(layers_by)["per_case"])
+        out.append(Kpi("approval_layers", None, None, "layers", sample(layers, "layers")))
+    return out
+
+
+def _timed(prep: Prepared, cases: pd.DataFrame, sample: Callable[[pd.DataFrame, str], Any],
+           cycle: str, elapsed: str, unit: str) -> list[Kpi]:
+    """Cycle time, decision latency (overall and by step, role, level) and path times, from
+    the columns ``cycle`` (of pf_cases) and ``elapsed`` (of pf_steps)."""
+    out = [Kpi("cycle_time", None, None, unit, sample(cases, cycle))]
+    latency = _frame(prep, f"SELECT case_id, activity, role, level, {elapsed} FROM pf_steps "
+                           "WHERE is_decision AND seq > 1")
+    out.append(Kpi("decision_latency", None, None, unit, sample(latency, elapsed)))
+    for by in ("activity", "role", "level"):
+        if latency.empty:
+            break
+        for code, group in latency[latency[by].notna()].groupby(by):
+            out.append(Kpi("decision_latency", by, str(prep.name(by, cast(int, code))), unit,
+                           sample(group, elapsed)))
+    paths = _frame(prep, f"SELECT case_id, prev_activity, activity, {elapsed} FROM pf_steps "
+                         "WHERE seq > 1")
+    if not paths.empty:
+        for keys, group in paths.groupby(["prev_activity", "activity"]):
+            a, b = cast(tuple[int, int], keys)
+            label = f"{prep.name('activity', a)} → {prep.name('activity', b)}"
+            out.append(Kpi("path_elapsed", "path", label, unit, sample(group, elapsed)))
+    return out
+
+
+def _compare_kpis(before: list[Kpi], after: list[Kpi], resamples: int, seed: int,
+                  progress: Callable[[int], None] | None) -> list[dict[str, Any]]:
+    """Pair the KPIs present on both sides, test them, adjust and give verdicts."""
+    ours = {(k.name, k.by, k.key, k.unit): k for k in after}
+    pairs = [(k, ours[(k.name, k.by, k.key, k.unit)]) for k in before
+             if (k.name, k.by, k.key, k.unit) in ours and k.sample.values.size and
+             ours[(k.name, k.by, k.key, k.unit)].sample.values.size]
+    paths = [p for p in pairs if p[0].name == "path_elapsed"
+             and min(p[0].sample.values.size, p[1].sample.values.size) >= MIN_PATH_COUNT]
+    paths.sort(key=lambda p: (-(p[0].sample.values.size + p[1].sample.values.size), p[0].key,
+                              p[0].unit))
+    pairs = [p for p in pairs if p[0].name != "path_elapsed"] + paths[:MAX_PATHS * (
+        2 if any(p[0].unit == WORKING for p in paths) else 1)]
+    out = []
+    for i, (b, a) in enumerate(pairs):
+        result = stats.compare_samples(b.sample, a.sample, resamples=resamples, seed=seed + i)
+        out.append({"name": b.name, "by": b.by, "key": b.key, "unit": b.unit, **result})
+        if progress:
+            progress((i + 1) * PROGRESS_STEPS // len(pairs))
+    adjusted = stats.benjamini_hochberg([k["p_value"] for k in out])
+    for entry, p in zip(out, adjusted, strict=True):
+        diff = entry["diff_median"]
+        if not diff:
+            diff = (entry["after"]["mean"] or 0) - (entry["before"]["mean"] or 0)
+        entry["p_adjusted"] = p
+        entry["verdict"] = stats.verdict(p, diff, alpha=ALPHA)
+    return out
+
+
+def _histogram(kpis_: list[Kpi], name: str) -> dict[str, int] | None:
+    """Cases per value of a one-value-per-case KPI."""
+    kpi = next((k for k in kpis_ if k.name == name and k.by is None), None)
+    if kpi is None:
+        return None
+    values, freq = np.unique(kpi.sample.values.astype(int), return_counts=True)
+    return {str(int(v)): int(f) for v, f in zip(values, freq, strict=True)}
+
+
+def dfg_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Paths only before (removed), only after (added), and in both (changed)."""
+    def edges(a: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+        cases = a["log"]["cases"] or 1
+        return {(e["source"], e["target"]): {"count": e["count"],
+                                             "per_case": e["count"] / cases,
+                                             "median": e["elapsed"]["median"]}
+                for e in a["dfg"]["edges"]}
+
+    old, new = edges(before), edges(after)
+
+    def listed(keys: set[tuple[str, str]], side: dict[tuple[str, str], Any]) -> list[Any]:
+        return [{"source": s, "target": t, **side[(s, t)]}
+                for s, t in sorted(keys, key=lambda k: (-side[k]["count"], k))]
+
+    changed = [{"source": s, "target": t, "before": old[(s, t)], "after": new[(s, t)]}
+               for s, t in sorted(old.keys() & new.keys(),
+                                  key=lambda k: (-old[k]["count"] - new[k]["count"], k))]
+    return {"removed": listed(old.keys() - new.keys(), old),
+            "added": listed(new.keys() - old.keys(), new), "changed": changed}
+
+
+def variant_diff(before: dict[str, Any], after: dict[str, Any], top: int = 10
+                 ) -> dict[str, Any]:
+    """Variant counts, the share of the top variants, and variants that appeared or vanished."""
+    def shares(a: dict[str, Any]) -> dict[tuple[str, ...], float]:
+        cases = a["log"]["cases"] or 1
+        return {tuple(v["activities"]): v["cases"] / cases for v in a["variants"]["top"]}
+
+    old, new = shares(before), shares(after)
+
+    def listed(keys: set[tuple[str, ...]], side: dict[tuple[str, ...], float]) -> list[Any]:
+        ranked = sorted(keys, key=lambda k: (-side[k], k))[:top]
+        return [{"activities": list(k), "share": side[k]} for k in ranked]
+
+    return {"before": before["variants"]["count"], "after": after["variants"]["count"],
+            "top_share_before": sum(sorted(old.values(), reverse=True)[:top]),
+            "top_share_after": sum(sorted(new.values(), reverse=True)[:top]),
+            "appeared": listed(new.keys() - old.keys(), new),
+            "disappeared": listed(old.keys() - new.keys(), old)}
+
+
+def _frequent_ends(analysis: dict[str, Any], share: float = 0.05) -> set[str]:
+    """End steps that close at least ``share`` of the log's cases."""
+    cases = analysis["log"]["cases"] or 1
+    return {act for act, n in analysis["dfg"]["end"].items() if n / cases >= share}
+
+
+def _end_steps(analyses: list[dict[str, Any]]) -> set[str]:
+    """End steps that close at least 5% of the cases on either side."""
+    return _frequent_ends(analyses[0]) | _frequent_ends(analyses[1])
+
+
+def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, Any]]:
+    """Small sides, different case mixes, and cases still open at the end of a log (only
+    judged where a side has clear end steps: its frequent ones close most cases)."""
+    out: list[dict[str, Any]] = []
+    for side, a in zip(("before", "after"), analyses, strict=True):
+        cases = a["log"]["cases"]
+        if cases < MIN_CASES:
+            out.append({"kind": "small_sample", "side": side, "cases": cases,
+                        "text": f"only {cases} cases {side}: differences are uncertain"})
+        end = a["dfg"]["end"]
+        clear = sum(end.get(act, 0) for act in _frequent_ends(a)) >= 0.5 * cases
+        open_cases = sum(n for act, n in end.items() if act not in ends)
+        if clear and cases and open_cases / cases > 0.05:
+            out.append({"kind": "open_cases", "side": side, "cases": open_cases,
+                        "share": open_cases / cases,
+                        "text": f"{open_cases / cases:.0%} of cases {side} end at a step that "
+                                "rarely closes a case (still open?): cycle times may be biased; "
+                                "use --completed-only"})
+    starts = [_shares(a["dfg"]["start"]) for a in analyses]
+    distance = 0.5 * sum(abs(starts[0].get(k, 0) - starts[1].get(k, 0))
+                         for k in starts[0].keys() | starts[1].keys())
+    if distance > 0.2:
+        out.append({"kind": "case_mix", "distance": distance,
+                    "text": f"cases start differently before and after (start steps differ by "
+                            f"{distance:.0%}): the logs may hold different kinds of cases"})
+    return out
+
+
+def _layers_basis(analyses: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    """What approval layers are counted by on both sides: what each log's analysis used when
+    they agree; else roles where both logs name them, with a warning; else nothing."""
+    used = [(a["layers"] or {}).get("by") for a in analyses]
+    if used[0] == used[1]:
+        return used[0], []
+    has_roles = all(a["decisions"]["by_role"] for a in analyses)
+    common = "role" if has_roles else None
+    return common, [{"kind": "layers_basis", "before": used[0], "after": used[1],
+                     "common": common,
+                     "text": f"approval layers are counted by {used[0] or 'nothing'} before and "
+                             f"by {used[1] or 'nothing'} after; compared by "
+                             f"{common or 'nothing'} on both sides (import both logs with the "
+                             "same columns or org chart)"}]
+
+
+def _shares(counts: dict[str, int]) -> dict[str, float]:
+    total = sum(counts.values()) or 1
+    return {k: v / total for k, v in counts.items()}

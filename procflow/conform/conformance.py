@@ -1,0 +1,196 @@
+"""Check a log against a to-be model: fitness, deviations by kind, steps over their norm.
+
+The reference is a BPMN 2.0 or PNML file, or an SOP table (:mod:`procflow.conform.sop`).
+Fitness comes
+from pm4py (token-based replay, or alignments on request) run once per variant; deviations are
+procflow's own (:mod:`procflow.conform.deviations`), counted in cases and occurrences.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from procflow import mine
+from procflow.conform.deviations import KINDS, Deviation, Reference, deviations
+from procflow.conform.sop import Sop, is_sop_file, read_sop
+from procflow.eventlog import EventLog
+from procflow.measure.prepare import Prepared, Settings, prepared
+from procflow.measure.summary import human_duration
+from procflow.measure.variants import CaseVariants, case_variants
+from procflow.result import JsonResult
+
+Method = Literal["token", "alignments"]
+Found = dict[tuple[str, ...], list[Deviation]]
+EXAMPLES = 5
+TOP_VARIANTS = 20
+#: ``progress(done)`` of :func:`conform` counts in thousandths of the variants.
+PROGRESS_STEPS = 1000
+#: Each deviation kind in words (messages of the catalog).
+KIND_WORDS = {"extra_approval_layer": "extra approval layer", "extra_step": "extra step",
+              "skipped_step": "skipped mandatory step", "wrong_order": "wrong order",
+              "rework": "rework (went back)"}
+
+
+@dataclass
+class Conformance(JsonResult):
+    """The result of one check; ``to_dict()`` is ``conformance.json``."""
+
+    FILENAME: ClassVar[str] = "conformance.json"
+
+
+def load_reference(path: Path) -> tuple[mine.Model, Sop | None]:
+    """A model from a BPMN/PNML file, or from an SOP table (with the table)."""
+    if is_sop_file(path):
+        sop = read_sop(path)
+        return mine.sequence_model(sop.sequence, name=Path(path).stem), sop
+    return mine.read_model(path), None
+
+
+def conform(
+    log: EventLog,
+    reference: Path,
+    *,
+    method: Method = "token",
+    decisions: str | None = None,
+    decision_activities: list[str] | None = None,
+    time_limit: float = 120.0,
+    progress: Callable[[int], None] | None = None,
+) -> Conformance:
+    """Check ``log`` against the model or SOP table in ``reference``; ``progress(done)`` gets
+    the thousandths of variants replayed so far."""
+    model, sop = load_reference(Path(reference))
+    settings = Settings(decisions, tuple(decision_activities) if decision_activities else None)
+    with prepared(log, settings) as prep:
+        cases = case_variants(prep, examples=EXAMPLES)
+        chosen = list(prep.chosen)
+        norms = _norms(prep, sop) if sop else None
+    fit = mine.fitness(cases.counts, model, method=method, time_limit=time_limit,
+                       progress=_scaled(progress, len(cases.counts)))
+    shape = mine.profile(model)
+    ref = Reference.of(shape.activities, shape.mandatory, shape.follows, shape.starts,
+                       shape.ends)
+    found = {v: deviations(v, ref, set(chosen)) for v in cases.counts}
+    total = sum(cases.counts.values())
+    deviating = sum(n for v, n in cases.counts.items() if found[v])
+    shadow = _kind_cases(cases, found, "extra_approval_layer")
+    return Conformance({
+        "log": log.name,
+        "model": {"name": model.name, "source": model.source,
+                  "activities": sorted(shape.activities), "mandatory": sorted(shape.mandatory)},
+        "cases": total,
+        "fitness": {"method": fit.method, "log_fitness": fit.log_fitness,
+                    "fitting_share": fit.fitting_share, "unchecked_variants": fit.unchecked,
+                    "seconds": round(fit.seconds, 3)},
+        "deviating_cases": deviating,
+        "deviating_share": deviating / total if total else None,
+        "deviations": _summarise(cases, found),
+        "shadow_layer": {"cases": shadow, "share": shadow / total if total else None,
+                         "activities": sorted({d.subject for ds in found.values() for d in ds
+                                               if d.kind == "extra_approval_layer"})},
+        "decision_activities": chosen,
+        "norms": norms,
+        "variants": _top_variants(cases, found, fit),
+    })
+
+
+def _kind_cases(cases: CaseVariants, found: Found, kind: str) -> int:
+    return sum(n for v, n in cases.counts.items() if any(d.kind == kind for d in found[v]))
+
+
+def _summarise(cases: CaseVariants, found: Found) -> dict[str, Any]:
+    """Deviations by kind and by (kind, subject): cases, occurrences and example cases."""
+    items: dict[Deviation, dict[str, Any]] = defaultdict(
+        lambda: {"cases": 0, "occurrences": 0, "examples": []})
+    for variant, n in cases.counts.items():
+        for dev, times in Counter(found[variant]).items():
+            item = items[dev]
+            item["cases"] += n
+            item["occurrences"] += n * times
+            room = EXAMPLES - len(item["examples"])
+            item["examples"] += cases.examples[variant][:room]
+    listed = [{"kind": d.kind, "subject": d.subject, **v, "examples": sorted(v["examples"])}
+              for d, v in items.items()]
+    listed.sort(key=lambda i: (-i["cases"], KINDS.index(i["kind"]), i["subject"]))
+    by_kind = {k: {"cases": _kind_cases(cases, found, k),
+                   "occurrences": sum(i["occurrences"] for i in listed if i["kind"] == k)}
+               for k in KINDS}
+    return {"by_kind": by_kind, "items": listed}
+
+
+def _top_variants(cases: CaseVariants, found: Found,
+                  fit: mine.Fitness) -> list[dict[str, Any]]:
+    """The most frequent deviating variants with their deviations and fitness."""
+    deviating = sorted((v for v in cases.counts if found[v]),
+                       key=lambda v: (-cases.counts[v], v))[:TOP_VARIANTS]
+    out = []
+    for v in deviating:
+        replay = fit.per_variant.get(v)
+        out.append({"activities": list(v), "cases": cases.counts[v],
+                    "fitness": replay.fitness if replay else None,
+                    "deviations": [{"kind": d.kind, "subject": d.subject}
+                                   for d in sorted(set(found[v]))],
+                    "examples": cases.examples[v]})
+    return out
+
+
+def _norms(prep: Prepared, sop: Sop) -> list[dict[str, Any]]:
+    """Per SOP step with a norm: instances timed, how many took longer, the median."""
+    codes = {name: code for code, name in prep.names["activity"].items()}
+    out = []
+    for step in sop.steps:
+        if step.norm_seconds is None:
+            continue
+        row: dict[str, Any] = {"n": 0, "over": 0, "median": None}
+        if step.name in codes:
+            row = prep.rows(
+                f"SELECT count(elapsed) AS n, "
+                f"coalesce(sum(CASE WHEN elapsed > {float(step.norm_seconds)} THEN 1 ELSE 0 END),"
+                f" 0) AS over, quantile_cont(elapsed, 0.5) AS median "
+                f"FROM pf_steps WHERE activity = {int(codes[step.name])}")[0]
+        n = int(row["n"])
+        out.append({"step": step.name, "actor": step.actor, "norm_seconds": step.norm_seconds,
+                    "timed": n, "over": int(row["over"]),
+                    "share_over": int(row["over"]) / n if n else None,
+                    "median": None if row["median"] is None else float(row["median"])})
+    return out
+
+
+def _scaled(progress: Callable[[int], None] | None, total: int
+            ) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda done: progress(done * PROGRESS_STEPS // max(total, 1))
+
+
+def summary_lines(data: dict[str, Any], top: int = 8) -> list[str]:
+    """A short human summary of a conformance check, for the terminal."""
+    fit, cases = data["fitness"], data["cases"]
+    lines = [f"{data['log']} against {data['model']['name']} ({data['model']['source']}): "
+             f"{cases:,} cases",
+             f"Fitness ({fit['method']}): {fit['log_fitness']:.3f}; "
+             f"{fit['fitting_share']:.1%} of cases fit the model"
+             + (f"; {fit['unchecked_variants']} variants not checked in time"
+                if fit["unchecked_variants"] else ""),
+             f"Deviating cases: {data['deviating_cases']:,} "
+             f"({(data['deviating_share'] or 0):.1%})"]
+    shadow = data["shadow_layer"]
+    if shadow["cases"]:
+        lines.append(f"Extra approval layers (shadow layer): {shadow['cases']:,} cases "
+                     f"({shadow['share']:.1%}) at {', '.join(shadow['activities'])}")
+    items = data["deviations"]["items"][:top]
+    if items:
+        lines.append("Most frequent deviations:")
+    for item in items:
+        lines.append(f"  {KIND_WORDS[item['kind']]}: {item['subject']} — {item['cases']:,} "
+                     f"cases, e.g. {', '.join(item['examples'][:3])}")
+    for norm in data["norms"] or []:
+        if norm["share_over"]:
+            lines.append(f"Over norm: {norm['step']} {norm['share_over']:.0%} of "
+                         f"{norm['timed']:,} timed steps (norm "
+                         f"{human_duration(norm['norm_seconds'])}, median "
+                         f"{human_duration(norm['median'])})")
+    return lines

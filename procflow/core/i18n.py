@@ -1,0 +1,98 @@
+"""Report language: English or Bahasa Indonesia, from hand-written message catalogs.
+
+Messages are written in English in the code and templates (``t("Cycle time")``); the Indonesian
+catalog ``procflow/core/locale/id/LC_MESSAGES/procflow.po`` holds their translations, read with
+Babel.
+Numbers, shares, durations and dates are formatted by Babel for the locale (``1.234,5`` and
+``31 Maret 2025`` in Indonesian). A message missing from the catalog is shown in English, and a
+test keeps the catalog complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+Lang = Literal["en", "id"]
+LANGS: tuple[Lang, ...] = ("id", "en")
+LOCALE_DIR = Path(__file__).parent / "locale"
+DurationUnit = Literal["min", "h", "d"]
+UNIT_SECONDS: dict[DurationUnit, int] = {"min": 60, "h": 3600, "d": 86400}
+UNITS: dict[Lang, tuple[str, str, str]] = {"en": ("min", "h", "days"),
+                                           "id": ("menit", "jam", "hari")}
+
+
+@cache
+def catalog(lang: Lang) -> dict[str, str]:
+    """The translations of ``lang`` (English is the identity)."""
+    if lang == "en":
+        return {}
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "procflow.po"
+    with open(path, "rb") as handle:
+        po = read_po(handle, locale=lang)
+    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+
+
+class Texts:
+    """Translate and format for one language: ``t("Median {x}", x=...)``, ``t.number(3.2)``."""
+
+    def __init__(self, lang: Lang = "id"):
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}")
+        self.lang = lang
+        self._messages = catalog(lang)
+
+    def __call__(self, message: str, **values: Any) -> str:
+        text = self._messages.get(message, message)
+        return text.format(**values) if values else text
+
+    def number(self, value: float | None, digits: int = 1) -> str:
+        """``1234.5`` → ``1,234.5`` (en) or ``1.234,5`` (id); ``–`` for None."""
+        if value is None:
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return str(format_decimal(value, format=pattern, locale=self.lang))
+
+    def integer(self, value: int | None) -> str:
+        """Whole numbers with the locale's grouping."""
+        return self.number(value, 0)
+
+    def percent(self, value: float | None, digits: int = 0) -> str:
+        """``0.213`` → ``21%`` (``21,3%`` with one digit in Indonesian)."""
+        if value is None:
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return str(format_percent(value, format=pattern, locale=self.lang))
+
+    def duration(self, seconds: float | None, unit: DurationUnit | None = None) -> str:
+        """Minutes, hours or days (``unit``, else whichever reads best): ``3,2 hari``."""
+        if seconds is None:
+            return "–"
+        unit = unit or duration_unit(seconds)
+        digits = 0 if unit == "min" else 1
+        return f"{self.number(seconds / UNIT_SECONDS[unit], digits)} {self.unit_word(unit)}"
+
+    def unit_word(self, unit: DurationUnit) -> str:
+        """``min``/``h``/``days`` in the language."""
+        return UNITS[self.lang][("min", "h", "d").index(unit)]
+
+    def date(self, value: dt.date | str | None) -> str:
+        """A long local date: ``31 March 2025`` / ``31 Maret 2025``."""
+        if value is None:
+            return "–"
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if isinstance(value, dt.datetime):
+            return str(format_datetime(value, format="d MMMM y", locale=self.lang))
+        return str(format_date(value, format="long", locale=self.lang))
+
+
+def duration_unit(seconds: float) -> DurationUnit:
+    """The unit that reads best for ``seconds``: minutes under an hour, hours under a day."""
+    return "min" if abs(seconds) < 3600 else "h" if abs(seconds) < 86400 else "d"

@@ -1,1 +1,0 @@
-"""Derived tables and measures, written once as SQL over the canonical events."""

@@ -1,0 +1,222 @@
+"""Map source columns onto the canonical event log and check every row.
+
+Rows that cannot be events are rejected with one reason each (the first that applies, in
+the order of :data:`REASONS`), kept with their row number and value for the import report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from procflow.errors import MappingError
+from procflow.ingest.schema import ATTRIBUTE_PREFIX, EVENT_ID, FIELDS, ROW, ColumnMapping
+from procflow.ingest.timeparse import DayOrder, parse_time_columns
+
+REASONS = (
+    "empty case id",
+    "empty activity",
+    "empty timestamp",
+    "unparseable timestamp",
+    "unparseable start time",
+    "start after complete",
+)
+REASON_FIELD = {
+    "empty case id": "case_id",
+    "empty activity": "activity",
+    "empty timestamp": "timestamp",
+    "unparseable timestamp": "timestamp",
+    "unparseable start time": "start_timestamp",
+    "start after complete": "start_timestamp",
+}
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+CANONICAL_TYPES: dict[str, pa.DataType] = {
+    EVENT_ID: pa.int64(), "case_id": pa.string(), "activity": pa.string(),
+    "timestamp": TIMESTAMP, "start_timestamp": TIMESTAMP, "resource": pa.string(),
+    "role": pa.string(), "unit": pa.string(), "level": pa.int32(), "lifecycle": pa.string(),
+}
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
+
+
+@dataclass
+class ImportReport:
+    """What an import accepted, rejected and decided."""
+
+    source: str
+    format: str
+    mapping: dict[str, str | None]
+    rows: int
+    accepted: int
+    rejected: dict[str, int]
+    rejects: pa.Table
+    time_formats: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self, sample: int = 20) -> dict[str, Any]:
+        """JSON-ready form; ``rejected_rows`` holds the first ``sample`` rejects."""
+        return {
+            "source": self.source,
+            "format": self.format,
+            "mapping": self.mapping,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "rejected_rows": self.rejects.slice(0, sample).to_pylist(),
+            "time_formats": self.time_formats,
+            "details": self.details,
+            "notes": self.notes,
+        }
+
+
+def canonicalize(
+    table: pa.Table,
+    mapping: ColumnMapping,
+    *,
+    tz: str | None,
+    order: DayOrder = "auto",
+    source: str = "",
+    file_format: str = "",
+) -> tuple[pa.Table, ImportReport]:
+    """Turn a source table into canonical events and an import report."""
+    _check_mapping(table, mapping, source)
+    used = mapping.used()
+    times = parse_time_columns(
+        {used[f]: table[used[f]].combine_chunks() for f in ("timestamp", "start_timestamp")
+         if f in used},
+        tz=tz, order=order, source=source,
+    )
+    cols: dict[str, pa.Array] = {EVENT_ID: table[ROW].combine_chunks()}
+    notes: list[str] = []
+    for name in FIELDS:
+        if name in ("timestamp", "start_timestamp"):
+            cols[name] = times[used[name]].values if name in used else _nulls(name, table)
+        elif name == "level":
+            cols[name] = _levels(table[used[name]], notes) if name in used else _nulls(name, table)
+        elif name in used:
+            cols[name] = _text(table[used[name]])
+        else:
+            cols[name] = _nulls(name, table)
+    if "lifecycle" in used:
+        cols["lifecycle"] = pc.utf8_lower(cols["lifecycle"])
+    masks = _reason_masks(cols, times, used)
+    reason = _first_reason(masks, table.num_rows)
+    rejects = _rejects_table(table, reason, used)
+    keep = pa.array(reason < 0)
+    events = pa.table(cols).filter(keep)
+    for name in table.column_names:
+        if name != ROW and name not in used.values():
+            events = events.append_column(ATTRIBUTE_PREFIX + name, table[name].filter(keep))
+    counts = {REASONS[i]: int(n) for i, n in enumerate(np.bincount(reason[reason >= 0],
+                                                                    minlength=len(REASONS))) if n}
+    report = ImportReport(
+        source=source, format=file_format, mapping=mapping.as_dict(), rows=table.num_rows,
+        accepted=events.num_rows, rejected=counts, rejects=rejects,
+        time_formats={c: t.description for c, t in times.items()}, notes=notes,
+    )
+    return events, report
+
+
+def _check_mapping(table: pa.Table, mapping: ColumnMapping, source: str) -> None:
+    headers = [c for c in table.column_names if c != ROW]
+    missing = mapping.missing_required()
+    if missing:
+        options = ", ".join(f"--{f.split('_')[0]} COLUMN" for f in missing)
+        raise MappingError(
+            f"no column found for {', '.join(missing)}; columns are: {', '.join(headers)}.",
+            source=source, fix=f"name the columns with {options}.",
+        )
+    for name, column in mapping.used().items():
+        if column not in table.column_names:
+            raise MappingError(
+                f"column {column!r} (for {name}) is not in the file; columns are: "
+                f"{', '.join(headers)}.", source=source, fix="check the column name's spelling.",
+            )
+
+
+def _nulls(name: str, table: pa.Table) -> pa.Array:
+    return pa.nulls(table.num_rows, CANONICAL_TYPES[name])
+
+
+def _text(column: pa.ChunkedArray) -> pa.Array:
+    """Trimmed text; empty → null. Values such as 'NA' or 'null' stay as they are."""
+    arr = column.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def parse_level(value: str) -> int | None:
+    """Hierarchy level from ``3``, ``3.0``, ``III``, ``III.a`` or ``Eselon IV/b``; else None."""
+    text = re.sub(r"^ESELON\s*", "", value.strip().upper())
+    if m := re.fullmatch(r"(\d+)(?:\.0+)?", text):
+        return int(m.group(1))
+    if m := re.fullmatch(r"([IVX]+)(?:[\s./-]*[AB])?", text):
+        return _ROMAN.get(m.group(1))
+    return None
+
+
+def _levels(column: pa.ChunkedArray, notes: list[str]) -> pa.Array:
+    text = _text(column)
+    uniques = pc.unique(text).drop_null().to_pylist()
+    lookup = {v: parse_level(v) for v in uniques}
+    unknown = [v for v, lv in lookup.items() if lv is None]
+    good = [v for v in uniques if lookup[v] is not None]
+    idx = pc.index_in(text, pa.array(good, pa.string()))
+    values = pa.array([lookup[v] for v in good], pa.int32())
+    levels = pc.take(values, idx) if good else pa.nulls(len(text), pa.int32())
+    if unknown:
+        n = int(pc.sum(pc.is_in(text, pa.array(unknown, pa.string()))).as_py())
+        notes.append(f"level: {n} value(s) not understood ({', '.join(map(repr, unknown[:5]))}) "
+                     "were left empty; give levels for them with --orgchart.")
+    return levels
+
+
+def _reason_masks(
+    cols: dict[str, pa.Array], times: dict[str, Any], used: dict[str, str]
+) -> list[np.ndarray]:
+    n = len(cols[EVENT_ID])
+    none = np.zeros(n, bool)
+    ts_invalid = times[used["timestamp"]].invalid
+    st_invalid = times[used["start_timestamp"]].invalid if "start_timestamp" in used else none
+    after = pc.fill_null(pc.greater(cols["start_timestamp"], cols["timestamp"]), False)
+    return [
+        cols["case_id"].is_null().to_numpy(zero_copy_only=False),
+        cols["activity"].is_null().to_numpy(zero_copy_only=False),
+        cols["timestamp"].is_null().to_numpy(zero_copy_only=False) & ~ts_invalid,
+        ts_invalid,
+        st_invalid,
+        after.to_numpy(zero_copy_only=False),
+    ]
+
+
+def _first_reason(masks: list[np.ndarray], n: int) -> np.ndarray:
+    reason = np.full(n, -1, np.int64)
+    for i, mask in enumerate(masks):
+        reason[(reason < 0) & mask] = i
+    return reason
+
+
+def _rejects_table(table: pa.Table, reason: np.ndarray, used: dict[str, str]) -> pa.Table:
+    bad = np.flatnonzero(reason >= 0)
+    field_of = np.array([REASON_FIELD[r] for r in REASONS], dtype=object)
+    fields = field_of[reason[bad]]
+    values = np.full(len(bad), None, dtype=object)
+    for name in set(fields):
+        column = used.get(name)
+        if column is not None:
+            here = fields == name
+            taken = pc.take(table[column], pa.array(bad[here], pa.int64()))
+            values[here] = pc.cast(taken, pa.string()).to_numpy(zero_copy_only=False)
+    return pa.table({
+        "row": pc.take(table[ROW], pa.array(bad, pa.int64())),
+        "reason": pa.array([REASONS[i] for i in reason[bad]], pa.string()),
+        "column": pa.array([used.get(f) for f in fields], pa.string()),
+        "value": pa.array(values, pa.string()),
+    })

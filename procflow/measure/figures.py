@@ -1,0 +1,287 @@
+"""Every figure of ``analysis.json`` (METRICS.md §3–8) from a prepared log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from procflow.measure import queries as q
+from procflow.measure.backends import Backend
+from procflow.measure.decisions import DEFAULT_PATTERN
+from procflow.measure.prepare import CACHED_GROUPINGS, Prepared, Settings, prepare
+from procflow.measure.sla import parse_sla, sla_block
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
+    """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
+    run = prepare(backend, settings)
+    totals = run.rows(q.case_totals(run.clock is not None))[0]
+    groupings = {kind: _grouping(run, kind) for kind in q.GROUPINGS}
+    variants = _variant_rows(run)
+    out: dict[str, Any] = {
+        "log": _log_block(run.log, name, run.has_start),
+        "cycle_time": _st(run, totals, "cycle"),
+        "dfg": _dfg(run, groupings["edge"], variants),
+        "activities": _activities(run, groupings["activity"]),
+        "decisions": _decisions(run, groupings["activity"]),
+        "handoffs": _handoffs(run, totals),
+        "layers": _layers(run),
+        "bottlenecks": _bottlenecks(run, totals, groupings),
+        "variants": _variants(variants, settings.top_variants),
+        "settings": {"decision_pattern": None if settings.decision_activities
+                     else settings.decisions or DEFAULT_PATTERN,
+                     "lifecycle": run.mode, "engine": backend.name},
+    }
+    if run.clock is not None:
+        out["settings"]["calendar"] = run.clock.settings()
+        if settings.pause:
+            out["settings"]["pause"] = list(settings.pause)
+        if settings.sla:
+            out["sla"] = [sla_block(run, parse_sla(spec)) for spec in settings.sla]
+    return out
+
+
+def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
+    """The rows of ``pf_by_<kind>``, materialised for the bottleneck excess."""
+    if run.cache is not None and kind in CACHED_GROUPINGS:
+        run.backend.view(f"pf_by_{kind}", f"SELECT * FROM {run.cache}_by_{kind}")
+    else:
+        run.backend.create(f"pf_by_{kind}", q.groupings(run.clock is not None)[kind])
+    return run.rows(f"SELECT * FROM pf_by_{kind}")
+
+
+class _NoRows(dict[str, Any]):
+    """The row of aggregates over no values: counts 0, everything else null."""
+
+    def __missing__(self, key: str) -> Any:
+        return 0 if key.endswith("_n") else None
+
+
+_NO_ROWS = _NoRows()
+
+
+def _stats(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    n = int(row[f"{prefix}_n"] or 0)
+    median, p90 = row[f"{prefix}_q"] or (None, None)
+    values = {"mean": row[f"{prefix}_mean"], "median": median, "p90": p90,
+              "max": row[f"{prefix}_max"], "total": row[f"{prefix}_total"]}
+    out: dict[str, Any] = {"n": n}
+    for key, value in values.items():
+        out[key] = None if value is None else float(value)
+    if n == 0:
+        out["total"] = 0.0
+    return out
+
+
+def _st(run: Prepared, row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """STATS of ``prefix`` in ``row``; with a calendar, plus its twins ``working`` (working
+    seconds, prefix ``w_<prefix>``) and ``working_days`` (those divided by the calendar's
+    day_seconds, n unchanged)."""
+    out = _stats(row, prefix)
+    if run.clock is not None:
+        working = _stats(row, f"w_{prefix}")
+        out["working"] = working
+        out["working_days"] = {k: v if k == "n" or v is None else v / run.clock.day_seconds
+                               for k, v in working.items()}
+    return out
+
+
+def _log_block(row: dict[str, Any], name: str, has_start: bool) -> dict[str, Any]:
+    return {"name": name, "cases": row["cases"], "events": row["events"],
+            "activities": row["activities"], "resources": row["resources"],
+            "start": _iso(row["start_us"]), "end": _iso(row["end_us"]),
+            "has_start_times": has_start}
+
+
+def _iso(micros: int | None) -> str | None:
+    """ISO 8601 UTC text of an epoch in microseconds."""
+    if micros is None:
+        return None
+    instant = EPOCH + dt.timedelta(microseconds=int(micros))
+    return instant.replace(tzinfo=None).isoformat() + "Z"
+
+
+def _dfg(run: Prepared, rows: list[dict[str, Any]],
+         variants: list[tuple[list[str], int]]) -> dict[str, Any]:
+    edges = [{"source": run.name("activity", r["source"]),
+              "target": run.name("activity", r["target"]), "count": r["count"],
+              "elapsed": _st(run, r, "elapsed"),
+              "wait": _st(run, r, "wait") if run.has_start else None}
+             for r in rows]
+    edges.sort(key=lambda e: (-e["count"], e["source"], e["target"]))
+    # Cases begin (end) with the first (last) activity of their variant.
+    ends = {side: Counter[str]() for side in ("start", "end")}
+    for activities, cases in variants:
+        ends["start"][activities[0]] += cases
+        ends["end"][activities[-1]] += cases
+    return {"edges": edges} | {side: dict(sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+                               for side, counts in ends.items()}
+
+
+def _activities(run: Prepared, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lanes = _lanes(run)
+    out = [{"activity": run.name("activity", r["activity"]), "count": r["count"],
+            "cases": r["cases"],
+            "processing": _st(run, r, "processing") if run.has_start else None,
+            "wait": _st(run, r, "wait") if run.has_start else None,
+            "lanes": lanes.get(r["activity"], dict.fromkeys(q.LANE_KEYS))}
+           for r in rows]
+    return sorted(out, key=lambda a: (-a["count"], a["activity"]))
+
+
+def _lanes(run: Prepared) -> dict[int, dict[str, Any]]:
+    """Per activity code: the role, unit and level with the most instances (ties: the
+    smaller name or number), None where none is known."""
+    best: dict[tuple[int, str], tuple[int, Any]] = {}
+    for r in run.rows(f"SELECT * FROM {run.cache}_lanes" if run.cache is not None
+                      else q.LANES):
+        for key in q.LANE_KEYS:
+            if r[f"g_{key}"] == 0 and r[key] is not None:
+                value = run.name(key, r[key])
+                held = best.get((r["activity"], key))
+                if held is None or (-r["count"], value) < (-held[0], held[1]):
+                    best[(r["activity"], key)] = (r["count"], value)
+    out: dict[int, dict[str, Any]] = {}
+    for (activity, key), (_, value) in best.items():
+        out.setdefault(activity, dict.fromkeys(q.LANE_KEYS))[key] = value
+    return out
+
+
+def _decision_entry(run: Prepared, r: dict[str, Any]) -> dict[str, Any]:
+    return {**_st(run, r, "latency"),
+            "waiting": _st(run, r, "waiting") if run.has_start else None,
+            "processing": _st(run, r, "processing") if run.has_start else None}
+
+
+def _decisions(run: Prepared, by_activity: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = tuple(k for k in q.DECISION_KEYS[1:] if run.present[k])
+    rows = run.rows(q.decisions(keys, working=run.clock is not None))
+    grouped = [r for r in rows if all(r[f"g_{k}"] for k in keys)]
+    # Spark returns no row for the empty grouping set when no decision has a latency.
+    overall = _decision_entry(run, grouped[0] if grouped else _NO_ROWS)
+    out: dict[str, Any] = {
+        "activities": run.chosen,
+        "excluded": run.rows(q.DECISIONS_EXCLUDED)[0]["n"],
+        "overall": {k: v for k, v in overall.items() if k not in ("waiting", "processing")},
+        "waiting": overall["waiting"], "processing": overall["processing"],
+    }
+    # By activity: an activity's elapsed times are the latencies of its instances.
+    codes = {c for c, a in run.names["activity"].items() if a in set(run.chosen)}
+    out["by_activity"] = sorted(
+        ({"key": run.name("activity", r["activity"]), **_st(run, r, "elapsed"),
+          "waiting": _st(run, r, "wait") if run.has_start else None,
+          "processing": _st(run, r, "decision_processing") if run.has_start else None}
+         for r in by_activity if r["activity"] in codes and r["elapsed_n"]),
+        key=lambda e: (-e["total"], e["key"]))
+    for key in q.DECISION_KEYS[1:]:
+        entries = [{"key": run.name(key, r[key]), **_decision_entry(run, r)}
+                   for r in rows if key in keys and r[f"g_{key}"] == 0 and r[key] is not None]
+        out[f"by_{key}"] = sorted(entries, key=lambda e: (-e["total"], e["key"]))
+    return out
+
+
+def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
+    g = run.granularity
+    if g is None:
+        return {"granularity": None, "total": 0, "unknown": None, "per_case": None, "pairs": [],
+                "ping_pong": None, "cross_unit": None, "direction": None}
+    sql = q.handoffs(g, working=run.clock is not None)
+    t = run.rows(sql["totals"])[0]
+    cases = int(totals["cases"] or 0)
+    pairs = [{"from": run.name(g, r["source"]), "to": run.name(g, r["target"]),
+              "count": r["count"], "elapsed": _st(run, r, "elapsed")}
+             for r in run.rows(sql["pairs"])]
+    return {
+        "granularity": g, "total": int(totals["handoffs_total"] or 0),
+        "unknown": int(t["unknown"] or 0),
+        "per_case": _stats(totals, "handoffs"),
+        "pairs": sorted(pairs, key=lambda p: (-p["count"], p["from"], p["to"])),
+        "ping_pong": {"total": int(totals["ping_pongs"] or 0),
+                      "cases": int(totals["ping_pong_cases"]),
+                      "share": (totals["ping_pong_cases"] / cases) if cases else None},
+        "cross_unit": int(t["cross_unit"] or 0) if t["units_known"] else None,
+        "direction": {k: int(t[k] or 0) for k in ("up", "down", "lateral")}
+        if t["levels_known"] else None,
+    }
+
+
+def _layers(run: Prepared) -> dict[str, Any] | None:
+    by = run.layers_by
+    if by is None or not run.chosen:
+        return None
+    sql = q.layers(by)
+    run.backend.create("pf_layers", sql["from_cases"])
+    collapsed: Counter[str] = Counter()
+    for r in run.rows(sql["paths"]):
+        codes = [int(c) for c in r["path"].split("→")]
+        kept = [c for i, c in enumerate(codes) if i == 0 or c != codes[i - 1]]
+        collapsed["→".join(str(run.name(by, c)) for c in kept)] += r["cases"]
+    ranked = sorted(collapsed.items(), key=lambda s: (-s[1], s[0]))[:20]
+    return {
+        "by": by,
+        "per_case": _stats(run.rows(sql["stats"])[0], "x"),
+        "histogram": {str(r["layers"]): r["cases"]
+                      for r in sorted(run.rows(sql["histogram"]), key=lambda r: r["layers"])},
+        "sequences": [{"levels": levels, "cases": n} for levels, n in ranked],
+    }
+
+
+BOTTLENECK_NAMES = {"activity": ("activity",), "edge": ("source", "target"),
+                    "resource": ("resource",)}
+
+
+def _bottlenecks(run: Prepared, totals: dict[str, Any],
+                 groupings: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    span = float(totals["total_span"] or 0)
+    cases = int(totals["cases"] or 0)
+    window = ((totals["last_us"] or 0) - (totals["first_us"] or 0)) / q.US
+    excess_rows = run.rows(f"SELECT * FROM {run.cache}_excess" if run.cache is not None
+                           else q.excess(run.clock is not None))
+    excess = {(r["kind"], r["k0"], r["k1"]): r["excess"] for r in excess_rows}
+    w_excess = {(r["kind"], r["k0"], r["k1"]): r.get("w_excess") for r in excess_rows}
+    w_span = float(totals.get("w_total_span") or 0)
+    out = []
+    for kind, keys in BOTTLENECK_NAMES.items():
+        column = "resource" if kind == "resource" else "activity"
+        entries = []
+        for r in groupings[kind]:
+            n = r["count"] if kind != "activity" else r["elapsed_n"]
+            if not n:
+                continue
+            codes = [r[k] for k in keys]
+            total = float(r["elapsed_total"])
+            median, p90 = r["elapsed_q"]
+            entry = {"kind": kind, "name": " → ".join(str(run.name(column, c)) for c in codes),
+                     "count": n, "cases": r["cases"] if kind != "activity"
+                     else r["elapsed_cases"], "total": total,
+                     "share": total / span if span else None, "median": float(median),
+                     "p90": float(p90), "impact": float(excess[(kind, codes[0], codes[1] if
+                     len(codes) > 1 else None)]) / cases if cases else None}
+            if kind == "resource":
+                entry["wip"] = total / window if window else None
+            if run.clock is not None:
+                w_total = float(r["w_elapsed_total"] or 0)
+                w_median, w_p90 = r["w_elapsed_q"]
+                w_key = (kind, codes[0], codes[1] if len(codes) > 1 else None)
+                entry["working"] = {
+                    "total": w_total, "share": w_total / w_span if w_span else None,
+                    "median": float(w_median), "p90": float(w_p90),
+                    "impact": float(w_excess[w_key] or 0) / cases if cases else None}
+            entries.append(entry)
+        out += sorted(entries, key=lambda e: (-e["total"], e["name"]))
+    return out
+
+
+def _variant_rows(run: Prepared) -> list[tuple[list[str], int]]:
+    """Each variant's activity names with its number of cases."""
+    return [([run.name("activity", int(c)) for c in r["sequence"].split(",")], r["cases"])
+            for r in run.rows(q.VARIANTS)]
+
+
+def _variants(variants: list[tuple[list[str], int]], top: int) -> dict[str, Any]:
+    ranked = sorted(variants, key=lambda v: (-v[1], v[0]))[:top]
+    return {"count": len(variants),
+            "top": [{"activities": activities, "cases": cases} for activities, cases in ranked]}

@@ -1,0 +1,275 @@
+"""A log's activity instances and cases as SQL tables (METRICS §2), the settings they are
+built with, and the derived tables a workspace stores with each log to skip rebuilding them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from procflow.calendar import Calendar
+from procflow.core import db
+from procflow.errors import InputError
+from procflow.eventlog import EventLog
+from procflow.ingest.instances import LifecycleMode, mode_of
+from procflow.measure import queries as q
+from procflow.measure.backends import Backend, DuckDBBackend
+from procflow.measure.decisions import select_decisions
+from procflow.measure.working_clock import Clock, load_clock
+
+HandoffBy = Literal["resource", "role", "unit"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The choices an analysis was made with (reported with it)."""
+
+    decisions: str | None = None
+    decision_activities: tuple[str, ...] | None = None
+    handoff_by: HandoffBy | None = None
+    top_variants: int = 20
+    calendar: str | Calendar | None = None
+    calendar_zone: str | None = None
+    sla: tuple[str, ...] | None = None
+    pause: tuple[str, ...] | None = None
+
+
+@dataclass
+class Prepared:
+    """A log's activity instances, ready for SQL: the tables of one computation.
+
+    ``pf_steps`` has one row per activity instance, in case order, with these columns (codes
+    are integers; ``name()`` turns them back into text):
+
+    - ``case_id`` (code; ``pf_dict_case_id`` maps it to the case name), ``seq`` (1, 2, … in
+      case order), ``activity`` (code), ``ts_us`` (completion) and ``start_us`` (start, null
+      if unknown), in microseconds since 1970-01-01 UTC;
+    - ``resource``, ``role``, ``unit`` (codes) and ``level`` (a number), null if unknown;
+    - ``elapsed`` (seconds from the previous instance's completion to this completion),
+      ``wait`` (from that completion to this start, never negative) and ``processing``
+      (start to completion), null where they cannot be computed (``elapsed`` and ``wait``
+      on the first instance of a case, ``seq = 1``);
+    - ``is_decision`` (the activity is one of ``chosen``);
+    - ``prev_activity``, ``prev_resource``, ``prev_role``, ``prev_unit``, ``prev_level``:
+      the previous instance's (null on the first one), and ``prev2_<g>`` (the one before
+      that) for the handoff granularity ``granularity`` when there is one.
+
+    ``pf_cases`` has one row per case: ``case_id``, ``arrival_us`` (earliest start or
+    completion), ``completion_us`` (latest completion), ``first_us`` (earliest completion),
+    ``instances``, ``cycle_time`` and ``span`` (seconds: completion − arrival, and latest −
+    earliest completion), ``variant`` (the activity codes in case order, comma-separated),
+    ``handoffs`` and ``ping_pongs`` (at ``granularity``, null without one) and
+    ``decision_path`` (``layers_by`` codes of the decision instances in case order,
+    ``→``-separated; null without any).
+
+    With a calendar (``clock``; its day table is ``pf_calendar``), ``pf_steps`` also has the
+    working clock readings ``w_ts`` and ``w_start`` (µs) and the working twins ``w_elapsed``,
+    ``w_wait`` and ``w_processing`` (seconds), and ``pf_cases`` has ``w_cycle_time`` (less
+    the working elapsed time into paused activities) and ``w_span``.
+
+    ``names`` maps each of activity, resource, role and unit to ``{code: name}``;
+    ``present`` counts the instances that have a resource, role, unit, level and start time.
+    """
+
+    backend: Backend
+    names: dict[str, dict[int, str]]
+    present: dict[str, int]
+    chosen: list[str]
+    mode: LifecycleMode
+    granularity: HandoffBy | None
+    layers_by: str | None
+    log: dict[str, Any]
+    clock: Clock | None = None
+    cache: str | None = None
+
+    @property
+    def has_start(self) -> bool:
+        return self.present["start"] > 0
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        """The rows of ``sql`` (DuckDB dialect) as dictionaries."""
+        return self.backend.rows(sql)
+
+    def name(self, column: str, code: int | None) -> Any:
+        """The text behind ``code`` (levels are numbers already)."""
+        return code if code is None or column == "level" else self.names[column][code]
+
+
+@contextmanager
+def prepared(log: EventLog, settings: Settings = Settings()) -> Iterator[Prepared]:
+    """DuckDB: build pf_steps and pf_cases for `log` and drop them afterwards."""
+    backend = DuckDBBackend(log.con, log.table)
+    try:
+        yield prepare(backend, settings)
+    finally:
+        backend.close()
+
+
+def prepare(backend: Backend, settings: Settings) -> Prepared:
+    """Build ``pf_steps`` and ``pf_cases`` from ``pf_events`` on ``backend`` (METRICS §2).
+
+    A workspace log's stored dictionaries and step table (:func:`build_cache`) are read
+    instead of being rebuilt, except with a calendar (whose clock joins the instances)."""
+    cache = _cache(backend) if settings.calendar is None else None
+    names, mode, log, present = _base(backend, cache)
+    chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
+                              names=list(settings.decision_activities)
+                              if settings.decision_activities else None)
+    codes = {v: k for k, v in names["activity"].items()}
+    unknown = [a for a in settings.pause or () if a not in codes]
+    if unknown:
+        raise InputError(f"cannot pause the clock for {', '.join(map(repr, unknown))}: no "
+                         "such activity in the log.",
+                         fix="give activity names exactly as in the log (procflow info).")
+    clock = load_clock(backend, settings.calendar, settings.calendar_zone, log, mode)
+    granularity = _granularity(settings, present)
+    decisions = [codes[a] for a in chosen]
+    if cache is not None:
+        backend.view("pf_steps", q.cached_steps(f"{cache}_steps", decisions, granularity))
+    else:
+        _instances(backend, mode)
+        backend.create("pf_steps", q.steps(decisions, granularity,
+                                           {c for c, n in present.items() if n},
+                                           clock.offset_us if clock else None,
+                                           clock.max_periods if clock else q.MAX_PERIODS,
+                                           clock.starts if clock else True))
+        backend.drop("pf_inst")
+        backend.drop("pf_coded")
+    present["start"] = int(backend.rows("SELECT count(start_us) AS n FROM pf_steps")[0]["n"])
+    layers_by = _layers_by(present)
+    if cache is not None:
+        backend.create("pf_cases", q.cached_cases(
+            f"{cache}_cases", granularity, layers_by if chosen else None,
+            _stored_paths(backend, cache, decisions, layers_by if chosen else None)))
+    else:
+        backend.create("pf_cases", q.cases(granularity, layers_by if chosen else None,
+                                           working=clock is not None,
+                                           paused=[codes[a] for a in settings.pause or ()]))
+    return Prepared(backend, names, present, chosen, mode, granularity, layers_by, log, clock,
+                    cache)
+
+
+def _base(backend: Backend, cache: str | None = None
+          ) -> tuple[dict[str, dict[int, str]], LifecycleMode, dict[str, Any], dict[str, int]]:
+    """The dictionaries (read from ``cache`` if given), the lifecycle mode, the log block
+    and how many instances carry each attribute."""
+    names = _dictionaries(backend, cache)
+    mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
+    log = backend.rows(q.events(mode))[0]
+    present = {c: int(log[c]) for c in q.ATTRIBUTES}
+    return names, mode, log, present
+
+
+def _instances(backend: Backend, mode: LifecycleMode) -> None:
+    """Build ``pf_coded`` and ``pf_inst`` (the caller drops them)."""
+    # Pairing reads the coded events twice, so it gets a table; otherwise the window of
+    # pf_steps reads the events through the dictionaries directly.
+    make = backend.create if mode == "standard" else backend.view
+    make("pf_coded", q.coded())
+    make("pf_inst", q.instances(mode))
+
+
+CACHED_GROUPINGS = ("edge", "resource")
+CACHE_PARTS = (*(f"dict_{c}" for c in q.DICT_COLUMNS), "steps", "cases",
+               *(f"by_{kind}" for kind in CACHED_GROUPINGS), "excess", "lanes")
+
+
+def _cache(backend: Backend) -> str | None:
+    """The prefix of the stored derived tables of a workspace log, if it has them."""
+    if not isinstance(backend, DuckDBBackend):
+        return None
+    prefix = backend.source
+    found = backend.rows(
+        "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND table_name IN ("
+        + ", ".join(f"'{prefix}_{part}'" for part in CACHE_PARTS) + ")")[0]["n"]
+    return prefix if found == len(CACHE_PARTS) else None
+
+
+def build_cache(con: Any, table: str) -> None:
+    """Store the settings-independent tables of the events table ``table`` beside it:
+    ``<table>_dict_<column>``, ``<table>_steps`` (:func:`q.steps` with no decisions) and
+    ``<table>_cases`` (the settings-independent part of :func:`q.cases`), the groupings
+    by edge and by resource, the bottleneck excess and the lanes,
+    built by the same queries as :func:`prepare`. :func:`drop_cache` removes them."""
+    backend = DuckDBBackend(con, table)
+    try:
+        names, mode, _, present = _base(backend)
+        _instances(backend, mode)
+        for column in q.DICT_COLUMNS:
+            db.run(con, f"CREATE TABLE {table}_dict_{column} AS SELECT * FROM pf_dict_{column}")
+        db.run(con, f"CREATE TABLE {table}_steps AS "
+                    + q.steps(None, None, {c for c, n in present.items() if n}))
+        backend.view("pf_steps", f"SELECT * FROM {table}_steps")
+        db.run(con, f"CREATE TABLE {table}_cases AS " + q.cases(None, None, part="times"))
+        backend.view("pf_steps", q.cached_steps(f"{table}_steps", [], None))
+        # The groupings, excess and lanes that do not depend on the decisions.
+        backend.create("pf_by_activity", q.GROUPINGS["activity"])
+        for kind in CACHED_GROUPINGS:
+            db.run(con, f"CREATE TABLE {table}_by_{kind} AS {q.GROUPINGS[kind]}")
+            backend.view(f"pf_by_{kind}", f"SELECT * FROM {table}_by_{kind}")
+        db.run(con, f"CREATE TABLE {table}_excess AS {q.excess()}")
+        db.run(con, f"CREATE TABLE {table}_lanes AS {q.LANES}")
+        # The decision paths of the default decisions (the usual settings).
+        layers_by = _layers_by(present)
+        codes = {v: k for k, v in names["activity"].items()}
+        chosen = [codes[a] for a in select_decisions(sorted(codes))]
+        if chosen and layers_by:
+            backend.view("pf_steps", q.cached_steps(f"{table}_steps", chosen, None))
+            db.run(con, f"CREATE TABLE {table}_paths AS "
+                   f"{q.cases(None, layers_by, part='path')}")
+            db.run(con, f"CREATE TABLE {table}_paths_key AS SELECT ? AS key",
+                   [_paths_key(chosen, layers_by)])
+    finally:
+        backend.close()
+
+
+def _layers_by(present: dict[str, int]) -> str | None:
+    return "level" if present["level"] else "role" if present["role"] else None
+
+
+def _paths_key(decisions: list[int], layers_by: str) -> str:
+    return ",".join(map(str, sorted(decisions))) + "|" + layers_by
+
+
+def _stored_paths(backend: Backend, cache: str, decisions: list[int],
+                  layers_by: str | None) -> str | None:
+    """The stored decision paths of ``cache`` if they were made for these settings."""
+    if not decisions or layers_by is None or not backend.rows(
+            f"SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND "
+            f"table_name = '{cache}_paths_key'")[0]["n"]:
+        return None
+    key = backend.rows(f"SELECT key FROM {cache}_paths_key")[0]["key"]
+    if key != _paths_key(decisions, layers_by):
+        return None
+    return f"SELECT case_id, decision_path FROM {cache}_paths"
+
+
+def drop_cache(con: Any, table: str) -> None:
+    """Drop what :func:`build_cache` stored for ``table`` (if anything)."""
+    for part in (*CACHE_PARTS, "paths", "paths_key"):
+        db.run(con, f"DROP TABLE IF EXISTS {table}_{part}")
+
+
+def _dictionaries(backend: Backend, cache: str | None = None) -> dict[str, dict[int, str]]:
+    """Build ``pf_dict_<column>`` (views of ``cache``'s if given); return the names by code
+    (all but case ids)."""
+    names = {}
+    for column in q.DICT_COLUMNS:
+        if cache is not None:
+            backend.view(f"pf_dict_{column}", f"SELECT name, code FROM {cache}_dict_{column}")
+        else:
+            backend.create(f"pf_dict_{column}", q.dictionary(column))
+        if column != "case_id":
+            names[column] = {r["code"]: r["name"] for r in backend.rows(
+                f"SELECT code, name FROM pf_dict_{column}")}
+    return names
+
+
+def _granularity(settings: Settings, present: dict[str, int]) -> HandoffBy | None:
+    if settings.handoff_by:
+        return settings.handoff_by
+    for g in ("resource", "role", "unit"):
+        if present[g]:
+            return g
+    return None

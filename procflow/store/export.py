@@ -1,0 +1,86 @@
+"""Write a log's canonical events to CSV, Parquet or XES."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from procflow.errors import InputError
+from procflow.eventlog import EventLog
+from procflow.ingest.schema import ATTRIBUTE_PREFIX, FIELDS, XES_KEYS
+
+ExportFormat = Literal["csv", "parquet", "xes"]
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def export_log(log: EventLog, to: Path, *, format: ExportFormat | None = None) -> Path:
+    """Write ``log`` to ``to``; the format comes from the suffix unless given."""
+    to = Path(to)
+    fmt = format or _format_from_suffix(to)
+    to.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        write_csv(plain_attribute_names(log.to_arrow()), to)
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(plain_attribute_names(log.to_arrow()), to)
+    else:
+        from procflow.store.export_xes import write_xes
+
+        write_xes(to_xes_table(log.to_arrow()), to)
+    return to
+
+
+def _format_from_suffix(path: Path) -> ExportFormat:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("csv", "parquet", "xes"):
+        return suffix  # type: ignore[return-value]
+    raise InputError(f"cannot tell the export format from {path.name!r}.",
+                     fix="end the file name with .csv, .parquet or .xes.")
+
+
+def neutralize(values: pa.Array) -> pa.Array:
+    """Prefix text cells that a spreadsheet would run as a formula with ``'``."""
+    risky = pc.fill_null(pc.match_substring_regex(values, FORMULA_START), False)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+
+
+def write_csv(table: pa.Table, to: Path) -> None:
+    """Write ``table`` as CSV: timestamps ISO 8601 UTC, formula-like cells neutralised."""
+    columns = {}
+    for name in table.column_names:
+        col = table[name].combine_chunks()
+        if pa.types.is_timestamp(col.type):
+            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
+        if pa.types.is_string(col.type):
+            col = neutralize(col)
+        columns[name] = col
+    pacsv.write_csv(pa.table(columns), to)
+
+
+def plain_attribute_names(events: pa.Table) -> pa.Table:
+    """Give ``attr:`` columns their source names again, unless that name is taken."""
+    names = list(events.column_names)
+    for i, name in enumerate(names):
+        plain = name[len(ATTRIBUTE_PREFIX):]
+        if name.startswith(ATTRIBUTE_PREFIX) and plain not in names:
+            names[i] = plain
+    return events.rename_columns(names)
+
+
+def to_xes_table(events: pa.Table) -> pa.Table:
+    """Rename canonical columns to XES keys; attributes keep their source names."""
+    out = {}
+    for name in events.column_names:
+        if name in FIELDS:
+            out[XES_KEYS[name]] = events[name]
+    for name in events.column_names:
+        if name.startswith(ATTRIBUTE_PREFIX):
+            out.setdefault(name[len(ATTRIBUTE_PREFIX):], events[name])
+    if "org:level" in out:
+        out["org:level"] = pc.cast(out["org:level"], pa.string())
+    return pa.table(out)

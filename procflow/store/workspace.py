@@ -1,0 +1,280 @@
+"""The workspace: one DuckDB file holding a registry of logs, their raw files and events.
+
+Each import is one transaction: the raw bytes, the events table and the registry row are
+committed together or not at all, so a killed import leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from procflow.core import db
+from procflow.errors import WorkspaceError
+from procflow.eventlog import EventLog
+from procflow.ingest.importer import ImportOptions, load_events
+from procflow.ingest.privacy import pseudonymize
+from procflow.ingest.sniff import Limits, ProgressFn
+from procflow.ingest.validate import ImportReport
+
+DEFAULT_PATH = Path("procflow.duckdb")
+RAW_PART = 8 * 1024 * 1024
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS log_ids START 1;
+CREATE TABLE IF NOT EXISTS logs (
+    log_id INTEGER PRIMARY KEY, name VARCHAR UNIQUE NOT NULL, source_name VARCHAR,
+    sha256 VARCHAR, format VARCHAR, mapping VARCHAR, options VARCHAR,
+    imported_at TIMESTAMPTZ, cases BIGINT, events BIGINT, activities BIGINT,
+    report VARCHAR, raw_kept BOOLEAN);
+CREATE TABLE IF NOT EXISTS raw_files (sha256 VARCHAR, part INTEGER, data BLOB);
+CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Outcome of :meth:`Workspace.import_file`."""
+
+    name: str
+    cases: int
+    events: int
+    activities: int
+    report: ImportReport | None
+    unchanged: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's ``--json`` shape: name, counts, rejected, and the full report."""
+        return {
+            "name": self.name, "cases": self.cases, "events": self.events,
+            "activities": self.activities, "unchanged": self.unchanged,
+            "rejected": self.report.rejected if self.report else {},
+            "report": self.report.to_dict() if self.report else None,
+        }
+
+
+class Workspace:
+    """A DuckDB workspace file; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path | str = DEFAULT_PATH,
+                 con: duckdb.DuckDBPyConnection | None = None):
+        """Open the file at ``path``, or use ``con``, a connection to that file already open
+        (whose schema is in place): :meth:`close` then closes only ``con``."""
+        self.path = Path(path)
+        if con is not None:
+            self.con = con
+            return
+        try:
+            self.con = db.connect(str(self.path))
+        except duckdb.Error as err:
+            raise WorkspaceError(f"cannot open the workspace ({err}).", source=str(self.path),
+                                 fix="close other procflow processes using it.") from err
+        db.run(self.con, SCHEMA)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database file."""
+        self.con.close()
+
+    def import_file(
+        self,
+        path: Path | str,
+        *,
+        name: str | None = None,
+        options: ImportOptions | None = None,
+        pseudonymize_resources: bool = False,
+        replace: bool = False,
+        limits: Limits | None = None,
+        progress: ProgressFn | None = None,
+    ) -> ImportResult:
+        """Import a file as log ``name`` (default: the file's stem), all or nothing."""
+        path = Path(path)
+        name = name or path.name.split(".")[0]
+        digest = _sha256(path)
+        same = self._unchanged(name, digest, replace)
+        if same is not None:
+            return same
+        loaded = load_file(path, options, limits=limits, progress=progress, digest=digest)
+        return self.store(loaded, name=name, pseudonymize_resources=pseudonymize_resources,
+                          replace=replace)
+
+    def store(self, loaded: LoadedFile, *, name: str, pseudonymize_resources: bool = False,
+              replace: bool = False) -> ImportResult:
+        """Store a file read by :func:`load_file` as log ``name``, all or nothing."""
+        same = self._unchanged(name, loaded.digest, replace)
+        if same is not None:
+            return same
+        existing = self._row(name)
+        events, report = loaded.events, loaded.report
+        if pseudonymize_resources:
+            events = pseudonymize(events, self._key())
+            report.notes.append("resources pseudonymised; the raw file was not kept.")
+        self.con.begin()
+        try:
+            if existing:
+                self._drop(existing)
+            counts = self._store(name, loaded.path, loaded.digest, loaded.options, events,
+                                 report, keep_raw=not pseudonymize_resources)
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        return ImportResult(name, *counts, report=report)
+
+    def _unchanged(self, name: str, digest: str, replace: bool) -> ImportResult | None:
+        """The stored log when it holds this very file; an error when another file holds
+        the name (and ``replace`` is off); else None."""
+        existing = self._row(name)
+        if existing and existing["sha256"] == digest and not replace:
+            return ImportResult(name, existing["cases"], existing["events"],
+                                existing["activities"], None, unchanged=True)
+        if existing and not replace:
+            raise WorkspaceError(f"a different log named {name!r} is already in the workspace.",
+                                 fix="pass --name NEW_NAME, or --replace to overwrite it.")
+        return None
+
+    def _store(self, name: str, path: Path, digest: str, options: ImportOptions,
+               events: pa.Table, report: ImportReport, *, keep_raw: bool) -> tuple[int, int, int]:
+        log_id = db.scalar(self.con, "SELECT nextval('log_ids')")
+        self.con.register("incoming", events)
+        db.run(self.con, f"CREATE TABLE events_{log_id} AS SELECT * FROM incoming")
+        self.con.unregister("incoming")
+        from procflow.measure.prepare import build_cache
+
+        build_cache(self.con, f"events_{log_id}")
+        if keep_raw:
+            self._keep_raw(path, digest)
+        cases, n, acts = db.one(
+            self.con, f"SELECT count(DISTINCT case_id), count(*), count(DISTINCT activity) "
+            f"FROM events_{log_id}") or (0, 0, 0)
+        db.run(
+            self.con,
+            "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
+            [log_id, name, path.name, digest, report.format, json.dumps(report.mapping),
+             json.dumps(options.to_dict()), cases, n, acts,
+             json.dumps(report.to_dict(sample=1000), default=str), keep_raw],
+        )
+        return cases, n, acts
+
+    def _keep_raw(self, path: Path, digest: str) -> None:
+        if db.one(self.con, "SELECT 1 FROM raw_files WHERE sha256 = ?", [digest]):
+            return
+        with open(path, "rb") as f:
+            for part, chunk in enumerate(iter(lambda: f.read(RAW_PART), b"")):
+                db.run(self.con, "INSERT INTO raw_files VALUES (?, ?, ?)", [digest, part, chunk])
+
+    def _drop(self, row: dict[str, Any]) -> None:
+        from procflow.measure.prepare import drop_cache
+
+        drop_cache(self.con, f"events_{row['log_id']}")
+        db.run(self.con, f"DROP TABLE IF EXISTS events_{row['log_id']}")
+        db.run(self.con, "DELETE FROM logs WHERE log_id = ?", [row["log_id"]])
+        db.run(self.con, "DELETE FROM raw_files WHERE sha256 = ? AND sha256 NOT IN "
+               "(SELECT sha256 FROM logs)", [row["sha256"]])
+
+    def _row(self, name: str) -> dict[str, Any] | None:
+        cur = self.con.execute("SELECT * FROM logs WHERE name = ?", [name])
+        found = cur.fetchall()
+        if not found:
+            return None
+        return dict(zip([d[0] for d in cur.description], found[0], strict=True))
+
+    def entry(self, name: str) -> dict[str, Any]:
+        """The registry row of log ``name``; an error naming the logs there are if none."""
+        row = self._row(name)
+        if row is None:
+            known = ", ".join(log["name"] for log in self.logs()) or "none"
+            raise WorkspaceError(f"no log named {name!r} in {self.path} (logs: {known}).",
+                                 fix="run `procflow logs` to list them.")
+        return row
+
+    def _key(self) -> bytes:
+        stored = db.scalar(self.con, "SELECT value FROM settings WHERE key = 'pseudonym_key'")
+        if stored:
+            return bytes.fromhex(stored)
+        key = secrets.token_bytes(32)
+        db.run(self.con, "INSERT INTO settings VALUES ('pseudonym_key', ?)", [key.hex()])
+        return key
+
+    def logs(self) -> list[dict[str, Any]]:
+        """Registry rows: name, source file, counts, import time."""
+        cur = self.con.execute("SELECT name, source_name, format, cases, events, activities, "
+                               "imported_at, sha256 FROM logs ORDER BY name")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def log(self, name: str) -> EventLog:
+        """The stored log ``name``."""
+        row = self.entry(name)
+        return EventLog(name, self.con, f"events_{row['log_id']}")
+
+    def info(self, name: str) -> dict[str, Any]:
+        """Counts, time span, columns present, mapping and import report of ``name``."""
+        row = self.entry(name)
+        log = self.log(name)
+        return {**log.summary(), "source_name": row["source_name"], "format": row["format"],
+                "sha256": row["sha256"], "imported_at": row["imported_at"].isoformat(),
+                "raw_kept": row["raw_kept"], "columns": log.columns(),
+                "mapping": json.loads(row["mapping"]), "options": json.loads(row["options"]),
+                "report": json.loads(row["report"])}
+
+    def raw_bytes(self, name: str) -> bytes:
+        """The imported file, byte for byte."""
+        row = self.entry(name)
+        parts = db.rows(self.con, "SELECT data FROM raw_files WHERE sha256 = ? ORDER BY part",
+                        [row["sha256"]])
+        if not row["raw_kept"]:
+            raise WorkspaceError(f"the raw file of {name!r} was not kept (pseudonymised import).")
+        return b"".join(p[0] for p in parts)
+
+    def remove(self, name: str) -> None:
+        """Delete log ``name`` with its events and (if unshared) its raw file."""
+        row = self.entry(name)
+        self.con.begin()
+        try:
+            self._drop(row)
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A file read and checked, ready for :meth:`Workspace.store`."""
+
+    path: Path
+    digest: str
+    options: ImportOptions
+    events: pa.Table
+    report: ImportReport
+
+
+def load_file(path: Path | str, options: ImportOptions | None = None, *,
+              limits: Limits | None = None, progress: ProgressFn | None = None,
+              digest: str | None = None) -> LoadedFile:
+    """Read and check ``path`` for :meth:`Workspace.store`; needs no workspace, so it can run
+    while another import of the same workspace is being stored."""
+    path = Path(path)
+    options = options or ImportOptions()
+    events, report = load_events(path, options, limits=limits, progress=progress)
+    return LoadedFile(path, digest or _sha256(path), options, events, report)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
