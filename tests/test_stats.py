@@ -3,6 +3,7 @@ behaviour."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -42,7 +43,9 @@ TIES_Y = [2, 3, 3, 4, 6, 6, 7, 9, 9, 12]
     ([19, 22, 16, 29, 24], [20, 11, 17, 12], "exact"),  # scipy's documented example, 0.111
     ([1.5, 2.5, 7.0], [3.0, 4.0, 5.0, 6.0, 8.0, 9.0, 10.0, 11.0], "exact"),
     ([1.0], [2.0], "exact"),
-    (list(range(3)), list(range(3, 203)), "asymptotic"),  # unequal: 3 vs 200
+    (list(range(3)), list(range(3, 203)), "exact"),  # one side small: exact, as scipy's auto
+    ([0.5, 9.5], [float(v) for v in range(1, 9)] + [10.0, 11.0, 12.0], "exact"),
+    (list(range(9)), list(range(9, 30)), "asymptotic"),  # both sides > 8
 ])
 def test_mann_whitney_matches_scipy_on_fixed_data(x: list[float], y: list[float],
                                                    method: str) -> None:
@@ -81,7 +84,7 @@ def test_mann_whitney_tiny_p_value_in_the_tail() -> None:
 @given(small_ints.filter(bool), small_ints.filter(bool))
 def test_mann_whitney_matches_scipy_on_random_data(x: list[int], y: list[int]) -> None:
     tied = len(set(x + y)) < len(x) + len(y)
-    exact = len(x) <= stats.EXACT_MAX_N and len(y) <= stats.EXACT_MAX_N and not tied
+    exact = min(len(x), len(y)) <= stats.EXACT_MAX_N and not tied
     expected = 1.0 if len(set(x + y)) == 1 else scipy_p(x, y, "exact" if exact else "asymptotic")
     assert stats.mann_whitney_p(x, y) == pytest.approx(expected, rel=1e-12)
 
@@ -150,26 +153,42 @@ def test_benjamini_hochberg_hand_values() -> None:
 # --------------------------------------------------------------------------- verdict
 
 
-@pytest.mark.parametrize(("p", "diff", "lower_is_better", "expected"), [
-    (0.01, -5.0, True, "improved"),
-    (0.01, 5.0, True, "worsened"),
-    (0.01, 5.0, False, "improved"),
-    (0.01, -5.0, False, "worsened"),
-    (0.05, -5.0, True, "unchanged"),  # p must be < alpha
-    (0.2, -5.0, True, "unchanged"),
-    (None, -5.0, True, "unchanged"),
-    (0.01, None, True, "unchanged"),
-    (0.01, 0.0, True, "unchanged"),
-    (0.01, float("nan"), True, "unchanged"),
+@pytest.mark.parametrize(("p", "diff", "delta", "lower_is_better", "expected"), [
+    (0.01, -5.0, -0.3, True, ("improved", None)),
+    (0.01, 5.0, 0.3, True, ("worsened", None)),
+    (0.01, 5.0, 0.3, False, ("improved", None)),
+    (0.01, -5.0, -0.3, False, ("worsened", None)),
+    (0.01, -5.0, -0.147, True, ("improved", None)),  # |delta| at the threshold counts
+    (0.01, -5.0, -0.146, True, ("unchanged", None)),  # a negligible effect
+    (0.001, 0.0, 0.10, True, ("unchanged", None)),  # flat median, negligible delta
+    (0.001, 0.0, 0.30, True, ("unclear", "median_flat")),  # values moved, median did not
+    (0.001, 0.0, -0.30, True, ("unclear", "median_flat")),
+    (0.01, -5.0, 0.3, True, ("unclear", "median_against_delta")),
+    (0.01, 5.0, -0.3, True, ("unclear", "median_against_delta")),
+    (0.05, -5.0, -0.3, True, ("unchanged", None)),  # p must be < alpha
+    (0.2, -5.0, -0.9, True, ("unchanged", None)),
+    (None, -5.0, -0.3, True, ("unchanged", None)),
+    (0.01, None, -0.3, True, ("unclear", "median_flat")),
+    (0.01, -5.0, None, True, ("unchanged", None)),
+    (0.01, float("nan"), -0.3, True, ("unclear", "median_flat")),
 ])
-def test_verdict_rules(p: float | None, diff: float | None, lower_is_better: bool,
-                       expected: str) -> None:
-    assert stats.verdict(p, diff, lower_is_better=lower_is_better) == expected
+def test_verdict_rules(p: float | None, diff: float | None, delta: float | None,
+                       lower_is_better: bool, expected: tuple[str, str | None]) -> None:
+    assert stats.verdict(p, diff, delta, lower_is_better=lower_is_better) == expected
 
 
 def test_verdict_alpha() -> None:
-    assert stats.verdict(0.07, -1.0, alpha=0.1) == "improved"
-    assert stats.verdict(0.07, -1.0) == "unchanged"
+    assert stats.verdict(0.07, -1.0, -0.5, alpha=0.1) == ("improved", None)
+    assert stats.verdict(0.07, -1.0, -0.5) == ("unchanged", None)
+
+
+def test_exact_counts_are_the_gaussian_binomial() -> None:
+    # sizes 2 and 3: U takes 0..6 with counts 1,1,2,2,2,1,1 (C(5,2) = 10 arrangements)
+    assert stats._u_counts(2, 3).tolist() == [1, 1, 2, 2, 2, 1, 1]
+    counts = stats._u_counts(8, 700)
+    assert counts.sum() == math.comb(708, 8) and counts.tolist() == counts[::-1].tolist()
+    assert stats.exact_fits(8, 700) and not stats.exact_fits(9, 9)
+    assert not stats.exact_fits(8, 5000)  # C(5008, 8) does not fit in 64 bits
 
 
 # --------------------------------------------------------------------------- Sample, describe

@@ -93,8 +93,11 @@ def compare_command(logs: tuple[str, ...], split_at: str | None, out: Path | Non
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    lines = summary(result.to_dict(), Texts(lang))  # type: ignore[arg-type]
+    data = result.to_dict()
+    lines = summary(data, Texts(lang))  # type: ignore[arg-type]
     click.echo("\n".join(text for _, text in lines))
+    if any(w["kind"] == "open_cases" for w in data["warnings"]):
+        click.echo("  (--completed-only compares the completed cases only)")
     for path in written:
         click.echo(f"Wrote {path}")
 

@@ -105,7 +105,8 @@ def compare(
     logs = (before, after)
     analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
     ends = _end_steps(analyses)
-    warnings = _warnings(analyses, ends)
+    warnings = [w for w in _warnings(analyses, ends)
+                if not (completed and w["kind"] == "open_cases")]
     if completed:
         logs = (completed_only(before, ends), completed_only(after, ends))
         analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
@@ -241,11 +242,9 @@ def _compare_kpis(before: list[Kpi], after: list[Kpi], resamples: int, seed: int
             progress((i + 1) * PROGRESS_STEPS // len(pairs))
     adjusted = stats.benjamini_hochberg([k["p_value"] for k in out])
     for entry, p in zip(out, adjusted, strict=True):
-        diff = entry["diff_median"]
-        if not diff:
-            diff = (entry["after"]["mean"] or 0) - (entry["before"]["mean"] or 0)
         entry["p_adjusted"] = p
-        entry["verdict"] = stats.verdict(p, diff, alpha=ALPHA)
+        entry["verdict"], entry["verdict_reason"] = stats.verdict(
+            p, entry["diff_median"], entry["cliffs_delta"], alpha=ALPHA)
     return out
 
 
@@ -328,7 +327,7 @@ def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, 
                         "share": open_cases / cases,
                         "text": f"{open_cases / cases:.0%} of cases {side} end at a step that "
                                 "rarely closes a case (still open?): cycle times may be biased; "
-                                "use --completed-only"})
+                                "compare completed cases only"})
     starts = [_shares(a["dfg"]["start"]) for a in analyses]
     distance = 0.5 * sum(abs(starts[0].get(k, 0) - starts[1].get(k, 0))
                          for k in starts[0].keys() | starts[1].keys())

@@ -20,6 +20,10 @@ KPI_NAMES = {
 }
 
 
+#: Rows of a KPI table shown before the rest is folded away.
+TABLE_TOP = 12
+
+
 def kpi_name(kpi: dict[str, Any], t: Texts) -> str:
     """The KPI's name in the report's language (``(working time)`` on a calendar's clock)."""
     message = KPI_NAMES[(kpi["name"], kpi["by"])]
@@ -27,16 +31,31 @@ def kpi_name(kpi: dict[str, Any], t: Texts) -> str:
     return t("{name} (working time)", name=name) if "day_seconds" in kpi else name
 
 
-def value(kpi: dict[str, Any], seconds_or_count: float | None, t: Texts) -> str:
+def value(kpi: dict[str, Any], seconds_or_count: float | None, t: Texts,
+          extra_digits: int = 0) -> str:
     """A KPI value: a duration for times (in one unit for the whole KPI), working days on a
-    calendar's clock, a number otherwise."""
+    calendar's clock, a number otherwise; ``extra_digits`` more decimals than usual."""
     if "day_seconds" in kpi:
         if seconds_or_count is None:
             return "–"
-        return t("{n} working days", n=t.number(seconds_or_count / kpi["day_seconds"], 1))
+        days = t.number(seconds_or_count / kpi["day_seconds"], 1 + extra_digits)
+        return t("{n} working days", n=days)
     if kpi["unit"] == "seconds":
-        return t.duration(seconds_or_count, kpi_unit(kpi))
-    return t.number(seconds_or_count, 1)
+        return t.duration(seconds_or_count, kpi_unit(kpi), extra_digits=extra_digits)
+    return t.number(seconds_or_count, 1 + extra_digits)
+
+
+def extra_digits(kpi: dict[str, Any], t: Texts) -> int:
+    """How many more decimals than usual the KPI's figures need so that different medians
+    before and after read differently and their change reads as more than zero (``0 min`` →
+    ``0 min`` never stands for 20 s → 10 s)."""
+    before, after = kpi["before"]["median"], kpi["after"]["median"]
+    change = abs(kpi["diff_median"] or 0)
+    for extra in range(3):
+        if before == after or (value(kpi, before, t, extra) != value(kpi, after, t, extra)
+                               and value(kpi, change, t, extra) != value(kpi, 0, t, extra)):
+            return extra
+    return 3
 
 
 def kpi_unit(kpi: dict[str, Any]) -> DurationUnit:
@@ -46,22 +65,48 @@ def kpi_unit(kpi: dict[str, Any]) -> DurationUnit:
 
 
 def kpi_sentence(kpi: dict[str, Any], t: Texts) -> str:
-    """``Decision latency at X fell from 3.2 to 0.9 days (median; 95% CI …; adjusted p …).``"""
+    """One KPI in words, by its verdict (METRICS §9): ``Decision latency at X fell from 3.2 to
+    0.9 days (median; 95% CI …; adjusted p …).``; an ``unclear`` one says why."""
     before, after = kpi["before"]["median"], kpi["after"]["median"]
-    ci = kpi["ci95"]
-    values = {"what": kpi_name(kpi, t), "before": value(kpi, before, t),
-              "after": value(kpi, after, t),
-              "lo": value(kpi, ci[0], t) if ci else "–", "hi": value(kpi, ci[1], t) if ci else "–",
-              "p": p_text(kpi["p_adjusted"], t)}
-    if kpi["verdict"] == "unchanged":
+    ci, diff = kpi["ci95"], kpi["diff_median"] or 0
+    extra = extra_digits(kpi, t)
+    values = {"what": kpi_name(kpi, t), "before": value(kpi, before, t, extra),
+              "after": value(kpi, after, t, extra),
+              "lo": value(kpi, ci[0], t, extra) if ci else "–",
+              "hi": value(kpi, ci[1], t, extra) if ci else "–",
+              "p": p_text(kpi["p_adjusted"], t), "delta": signed(kpi["cliffs_delta"], t)}
+    verdict, reason = kpi["verdict"], kpi.get("verdict_reason")
+    significant = kpi["p_adjusted"] is not None and kpi["p_adjusted"] < 0.05
+    if verdict == "unchanged" and not significant:
         return t("{what} did not change significantly (median {before} before, {after} after; "
                  "adjusted p {p}).", **values)
-    rose = (after or 0) > (before or 0) or (after == before and kpi["verdict"] == "worsened")
-    message = ("{what} rose from {before} to {after} (median; 95% CI of the change {lo} to {hi}; "
-               "adjusted p {p})." if rose else
-               "{what} fell from {before} to {after} (median; 95% CI of the change {lo} to {hi}; "
-               "adjusted p {p}).")
-    return t(message, **values)
+    if verdict == "unchanged":
+        return t("{what} changed only negligibly (median {before} before, {after} after; "
+                 "Cliff's delta {delta}).", **values)
+    if verdict == "unclear" and reason == "median_flat":
+        return t("{what}: the median stayed at {before}, but most values rose (Cliff's delta "
+                 "{delta}; adjusted p {p}); look at the distributions before concluding."
+                 if (kpi["cliffs_delta"] or 0) > 0 else
+                 "{what}: the median stayed at {before}, but most values fell (Cliff's delta "
+                 "{delta}; adjusted p {p}); look at the distributions before concluding.",
+                 **values)
+    if verdict == "unclear":
+        return t("{what}: the median rose from {before} to {after}, but most values fell "
+                 "(Cliff's delta {delta}; adjusted p {p}); the change is unclear."
+                 if diff > 0 else
+                 "{what}: the median fell from {before} to {after}, but most values rose "
+                 "(Cliff's delta {delta}; adjusted p {p}); the change is unclear.", **values)
+    return t("{what} rose from {before} to {after} (median; 95% CI of the change {lo} to {hi}; "
+             "adjusted p {p})." if diff > 0 else
+             "{what} fell from {before} to {after} (median; 95% CI of the change {lo} to {hi}; "
+             "adjusted p {p}).", **values)
+
+
+def signed(delta: float | None, t: Texts) -> str:
+    """Cliff's delta with its sign: ``+0.21`` / ``−0.35``."""
+    if delta is None:
+        return "–"
+    return ("+" if delta > 0 else "−" if delta < 0 else "") + t.number(abs(delta), 2)
 
 
 def p_text(p: float | None, t: Texts) -> str:
@@ -71,16 +116,31 @@ def p_text(p: float | None, t: Texts) -> str:
     return "< " + t.number(0.001, 3) if p < 0.001 else "= " + t.number(p, 3)
 
 
+def _is_headline(kpi: dict[str, Any]) -> bool:
+    return kpi["by"] is None and kpi["name"] != "path_elapsed"
+
+
+def ordered(kpis: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Headline KPIs (cycle time, overall decision latency, handoffs, ping-pongs, layers) in
+    their order, then the others by the size of their effect (|Cliff's delta|)."""
+    rest = sorted((k for k in kpis if not _is_headline(k)),
+                  key=lambda k: -abs(k["cliffs_delta"] or 0))
+    return [k for k in kpis if _is_headline(k)] + rest
+
+
 def summary(data: dict[str, Any], t: Texts, top: int = 6) -> list[tuple[str, str]]:
-    """Headline sentences as ``(kind, text)``: significant changes first (largest effect,
-    kind ``finding``), then ``warning``s."""
+    """Headline sentences as ``(kind, text)``: cycle time first, then the changes (improved,
+    worsened or unclear) with the largest effect, then how many paths changed (kind
+    ``finding``), then ``warning``s."""
     kpis = [k for k in data["kpis"] if k["name"] != "path_elapsed"]
-    changed = sorted((k for k in kpis if k["verdict"] != "unchanged"),
+    lead = [k for k in kpis if k["name"] == "cycle_time" and "day_seconds" not in k][:1]
+    changed = sorted((k for k in kpis if k["verdict"] != "unchanged" and k not in lead),
                      key=lambda k: -abs(k["cliffs_delta"] or 0))
     lines: list[tuple[str, str]] = []
     said: set[tuple[Any, ...]] = set()
-    for k in changed:
-        figures = (k["before"]["n"], k["before"]["median"], k["after"]["n"], k["after"]["median"])
+    for k in lead + changed:
+        figures = (k["before"]["n"], k["before"]["median"], k["after"]["n"], k["after"]["median"],
+                   "day_seconds" in k)
         if figures in said:  # the same decisions seen by step, role and level
             continue
         said.add(figures)
@@ -88,9 +148,31 @@ def summary(data: dict[str, Any], t: Texts, top: int = 6) -> list[tuple[str, str
         if len(lines) == top:
             break
     if not changed:
-        lines.append(("finding", t("No measure changed significantly.")))
+        lines.append(("finding", t("No other measure changed meaningfully.") if lead
+                      else t("No measure changed significantly.")))
+    paths = [k for k in data["kpis"] if k["name"] == "path_elapsed"]
+    moved = sum(k["verdict"] != "unchanged" for k in paths)
+    if moved:
+        lines.append(("finding", t("The time on {n} of {m} paths between steps changed (improved, "
+                                   "worsened or unclear); see the table of measures.",
+                                   n=t.integer(moved), m=t.integer(len(paths)))))
     lines += [("warning", warning_text(w, t)) for w in data["warnings"]]
     return lines
+
+
+def kpi_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
+    """The KPI table of a comparison in the reader's language, in :func:`ordered` order."""
+    rows = []
+    for k in ordered(data["kpis"]):
+        ci, extra = k["ci95"], extra_digits(k, t)
+        rows.append({"label": kpi_name(k, t), "before": value(k, k["before"]["median"], t, extra),
+                     "after": value(k, k["after"]["median"], t, extra),
+                     "diff": value(k, k["diff_median"], t, extra),
+                     "ci": f"{value(k, ci[0], t, extra)} … {value(k, ci[1], t, extra)}"
+                     if ci else "–",
+                     "p": p_text(k["p_adjusted"], t), "delta": signed(k["cliffs_delta"], t),
+                     "verdict": k["verdict"]})
+    return rows
 
 
 def warning_text(warning: dict[str, Any], t: Texts) -> str:
@@ -101,8 +183,8 @@ def warning_text(warning: dict[str, Any], t: Texts) -> str:
                  cases=t.integer(warning["cases"]), side=side)
     if warning["kind"] == "open_cases":
         return t("Warning: {share} of cases {side} end at a step that rarely closes a case "
-                 "(still open?); cycle times may be biased. Compare completed cases only "
-                 "(--completed-only).", share=t.percent(warning["share"]), side=side)
+                 "(still open?); cycle times may be biased. Compare completed cases only.",
+                 share=t.percent(warning["share"]), side=side)
     if warning["kind"] == "layers_basis":
         if warning["common"] is None:
             return t("Warning: approval layers are counted by different fields before and after, "

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Literal
 
 import numpy as np
@@ -28,13 +27,20 @@ from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-Verdict = Literal["improved", "worsened", "unchanged"]
+Verdict = Literal["improved", "worsened", "unchanged", "unclear"]
+#: Why a significant change is ``unclear``: the median did not move, or moved against most values.
+UnclearReason = Literal["median_flat", "median_against_delta"]
 
 #: Largest number of array cells (resamples × categories or window positions) held per chunk.
 CHUNK_CELLS = 4_000_000
-#: Mann–Whitney uses the exact null distribution when both sides have at most this many values
-#: and there are no ties (scipy's ``method="exact"``); otherwise the normal approximation.
+#: Mann–Whitney uses the exact null distribution when either side has at most this many values
+#: and there are no ties (scipy's ``method="auto"`` rule); otherwise the normal approximation.
 EXACT_MAX_N = 8
+#: ...as long as the exact counts fit in 64-bit integers and in memory (``n1·n2`` cells); past
+#: that (a side of ≤ 8 against ~800+ values) the normal approximation is used.
+EXACT_MAX_CELLS = 1_000_000
+#: Smallest |Cliff's delta| that counts as a change (Romano et al.'s "small" effect).
+MIN_EFFECT = 0.147
 #: Half-width of the bootstrap window, in standard-deviation bounds of the median's position
 #: (sd ≤ sqrt(Σ values-per-case²) / 2): 3 bounds = 6 sd, so fallbacks are very rare.
 WINDOW_BOUNDS = 3.0
@@ -323,27 +329,39 @@ def cliffs_delta(x: ArrayLike, y: ArrayLike) -> float | None:
     return (greater - less) / (xa.size * ya.size)
 
 
-@cache
-def _u_counts(m: int, n: int) -> tuple[int, ...]:
-    """Number of arrangements giving each U = 0..m·n for samples of sizes m and n (no ties)."""
-    if m == 0 or n == 0:
-        return (1,)
-    counts = [0] * (m * n + 1)
-    for u, c in enumerate(_u_counts(m - 1, n)):  # largest value from the first sample
-        counts[u + n] += c
-    for u, c in enumerate(_u_counts(m, n - 1)):  # largest value from the second sample
-        counts[u] += c
-    return tuple(counts)
+def exact_fits(n1: int, n2: int) -> bool:
+    """Whether the exact U distribution of sizes ``n1``, ``n2`` is computed (see above)."""
+    small = min(n1, n2)
+    return (small <= EXACT_MAX_N and n1 * n2 <= EXACT_MAX_CELLS
+            and math.comb(n1 + n2, small) < 2**62)
+
+
+def _u_counts(m: int, n: int) -> IntArray:
+    """Number of arrangements giving each U = 0..m·n for samples of sizes m ≤ n, no ties.
+
+    These are the coefficients of the Gaussian binomial ``[m+n choose m]_q`` =
+    ∏_{i=1..m} (1 − q^(n+i)) / (1 − q^i): multiply by each numerator, divide by each
+    denominator (a running sum with stride i); exact in int64 where :func:`exact_fits` holds.
+    """
+    size = m * n + 1
+    counts = np.zeros(size + n + m, dtype=np.int64)  # room for the numerators' degree
+    counts[0] = 1
+    for i in range(1, m + 1):
+        shift = n + i
+        counts[shift:] -= counts[:-shift].copy()
+        padded = np.zeros(-(-counts.size // i) * i, dtype=np.int64)
+        padded[:counts.size] = counts
+        counts = np.cumsum(padded.reshape(-1, i), axis=0).ravel()[:counts.size]
+    return counts[:size]
 
 
 def mann_whitney_p(x: ArrayLike, y: ArrayLike) -> float | None:
     """Two-sided Mann–Whitney U p-value (scipy ``mannwhitneyu`` semantics).
 
-    Exact null distribution when both sides have ≤ ``EXACT_MAX_N`` values and no value is tied
-    (scipy ``method="exact"``); otherwise the normal approximation with tie correction and
-    continuity correction (``method="asymptotic", use_continuity=True``). Note scipy's "auto"
-    goes exact when only ONE side is that small. None if a side is empty; 1.0 if all values are
-    equal.
+    Exact null distribution when either side has ≤ ``EXACT_MAX_N`` values and no value is tied
+    (scipy's ``method="auto"`` rule, within :func:`exact_fits`); otherwise the normal
+    approximation with tie correction and continuity correction (``method="asymptotic",
+    use_continuity=True``). None if a side is empty; 1.0 if all values are equal.
     """
     xa, ya = _as_values(x), _as_values(y)
     n1, n2 = xa.size, ya.size
@@ -355,9 +373,9 @@ def mann_whitney_p(x: ArrayLike, y: ArrayLike) -> float | None:
     greater, less = _pair_counts(xa, ya)
     tied = n1 * n2 - greater - less
     u = max(less, greater) + tied / 2  # max(U1, U2); U1 = #(x > y) + ties / 2
-    if n1 <= EXACT_MAX_N and n2 <= EXACT_MAX_N and ties.max() == 1:
+    if ties.max() == 1 and exact_fits(n1, n2):
         counts = _u_counts(min(n1, n2), max(n1, n2))
-        return min(1.0, 2 * sum(counts[int(u):]) / sum(counts))
+        return min(1.0, 2 * int(counts[int(u):].sum()) / math.comb(n1 + n2, n1))
     n = n1 + n2
     t = ties.astype(np.float64)
     tie_term = float(np.sum(t**3 - t))
@@ -398,15 +416,22 @@ def benjamini_hochberg(p: Sequence[float | None]) -> list[float | None]:
     return out
 
 
-def verdict(p_adjusted: float | None, diff_median: float | None, *, alpha: float = 0.05,
-            lower_is_better: bool = True) -> Verdict:
-    """``improved``/``worsened`` when ``p_adjusted < alpha`` and the median moved; the direction
-    is good when it goes down (``lower_is_better``, times) or up. Otherwise ``unchanged``."""
-    if p_adjusted is None or diff_median is None or not p_adjusted < alpha:
-        return "unchanged"
-    if diff_median == 0 or math.isnan(diff_median):
-        return "unchanged"
-    return "improved" if (diff_median < 0) == lower_is_better else "worsened"
+def verdict(p_adjusted: float | None, diff_median: float | None, delta: float | None, *,
+            alpha: float = 0.05, lower_is_better: bool = True
+            ) -> tuple[Verdict, UnclearReason | None]:
+    """METRICS §9: ``improved``/``worsened`` when ``p_adjusted < alpha``, |Cliff's delta| ≥
+    :data:`MIN_EFFECT` and the median change points the same way as delta (down is good when
+    ``lower_is_better``); significant with a flat median or one moving against delta →
+    ``unclear`` with the reason; otherwise ``unchanged``. The mean never decides."""
+    if p_adjusted is None or not p_adjusted < alpha:
+        return "unchanged", None
+    if delta is None or math.isnan(delta) or abs(delta) < MIN_EFFECT:
+        return "unchanged", None
+    if diff_median is None or math.isnan(diff_median) or diff_median == 0:
+        return "unclear", "median_flat"
+    if (diff_median < 0) != (delta < 0):
+        return "unclear", "median_against_delta"
+    return ("improved" if (diff_median < 0) == lower_is_better else "worsened"), None
 
 
 def compare_samples(before: Sample, after: Sample, *, resamples: int = 2000, seed: int = 0,

@@ -70,12 +70,14 @@ class Texts:
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
         return str(format_percent(value, format=pattern, locale=self.lang))
 
-    def duration(self, seconds: float | None, unit: DurationUnit | None = None) -> str:
-        """Minutes, hours or days (``unit``, else whichever reads best): ``3,2 hari``."""
+    def duration(self, seconds: float | None, unit: DurationUnit | None = None, *,
+                 extra_digits: int = 0) -> str:
+        """Minutes, hours or days (``unit``, else whichever reads best): ``3,2 hari``; minutes
+        whole and hours or days with one decimal, plus ``extra_digits``."""
         if seconds is None:
             return "–"
         unit = unit or duration_unit(seconds)
-        digits = 0 if unit == "min" else 1
+        digits = (0 if unit == "min" else 1) + extra_digits
         return f"{self.number(seconds / UNIT_SECONDS[unit], digits)} {self.unit_word(unit)}"
 
     def unit_word(self, unit: DurationUnit) -> str:

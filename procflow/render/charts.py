@@ -57,8 +57,9 @@ BAR = "#4292c6"
 BEFORE = "#a6bddb"
 AFTER = "#045a8d"
 #: Okabe–Ito colours, distinguishable with the common colour-vision deficiencies.
-VERDICT_COLOURS = {"improved": "#009e73", "worsened": "#d55e00", "unchanged": "#8c8c8c"}
-VERDICT_MARKERS = {"improved": "o", "worsened": "s", "unchanged": "D"}
+VERDICT_COLOURS = {"improved": "#009e73", "worsened": "#d55e00", "unclear": "#e69f00",
+                   "unchanged": "#8c8c8c"}
+VERDICT_MARKERS = {"improved": "o", "worsened": "s", "unclear": "^", "unchanged": "D"}
 
 STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
@@ -305,7 +306,8 @@ def forest_plot(rows: Sequence[tuple[str, float, float | None, float | None, str
                 title: str, t: Texts, unit: Literal["seconds", "count"]) -> str:
     """One row per KPI in the given order: the change of the median (after − before) as a dot,
     its 95% confidence interval as a line, a vertical line at no change, colours and markers by
-    verdict (``improved``, ``worsened``, ``unchanged``). The numbers are repeated on the right."""
+    verdict (``improved``, ``worsened``, ``unclear``, ``unchanged``). The numbers are repeated on
+    the right."""
     clean = [(label(name, FOREST_LABEL_LIMIT), _number_or_none(diff), _number_or_none(lo),
               _number_or_none(hi), verdict if verdict in VERDICT_COLOURS else "unchanged")
              for name, diff, lo, hi, verdict in rows]
@@ -344,7 +346,7 @@ def forest_plot(rows: Sequence[tuple[str, float, float | None, float | None, str
         ax.set_xlabel(t("Change in median, after − before ({unit})", unit=unit_name)
                       if unit_name else t("Change in median, after − before"))
         names = {"improved": t("improved"), "worsened": t("worsened"),
-                 "unchanged": t("unchanged")}
+                 "unclear": t("unclear"), "unchanged": t("unchanged")}
         present = [v for v in VERDICT_COLOURS if any(row[4] == v for row in clean)]
         handles = [Line2D([], [], color=VERDICT_COLOURS[v], marker=VERDICT_MARKERS[v],
                           markersize=7, linewidth=2.2, label=names[v]) for v in present]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from procflow.compare.comparison import Comparison
-from procflow.compare.narrative import kpi_name, p_text, summary, value
+from procflow.compare.narrative import TABLE_TOP, kpi_name, kpi_rows, ordered, summary
 from procflow.core.i18n import Lang, Texts
 from procflow.render import charts
 from procflow.render.diff_map import diff_map
@@ -16,17 +16,12 @@ from procflow.report.svg import inline_svg
 FOREST_ROWS = 20
 
 
-def _row(k: dict[str, Any], t: Texts) -> dict[str, str]:
-    ci = k["ci95"]
-    return {"label": kpi_name(k, t), "before": value(k, k["before"]["median"], t),
-            "after": value(k, k["after"]["median"], t), "diff": value(k, k["diff_median"], t),
-            "ci": f"{value(k, ci[0], t)} … {value(k, ci[1], t)}" if ci else "–",
-            "p": p_text(k["p_adjusted"], t), "delta": t.number(k["cliffs_delta"], 2),
-            "verdict": k["verdict"]}
-
-
 def _forest(kpis: list[dict[str, Any]], t: Texts) -> Any:
-    timed = [k for k in kpis if k["unit"] == "seconds"][:FOREST_ROWS]
+    """The timed KPIs on one axis: the log-wide ones (paths, on a far smaller scale, only
+    when there are none; the table lists them all)."""
+    timed = [k for k in ordered(kpis) if k["unit"] == "seconds"]
+    overall = [k for k in timed if k["name"] != "path_elapsed"]
+    timed = (overall or timed)[:FOREST_ROWS]
     rows = [(kpi_name(k, t), k["diff_median"], *(k["ci95"] or (None, None)), k["verdict"])
             for k in timed]
     return inline_svg(charts.forest_plot(rows, title=t("Median change with 95% confidence "
@@ -39,6 +34,7 @@ def comparison_report(comparison: Comparison, *, lang: Lang = "id") -> str:
     c = comparison.to_dict()
     kpis = [k for k in c["kpis"] if k["name"] != "path_elapsed"]
     paths = [k for k in c["kpis"] if k["name"] == "path_elapsed"]
+    rows = kpi_rows(c, t)
     layers, handoffs = c["distributions"]["layers"], c["distributions"]["handoffs_per_case"]
     distributions = []
     if layers[0] or layers[1]:
@@ -51,7 +47,7 @@ def comparison_report(comparison: Comparison, *, lang: Lang = "id") -> str:
             xlabel=t("Handoffs"), t=t)))
     context = {
         "c": c, "t": t, "meta": versions(), "sentences": summary(c, t),
-        "kpis": [_row(k, t) for k in kpis + paths],
+        "kpis": rows[:TABLE_TOP], "more_kpis": rows[TABLE_TOP:],
         "forest": _forest(kpis + paths, t),
         "diff_svg": drawing(diff_map(c, t), "difference map"),
         "distributions": distributions,

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from procflow.compare.comparison import Comparison
-from procflow.compare.narrative import summary
+from procflow.compare.narrative import TABLE_TOP, kpi_rows, summary
 from procflow.conform.conformance import KIND_WORDS, Method, summary_lines
 from procflow.errors import ProcflowError, WorkspaceError
 from procflow.report.comparison import comparison_report
@@ -209,9 +209,11 @@ def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> 
     found = member(request, user, wid)
     data = _result(request, wid, "comparison", rid)
     t = texts(request)
+    rows = kpi_rows(data, t)
     return render(request, "comparison.html", workspace=found, rid=rid, c=data,
                   web=data.get("web") or {}, sentences=summary(data, t),
-                  rows=service.comparison_rows(data, t), calendars=service.calendar_names(t))
+                  rows=rows[:TABLE_TOP], more_rows=rows[TABLE_TOP:],
+                  calendars=service.calendar_names(t))
 
 
 def _stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from starlette.datastructures import UploadFile
 
 from procflow import mine
 from procflow.compare.comparison import Comparison, compare, split
-from procflow.compare.narrative import kpi_name, p_text, value
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
@@ -334,19 +333,6 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
             older, newer = first, ws.log(after)
         return compare(older, newer, completed=completed, calendar=calendar,
                        calendar_zone=zone, seed=0)
-
-
-def comparison_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
-    """The KPI table of a comparison, formatted in the page's language."""
-    rows = []
-    for k in data["kpis"]:
-        ci = k["ci95"]
-        rows.append({
-            "label": kpi_name(k, t), "before": value(k, k["before"]["median"], t),
-            "after": value(k, k["after"]["median"], t), "diff": value(k, k["diff_median"], t),
-            "ci": f"{value(k, ci[0], t)} … {value(k, ci[1], t)}" if ci else "–",
-            "p": p_text(k["p_adjusted"], t), "verdict": k["verdict"]})
-    return rows
 
 
 def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path, *,

@@ -1,0 +1,142 @@
+"""Comparison verdicts follow METRICS §9, and the words and tables around them cannot mislead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import procflow
+from procflow.compare.comparison import compare
+from procflow.compare.narrative import TABLE_TOP, kpi_rows, kpi_sentence, summary, warning_text
+from procflow.compare.stats import MIN_EFFECT
+from procflow.core.i18n import Texts
+from procflow.report.comparison import comparison_report
+from tests.conftest import shared_file
+
+START = dt.datetime(2024, 3, 4, 8, 0, tzinfo=dt.UTC)
+
+
+def two_step_log(path: Path, minutes: list[int], *, last: str = "Done",
+                 open_share: float = 0.0) -> procflow.EventLog:
+    """Cases of two events ``minutes`` apart; the last ``open_share`` of cases end at one of
+    four rare steps ``Review 0..3`` (as if still open) instead of ``last``."""
+    rows = ["case_id,activity,timestamp"]
+    open_from = len(minutes) - round(open_share * len(minutes))
+    for i, gap in enumerate(minutes):
+        at = START + dt.timedelta(hours=i)
+        end = f"Review {i % 4}" if i >= open_from else last
+        rows += [f"c{i},Register,{at.isoformat()}",
+                 f"c{i},{end},{(at + dt.timedelta(minutes=gap)).isoformat()}"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return procflow.read(path)
+
+
+def cycle(data: dict[str, Any]) -> dict[str, Any]:
+    return next(k for k in data["kpis"] if k["name"] == "cycle_time" and k["by"] is None)
+
+
+def test_a_flat_median_with_a_negligible_shift_is_unchanged(tmp_path: Path) -> None:
+    # median 10 min on both sides; a few more cases take 20 min after (delta ≈ +0.09, p tiny):
+    # the old rule called this "worsened" from the mean, which no table shows
+    before = two_step_log(tmp_path / "b.csv", [10] * 1200 + [20] * 800)
+    after = two_step_log(tmp_path / "a.csv", [10] * 1020 + [20] * 980)
+    k = cycle(compare(before, after, resamples=200).to_dict())
+    assert k["diff_median"] == 0 and k["p_adjusted"] < 0.05
+    assert 0 < k["cliffs_delta"] < MIN_EFFECT
+    assert (k["verdict"], k["verdict_reason"]) == ("unchanged", None)
+
+
+def test_a_flat_median_with_a_real_shift_is_unclear_and_says_why(tmp_path: Path) -> None:
+    before = two_step_log(tmp_path / "b.csv", [10] * 510 + [20] * 490)
+    after = two_step_log(tmp_path / "a.csv", [5] * 100 + [10] * 410 + [40] * 490)
+    result = compare(before, after, resamples=200)
+    data = result.to_dict()
+    k = cycle(data)
+    assert k["diff_median"] == 0 and k["p_adjusted"] < 0.05
+    assert k["cliffs_delta"] == pytest.approx(0.49 - 0.1 - 0.41 * 0.49)
+    assert (k["verdict"], k["verdict_reason"]) == ("unclear", "median_flat")
+    sentence = kpi_sentence(k, Texts("en"))
+    assert sentence == ("Cycle time: the median stayed at 10 min, but most values rose "
+                        "(Cliff's delta +0.19; adjusted p < 0.001); look at the distributions "
+                        "before concluding.")
+    assert summary(data, Texts("en"))[0] == ("finding", sentence)
+    assert "tidak jelas" in comparison_report(result, lang="id")
+
+
+def test_small_changes_show_enough_digits_to_differ() -> None:
+    kpi = {"name": "path_elapsed", "by": "path", "key": "A → B", "unit": "seconds",
+           "before": {"n": 900, "median": 20.0}, "after": {"n": 900, "median": 10.0},
+           "diff_median": -10.0, "ci95": [-12.0, -8.0], "p_adjusted": 0.0001,
+           "cliffs_delta": -0.6, "verdict": "improved", "verdict_reason": None}
+    assert kpi_sentence(kpi, Texts("en")) == (
+        "Time on the path A → B fell from 0.3 min to 0.2 min (median; 95% CI of the change "
+        "-0.2 min to -0.1 min; adjusted p < 0.001).")
+    row = kpi_rows({"kpis": [kpi]}, Texts("id"))[0]
+    assert (row["before"], row["after"], row["delta"]) == ("0,3 menit", "0,2 menit", "−0,60")
+
+
+def test_summary_leads_with_cycle_time_then_the_largest_effects(
+        tmp_path: Path) -> None:
+    kpis = [
+        {"name": "handoffs_per_case", "by": None, "key": None, "unit": "count",
+         "before": {"n": 99, "median": 4.0}, "after": {"n": 99, "median": 3.0},
+         "diff_median": -1.0, "ci95": [-1.0, -1.0], "p_adjusted": 0.001, "cliffs_delta": -0.3,
+         "verdict": "improved", "verdict_reason": None},
+        {"name": "cycle_time", "by": None, "key": None, "unit": "seconds",
+         "before": {"n": 100, "median": 86400.0}, "after": {"n": 100, "median": 86400.0},
+         "diff_median": 0.0, "ci95": [0.0, 0.0], "p_adjusted": 0.4, "cliffs_delta": 0.02,
+         "verdict": "unchanged", "verdict_reason": None},
+        {"name": "ping_pong_rate", "by": None, "key": None, "unit": "count",
+         "before": {"n": 98, "median": 1.0}, "after": {"n": 98, "median": 0.0},
+         "diff_median": -1.0, "ci95": [-1.0, 0.0], "p_adjusted": 0.001, "cliffs_delta": -0.7,
+         "verdict": "improved", "verdict_reason": None},
+    ]
+    lines = summary({"kpis": kpis, "warnings": []}, Texts("en"))
+    assert [text.split(" ")[0] for _, text in lines] == ["Cycle", "Ping-pongs", "Handoffs"]
+    assert lines[0][1] == ("Cycle time did not change significantly (median 1.0 days before, "
+                           "1.0 days after; adjusted p = 0.400).")
+
+
+def test_no_sentence_or_row_of_a_change_shows_equal_figures_on_bpic15() -> None:
+    one = procflow.read(shared_file("BPIC15_1.xes.gz"))
+    two = procflow.read(shared_file("BPIC15_2.xes.gz"))
+    data = compare(one, two, resamples=500, seed=0).to_dict()
+    for k in data["kpis"]:  # the rule, recomputed from the figures in comparison.json
+        significant = k["p_adjusted"] is not None and k["p_adjusted"] < 0.05
+        big = k["cliffs_delta"] is not None and abs(k["cliffs_delta"]) >= MIN_EFFECT
+        diff, delta = k["diff_median"], k["cliffs_delta"]
+        if not (significant and big):
+            expected = "unchanged"
+        elif not diff or (diff < 0) != (delta < 0):
+            expected = "unclear"
+        else:
+            expected = "improved" if diff < 0 else "worsened"
+        assert k["verdict"] == expected, k
+    for lang in ("en", "id"):
+        t = Texts(lang)
+        changed = [r for r in kpi_rows(data, t) if r["verdict"] in ("improved", "worsened")]
+        assert changed and all(r["before"] != r["after"] for r in changed)
+        lines = [text for kind, text in summary(data, t) if kind == "finding"]
+        assert lines[0].startswith(t("Cycle time"))
+        for text in lines:
+            moved = re.search(r"(?:from|dari) (.+?) (?:to|menjadi) (.+?) \(", text)
+            assert not moved or moved.group(1) != moved.group(2), text
+    html = comparison_report(compare(one, two, resamples=200, seed=0), lang="en")
+    assert len(kpi_rows(data, Texts("en"))) > TABLE_TOP and "<details>" in html
+
+
+def test_completed_only_drops_the_open_case_warning_and_no_text_names_a_flag(
+        tmp_path: Path) -> None:
+    before = two_step_log(tmp_path / "b.csv", [10] * 100, open_share=0.12)
+    after = two_step_log(tmp_path / "a.csv", [8] * 100, open_share=0.12)
+    kinds = [w["kind"] for w in compare(before, after, resamples=100).to_dict()["warnings"]]
+    assert kinds.count("open_cases") == 2
+    data = compare(before, after, resamples=100, completed=True).to_dict()
+    assert [w for w in data["warnings"] if w["kind"] == "open_cases"] == []
+    warning = {"kind": "open_cases", "side": "after", "share": 0.12, "cases": 12}
+    for lang in ("en", "id"):
+        assert "--" not in warning_text(warning, Texts(lang))
