@@ -120,7 +120,8 @@ class Workspace:
 
     def store(self, loaded: LoadedFile, *, name: str, pseudonymize_resources: bool = False,
               replace: bool = False) -> ImportResult:
-        """Store a file read by :func:`load_file` as log ``name``, all or nothing."""
+        """Store a file read by :func:`load_file` as log ``name``, all or nothing (replacing
+        a log rewrites the file, as :meth:`remove` does)."""
         same = self._unchanged(name, loaded.digest, replace)
         if same is not None:
             return same
@@ -259,7 +260,9 @@ class Workspace:
         return b"".join(p[0] for p in parts)
 
     def remove(self, name: str) -> None:
-        """Delete log ``name`` with its events and (if unshared) its raw file."""
+        """Delete log ``name`` with its events and (if unshared) its raw file, then rewrite the
+        file so that they leave its bytes; logs taken from this workspace before are then
+        closed (take them again with :meth:`log`)."""
         row = self.entry(name)
         self.con.begin()
         try:

@@ -27,6 +27,7 @@ from procflow.compare.narrative import kpi_name, p_text, value
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
+from procflow.errors import WorkspaceError
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
@@ -100,7 +101,11 @@ class OpenFile:
         with self.reading() as con:
             if not rewrite.pending(con):
                 return
-            rewrite.copy_live(con, self.path)
+            try:
+                rewrite.copy_live(con, self.path)
+            except WorkspaceError as err:  # e.g. a full disk: the next write tries again
+                logging.getLogger(__name__).warning("%s", err)
+                return
         with self._state:
             self._swapping = True
             while self._readers:
