@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -12,7 +14,8 @@ from click.testing import CliRunner
 
 import procflow
 from procflow.cli import main
-from procflow.compare.comparison import compare
+from procflow.compare.comparison import compare, split, subset
+from procflow.errors import InputError
 from tests.conftest import SAMPLE, shared_file
 
 TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))["truth"]
@@ -92,6 +95,41 @@ def test_split_by_arrival_date_equals_two_logs(tmp_path: Path) -> None:
     assert (d["before"]["cases"], d["after"]["cases"]) == (2000, 2000)
     assert kpi(d, "cycle_time")["before"]["median"] == TRUTH["before"][
         "cycle_time_median_seconds"]
+
+
+@pytest.mark.parametrize(("split", "side", "where"), [
+    ("2030-01-01", "after", "on or after 2030-01-01"),
+    ("2000-01-01", "before", "before 2000-01-01")])
+def test_split_with_an_empty_side_is_a_clear_error(split: str, side: str, where: str) -> None:
+    result = CliRunner().invoke(main, ["compare", str(SAMPLE / "after.csv"), "--split", split,
+                                       "--tz", "Asia/Makassar"])
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert out == (
+        f"error: no case of 'after' arrives {where}, so the {side} side of the comparison is "
+        "empty; its cases arrive from 2024-01-02 09:22 to 2024-12-31 14:39 (WITA). Fix: split "
+        "at a date from 2024-01-03 to 2024-12-31.")
+
+
+def test_split_of_a_one_day_log_says_to_compare_two_logs() -> None:
+    log = procflow.read(SAMPLE / "after.csv", tz="Asia/Makassar")
+    one_day = subset(log, "SELECT case_id FROM {events} WHERE case_id = 'PBG-2024-000001'",
+                     "one")
+    with pytest.raises(InputError, match="every case arrives on 2024-01-02: compare two logs"):
+        split(one_day, dt.datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Makassar")))
+
+
+def test_comparing_with_a_log_without_cases_is_a_clear_error(tmp_path: Path) -> None:
+    empty = tmp_path / "kosong.csv"
+    empty.write_text("No. Permohonan;Tahapan;Waktu Selesai\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["compare", str(SAMPLE / "after.csv"), str(empty),
+                                       "--tz", "Asia/Makassar"])
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == (
+        "error: the after log 'kosong' has no cases, so the after side of the comparison is "
+        "empty. Fix: compare logs that hold cases (procflow logs lists the counts).")
+    with pytest.raises(InputError, match="the before log 'kosong' has no cases"):
+        compare(procflow.read(empty, tz="Asia/Makassar"), sample("after"))
 
 
 def test_cli_compare_writes_report_json_and_xlsx(tmp_path: Path) -> None:

@@ -96,3 +96,55 @@ def test_the_cache_keeps_the_most_recently_used(files: service.WorkspaceFiles) -
         files.memo(("k", i), lambda i=i: i)
     assert files.memo(("k", 0), lambda: "made again") == "made again"
     assert files.memo(("k", service.CACHE_SIZE), lambda: "made again") == service.CACHE_SIZE
+
+
+def test_removing_a_log_rewrites_the_file_while_reads_go_on(
+        files: service.WorkspaceFiles, tmp_path: Path) -> None:
+    """The removal's rewrite swaps the file under the app's shared connection: reads before,
+    during and after it all answer (with or without the log), the connection is opened again
+    on the new file, and the removed log's names are no longer in the file's bytes."""
+    path = tmp_path / "w.duckdb"
+    keep = tmp_path / "keep.csv"
+    keep.write_text("case;activity;time;resource\nK-1;Daftar;2024-01-01T08:00Z;Kirana\n"
+                    "K-1;Setuju;2024-01-01T09:00Z;Yohanes\n")
+    service.import_upload(files, path, keep, "keep", ImportOptions())
+    service.import_upload(files, path, SAMPLE, "after", OPTIONS)
+    names = [b"Sitti Aisyah", b"Syamsul Bahri", b"Dewi Kartika Sari"]
+
+    def stored() -> bytes:  # the file and its write-ahead log
+        return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + ".wal"))
+                        if p.exists())
+
+    assert all(n in stored() for n in names)
+    inode = path.stat().st_ino
+    stop = threading.Event()
+    seen: list[tuple[str, ...]] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                seen.append(tuple(log["name"] for log in service.list_logs(files, path)))
+                info, _ = service.analysis_of(files, path, "w1", "keep")
+                assert info["events"] == 2
+            except BaseException as err:  # every failure is a test failure
+                errors.append(err)
+                return
+
+    with ThreadPoolExecutor(3) as pool:
+        readers = [pool.submit(read) for _ in range(3)]
+        time.sleep(0.3)
+        service.remove_log(files, path, "after")
+        time.sleep(0.3)
+        stop.set()
+        for reader in readers:
+            reader.result(timeout=60)
+    assert not errors, errors
+    assert set(seen) == {("after", "keep"), ("keep",)}
+    assert seen[-1] == ("keep",)
+    assert path.stat().st_ino != inode
+    assert not any(n in stored() for n in names)
+    assert [log["name"] for log in service.list_logs(files, path)] == ["keep"]
+    service.import_upload(files, path, SAMPLE, "again", OPTIONS)  # writes go on too
+    assert [log["name"] for log in service.list_logs(files, path)] == ["again", "keep"]
+    files.close()

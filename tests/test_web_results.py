@@ -258,3 +258,26 @@ def test_removing_members_on_the_page(site: Site) -> None:
     vera = site.client("vera")
     assert_error(vera.delete(f"/api/w/{site.a}/members/vera"), 409)
     assert [m["name"] for m in vera.get(f"/api/w/{site.a}").json()["members"]] == ["vera"]
+
+
+def test_a_comparison_with_an_empty_side_is_refused_clearly(stored: Stored) -> None:
+    site, andi, _ = stored
+    listed = len(andi.get(f"/api/w/{site.a}").json()["results"])
+    r = andi.post(f"/api/w/{site.a}/compare", json={"before": "q1", "split": "2030-01-01"})
+    assert_error(r, 422)
+    assert r.json()["error"]["message"] == (
+        "no case of 'q1' arrives on or after 2030-01-01, so the after side of the comparison "
+        "is empty; its cases arrive from 2024-02-29 17:00 to 2024-03-27 17:00 (UTC). Fix: "
+        "split at a date from 2024-03-01 to 2024-03-27.")
+    page = andi.post(f"/w/{site.a}/compare", data={
+        "csrf": andi.headers["X-CSRF-Token"], "before": "q1", "split": "2000-01-01"})
+    assert page.status_code == 422
+    text = " ".join(page.text.split())
+    assert "so the before side of the comparison is empty" in text
+    assert "split at a date from 2024-03-01 to 2024-03-27" in text
+    upload_and_import(andi, site.a, "kosong", b"case;activity;timestamp\n")
+    r = andi.post(f"/api/w/{site.a}/compare", json={"before": "kosong", "after": "q2"})
+    assert_error(r, 422)
+    assert r.json()["error"]["message"].startswith(
+        "the before log 'kosong' has no cases, so the before side of the comparison is empty.")
+    assert len(andi.get(f"/api/w/{site.a}").json()["results"]) == listed

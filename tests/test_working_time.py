@@ -10,6 +10,7 @@ test_metrics_exact.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,16 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
 import procflow
 from procflow.calendar import Calendar
 from procflow.cli import main as cli
+from procflow.core import db
 from procflow.errors import InputError
 from procflow.simulate.scenarios import DAY_MINUTES, DAY_START_MINUTE, HOLIDAYS
+from procflow.store.workspace import Workspace, load_file
 from tests.conftest import SAMPLE
 from tests.test_metrics_exact import approx_tree, by_key, one, st
+from tests.test_web_api import Site, assert_error, cheap_hashes
+
+__all__ = ["cheap_hashes"]
 
 DAY = 27_000.0
 
@@ -244,6 +251,87 @@ def test_cli_calendar_sla_pause(crafted_path: Path, tmp_path: Path) -> None:
         "analyze", str(crafted_path), "--out", str(out), "--sla", "case=1 working days",
         "--workspace", str(tmp_path / "w")])
     assert result.exit_code != 0 and "calendar" in result.output
+
+
+# --- times outside the years a calendar covers ---------------------------------------------
+
+FAR = ("case;activity;timestamp;resource\nF1;Submit;2024-01-01T02:00:00Z;ana\n"
+       "F1;Approve;2024-01-01T05:00:00Z;budi\nF2;Submit;2024-12-31T10:00:00Z;ana\n"
+       "F2;Approve;2024-12-31T13:00:00Z;budi\n")
+
+
+def store_in_year(workspace: Path, tmp_path: Path, year: int) -> str:
+    """Store the FAR log moved to ``year`` (as a log read with a wider time window, or stored
+    before imports checked the years, would be); returns its name."""
+    source = tmp_path / "far.csv"
+    source.write_text(FAR, encoding="utf-8")
+    loaded = load_file(source)
+    times = [t.replace(year=year) for t in loaded.events["timestamp"].to_pylist()]
+    events = loaded.events.set_column(
+        loaded.events.schema.get_field_index("timestamp"), "timestamp",
+        pa.array(times, loaded.events.schema.field("timestamp").type))
+    with Workspace(workspace) as ws:
+        ws.store(dataclasses.replace(loaded, events=events), name=f"y{year}")
+    return f"y{year}"
+
+
+@pytest.mark.parametrize(("year", "span"), [
+    (1, "0001-01-01 02:00 to 0001-12-31 13:00"),
+    (9999, "9999-01-01 02:00 to 9999-12-31 13:00")])
+def test_times_outside_the_calendar_years_are_a_clear_error(
+        tmp_path: Path, year: int, span: str) -> None:
+    ws = tmp_path / "w.duckdb"
+    name = store_in_year(ws, tmp_path, year)
+    message = (f"error: timestamp has times from {span} (UTC), outside the years the working "
+               "calendar 'id' covers (1946–2100: the national holidays are known for those "
+               "years only). Fix: correct the times outside 1946–2100 in the source file and "
+               "import it again (or leave those cases out), or measure without a working "
+               "calendar (calendar time only).")
+    for command in (["analyze", name, "--out", str(tmp_path / "out")],
+                    ["report", name, "--out", str(tmp_path / "out")],
+                    ["compare", name, name]):
+        result = CliRunner().invoke(cli, [*command, "--calendar", "id", "--workspace",
+                                          str(ws)])
+        assert result.exit_code == 2, (command, result.output)
+        assert " ".join(result.output.split()) == message, command
+    plain = CliRunner().invoke(cli, ["analyze", name, "--out", str(tmp_path / "out"),
+                                     "--workspace", str(ws)])
+    assert plain.exit_code == 0, plain.output
+
+
+def test_start_times_outside_the_calendar_years_name_their_field() -> None:
+    con = db.connect()
+    con.execute("CREATE TABLE far AS SELECT * FROM (VALUES "
+                "(1, 'F1', 'Submit', TIMESTAMPTZ '2024-03-04 03:00:00+00', "
+                "TIMESTAMPTZ '9999-12-31 20:00:00+00', 'ana', NULL::VARCHAR, NULL::VARCHAR, "
+                "NULL::INTEGER, NULL::VARCHAR)) t(event_id, case_id, activity, timestamp, "
+                "start_timestamp, resource, role, unit, level, lifecycle)").fetchall()
+    log = procflow.EventLog("far", con, "far")
+    with pytest.raises(InputError, match=r"^start_timestamp has times from 9999-12-31 20:00 "
+                                         r"to 9999-12-31 20:00 \(UTC\), outside the years"):
+        procflow.analyze(log, calendar="id")
+    hand_made = Calendar(zone="Asia/Jakarta", week={0: ((dt.time(8), dt.time(16)),)},
+                         holidays={}, special={}, name="own")
+    with pytest.raises(InputError, match=r"calendar 'own' covers \(2–9998\)\. Fix"):
+        procflow.analyze(log, calendar=hand_made)
+
+
+def test_web_answers_422_for_times_outside_the_calendar_years(tmp_path: Path) -> None:
+    site = Site(tmp_path / "data")
+    name = store_in_year(site.accounts.workspace_file(site.a), tmp_path, 9999)
+    andi = site.client("andi")
+    r = andi.get(f"/api/w/{site.a}/logs/{name}?calendar=id")
+    assert_error(r, 422)
+    assert r.json()["error"]["message"].startswith(
+        "timestamp has times from 9999-01-01 02:00 to 9999-12-31 13:00 (UTC), outside the "
+        "years the working calendar 'id' covers (1946–2100")
+    assert andi.get(f"/api/w/{site.a}/logs/{name}").status_code == 200
+    page = andi.get(f"/w/{site.a}/logs/{name}?calendar=id")
+    assert page.status_code == 422 and "outside the years the working calendar" in page.text
+    r = andi.post(f"/api/w/{site.a}/compare", json={"before": name, "split": "9999-06-01",
+                                                     "calendar": "id"})
+    assert_error(r, 422)
+    assert "1946–2100" in r.json()["error"]["message"]
 
 
 # --- the simulated sample ----------------------------------------------------------------

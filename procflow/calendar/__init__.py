@@ -60,10 +60,12 @@ from procflow.calendar.core import (
     Period,
     Periods,
     format_periods,
+    holiday_years,
     indonesian_calendar,
     non_working_days,
     period_problem,
     rest_weekdays,
+    standard_offset_us,
     zone_name,
 )
 from procflow.calendar.overrides import (
@@ -97,6 +99,7 @@ __all__ = [
     "cumulative_sql",
     "day_table",
     "format_periods",
+    "holiday_years",
     "indonesian_calendar",
     "load_calendar",
     "local_day",
@@ -106,6 +109,7 @@ __all__ = [
     "period_bounds_us",
     "period_problem",
     "rest_weekdays",
+    "standard_offset_us",
     "working_seconds",
     "working_us",
     "zone_name",

@@ -52,7 +52,11 @@ def working_us(cal: Calendar, start: dt.datetime, end: dt.datetime) -> int:
     if end < start:
         return -working_us(cal, end, start)
     tz = ZoneInfo(cal.zone)
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    try:
+        first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    except OverflowError as err:
+        raise InputError(f"{start} … {end} lies outside the dates a calendar can hold.",
+                         fix="measure working time between times of the years 2–9998.") from err
     cal.check_years(first, last)
     a, b = _epoch_us(start), _epoch_us(end)
     total = 0

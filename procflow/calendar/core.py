@@ -100,6 +100,22 @@ def period_problem(periods: Periods) -> str | None:
     return None
 
 
+def holiday_years() -> tuple[int, int]:
+    """The first and last year whose Indonesian national holidays the ``holidays`` package
+    knows: the years the built-in calendars can measure working time in."""
+    from holidays.countries import Indonesia
+
+    return int(Indonesia.start_year), int(Indonesia.end_year)
+
+
+def standard_offset_us(zone: str, year: int = 2025) -> int:
+    """The standard UTC offset (without daylight saving time) of IANA zone ``zone`` on
+    1 January of ``year``, in microseconds."""
+    moment = dt.datetime(year, 1, 1, 12, tzinfo=ZoneInfo(zone))
+    offset = (moment.utcoffset() or dt.timedelta(0)) - (moment.dst() or dt.timedelta(0))
+    return offset // _US
+
+
 def zone_name(zone: str) -> str:
     """The IANA name of ``zone`` (``WIB``/``WITA``/``WIT`` accepted); InputError if unknown."""
     name = ZONE_ALIASES.get(zone.strip().upper(), zone.strip())
@@ -186,10 +202,15 @@ class Calendar:
         """The zone's standard UTC offset in microseconds (without daylight saving time), as
         on 1 January of the latest loaded year (2025 if none); what :func:`cumulative_sql`
         and :func:`covering_days` need."""
-        year = max(self.years) if self.years else 2025
-        moment = dt.datetime(year, 1, 1, 12, tzinfo=ZoneInfo(self.zone))
-        offset = (moment.utcoffset() or dt.timedelta(0)) - (moment.dst() or dt.timedelta(0))
-        return offset // _US
+        return standard_offset_us(self.zone, max(self.years) if self.years else 2025)
+
+    @property
+    def year_range(self) -> tuple[int, int]:
+        """The first and last year this calendar can measure working time in: its loaded
+        years, or (without any) every year a date can have but the first and the last."""
+        if self.years:
+            return min(self.years), max(self.years)
+        return dt.MINYEAR + 1, dt.MAXYEAR - 1
 
     def check_years(self, first: dt.date, last: dt.date) -> None:
         """InputError unless the holidays of every year from ``first`` to ``last`` are loaded
@@ -225,6 +246,13 @@ def indonesian_calendar(zone: str = "Asia/Jakarta", *, years: Iterable[int] | No
     if not wanted:
         raise InputError("no years given for the national holidays.",
                          fix="pass the years the log covers, e.g. years=[2024, 2025].")
+    first, last = holiday_years()
+    outside = [y for y in wanted if not first <= y <= last]
+    if outside:
+        raise InputError(
+            f"the Indonesian national holidays are known for {first}–{last} only, not for "
+            f"{', '.join(map(str, outside[:5]))}; working time there would count holidays as "
+            "working days.", fix=f"measure working time within {first}–{last}.")
     found = holidays_package.country_holidays(
         "ID", years=wanted, categories=("public", "government"), language=language)
     return Calendar(zone=name, week=SIX_DAY_WEEK if saturday else FIVE_DAY_WEEK,

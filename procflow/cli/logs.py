@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from procflow.cli.options import (
     progress_bar,
     workspace_option,
 )
+from procflow.store.pseudonyms import KEY_WORDS
 from procflow.store.workspace import ImportResult, Workspace
 
 
@@ -23,21 +25,27 @@ from procflow.store.workspace import ImportResult, Workspace
 @click.option("--name", help="Log name in the workspace (default: the file name's stem).")
 @import_options
 @click.option("--pseudonymize", is_flag=True, help="Replace resource names by keyed codes; "
-              "the raw file is then not kept.")
+              "the raw file is then not kept. The key is kept in the workspace, or in the file "
+              "$PROCFLOW_PSEUDONYM_KEY_FILE (made if missing).")
+@click.option("--pseudonymize-columns", metavar="COL,COL",
+              help="Also replace the names in these columns (as in the file's header) by the "
+                   "same codes; implies --pseudonymize.")
 @click.option("--replace", is_flag=True, help="Overwrite a log of the same name.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="Write rejected rows (row, reason, column, value) to this CSV.")
 @workspace_option
 @json_option
-def import_command(file: Path, name: str | None, pseudonymize: bool, replace: bool,
-                   rejects: Path | None, workspace: Path, as_json: bool,
-                   **params: Any) -> None:
+def import_command(file: Path, name: str | None, pseudonymize: bool,
+                   pseudonymize_columns: str | None, replace: bool, rejects: Path | None,
+                   workspace: Path, as_json: bool, **params: Any) -> None:
     """Import FILE (CSV, XLSX, XES, XES.GZ or Parquet) into the workspace."""
     size = file.stat().st_size if file.is_file() else 0
+    named = tuple(c.strip() for c in (pseudonymize_columns or "").split(",") if c.strip())
+    options = dataclasses.replace(options_from(params), pseudonymize=pseudonymize,
+                                  pseudonymize_columns=named)
     with Workspace(workspace) as ws, progress_bar(f"Reading {file.name}", size,
                                                quiet=as_json) as progress:
-        result = ws.import_file(file, name=name, options=options_from(params),
-                                pseudonymize_resources=pseudonymize, replace=replace,
+        result = ws.import_file(file, name=name, options=options, replace=replace,
                                 progress=progress)
     if rejects and result.report:
         from procflow.store.export import write_csv
@@ -115,6 +123,10 @@ def info_command(name: str, workspace: Path, as_json: bool) -> None:
     click.echo(f"  time span {info['start']} → {info['end']} (UTC); start times: "
                f"{'yes' if info['has_start_times'] else 'no'}")
     click.echo(f"  columns: {', '.join(info['columns'])}")
+    hidden = info.get("pseudonymized")
+    if hidden:
+        click.echo(f"  pseudonymised: {', '.join(hidden['columns'])} (keyed codes; "
+                   f"{KEY_WORDS[hidden['key']]}; key id {hidden.get('key_id') or 'unknown'})")
     rejected = info["report"].get("rejected") or {}
     click.echo(f"  rejected rows: {sum(rejected.values()):,} {rejected or ''}".rstrip())
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from procflow.calendar import Calendar
 from procflow.compare import stats
+from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.measure import queries as q
 from procflow.measure.analysis import analyze
@@ -64,13 +65,50 @@ def subset(log: EventLog, cases_sql: str, name: str) -> EventLog:
     return EventLog(name, log.con, view, log.report)
 
 
+ARRIVAL = "min(least(coalesce(start_timestamp, timestamp), timestamp))"
+
+
 def split(log: EventLog, at: dt.datetime) -> tuple[EventLog, EventLog]:
-    """Cases arriving before ``at`` (an aware time) and from ``at`` on (METRICS §9)."""
-    arrivals = ("SELECT case_id FROM {events} GROUP BY case_id HAVING "
-                "min(least(coalesce(start_timestamp, timestamp), timestamp)) ")
+    """Cases arriving before ``at`` (an aware time) and from ``at`` on (METRICS §9); an
+    InputError naming the empty side and the dates that would split the log when a side has
+    no case."""
+    arrivals = f"SELECT case_id FROM {{events}} GROUP BY case_id HAVING {ARRIVAL} "
     stamp = f"TIMESTAMPTZ '{at.astimezone(dt.UTC).isoformat()}'"
-    return (subset(log, arrivals + f"< {stamp}", f"{log.name} before {at:%Y-%m-%d}"),
-            subset(log, arrivals + f">= {stamp}", f"{log.name} from {at:%Y-%m-%d}"))
+    sides = (subset(log, arrivals + f"< {stamp}", f"{log.name} before {at:%Y-%m-%d}"),
+             subset(log, arrivals + f">= {stamp}", f"{log.name} from {at:%Y-%m-%d}"))
+    empty = [side for side, part in zip(("before", "after"), sides, strict=True)
+             if not case_count(part)]
+    if empty:
+        raise _split_error(log, at, empty)
+    return sides
+
+
+def case_count(log: EventLog) -> int:
+    """How many cases ``log`` has."""
+    found = log.con.execute(f"SELECT count(DISTINCT case_id) FROM {log.table}").fetchall()
+    return int(found[0][0])
+
+
+def _split_error(log: EventLog, at: dt.datetime, empty: list[str]) -> InputError:
+    """Why splitting ``log`` at ``at`` leaves the ``empty`` side(s) without cases, and which
+    split dates would not."""
+    first, last = log.con.execute(
+        f"SELECT min(arrival), max(arrival) FROM (SELECT {ARRIVAL} AS arrival FROM {log.table} "
+        "GROUP BY case_id)").fetchall()[0]
+    if first is None:
+        return InputError(f"log {log.name!r} has no cases to split.",
+                          fix="import a log with cases (procflow logs lists the counts).")
+    zone = at.tzinfo
+    first, last = first.astimezone(zone), last.astimezone(zone)
+    side = ("before" if empty == ["before"] else "after")
+    where = (f"before {at:%Y-%m-%d}" if side == "before" else f"on or after {at:%Y-%m-%d}")
+    arrive = (f"its cases arrive from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} "
+              f"({at:%Z})")
+    lo, hi = first.date() + dt.timedelta(days=1), last.date()
+    fix = (f"split at a date from {lo} to {hi}." if lo <= hi else
+           f"every case arrives on {first:%Y-%m-%d}: compare two logs instead of splitting one.")
+    return InputError(f"no case of {log.name!r} arrives {where}, so the {side} side of the "
+                      f"comparison is empty; {arrive}.", fix=fix)
 
 
 def completed_only(log: EventLog, ends: set[str]) -> EventLog:
@@ -103,12 +141,14 @@ def compare(
                         handoff_by, top_variants=1_000_000, calendar=calendar,
                         calendar_zone=calendar_zone)
     logs = (before, after)
+    _require_cases(logs)
     analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
     ends = _end_steps(analyses)
     warnings = [w for w in _warnings(analyses, ends)
                 if not (completed and w["kind"] == "open_cases")]
     if completed:
         logs = (completed_only(before, ends), completed_only(after, ends))
+        _require_cases(logs, ends)
         analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
     granularity = analyses[0]["handoffs"]["granularity"] or analyses[1]["handoffs"]["granularity"]
     layers_by, basis_warning = _layers_basis(analyses)
@@ -140,6 +180,23 @@ def compare(
                      "calendar": calendar_settings},
         "seed": seed,
     })
+
+
+def _require_cases(logs: tuple[EventLog, EventLog], ends: set[str] | None = None) -> None:
+    """An InputError naming the side without cases (``ends``: the end steps that completed
+    cases reach, when only those are kept)."""
+    for side, log in zip(("before", "after"), logs, strict=True):
+        if case_count(log):
+            continue
+        if ends is not None:
+            raise InputError(
+                f"no case of the {side} log {log.name!r} ends at a common end step "
+                f"({', '.join(sorted(ends)) or 'none'}), so with completed cases only the "
+                f"{side} side of the comparison is empty.",
+                fix="compare all cases (leave out --completed-only / 'completed cases only').")
+        raise InputError(f"the {side} log {log.name!r} has no cases, so the {side} side of the "
+                         "comparison is empty.",
+                         fix="compare logs that hold cases (procflow logs lists the counts).")
 
 
 def _working_days(tested: list[dict[str, Any]], day_seconds: float) -> None:

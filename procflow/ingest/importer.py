@@ -13,6 +13,7 @@ from procflow.core import db
 from procflow.ingest import FormatChoice, Limits, read_source
 from procflow.ingest.instances import lifecycle_summary
 from procflow.ingest.orgchart import apply_orgchart, read_orgchart
+from procflow.ingest.privacy import columns_to_pseudonymize
 from procflow.ingest.schema import FIELDS, ROW, ColumnMapping, suggest_mapping
 from procflow.ingest.sniff import ProgressFn
 from procflow.ingest.timeparse import DayOrder
@@ -31,11 +32,21 @@ class ImportOptions:
     sheet: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
+    #: Replace resource names by keyed codes (and keep no raw file) when stored.
+    pseudonymize: bool = False
+    #: Other columns (source headers) whose names get the same codes; implies pseudonymize.
+    pseudonymize_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.columns) - set(FIELDS)
         if unknown:
             raise TypeError(f"unknown column fields: {sorted(unknown)}; known: {FIELDS}")
+        if isinstance(self.pseudonymize_columns, str):
+            raise TypeError("pseudonymize_columns is a tuple of column names, not a string.")
+        named = tuple(c.strip() for c in self.pseudonymize_columns if c.strip())
+        object.__setattr__(self, "pseudonymize_columns", named)
+        if named:
+            object.__setattr__(self, "pseudonymize", True)
 
     @property
     def zone(self) -> str | None:
@@ -46,7 +57,9 @@ class ImportOptions:
         """JSON-ready form."""
         return {"format": self.format, "columns": self.columns, "tz": self.zone,
                 "order": self.order, "orgchart": str(self.orgchart) if self.orgchart else None,
-                "sheet": self.sheet, "delimiter": self.delimiter, "encoding": self.encoding}
+                "sheet": self.sheet, "delimiter": self.delimiter, "encoding": self.encoding,
+                "pseudonymize": self.pseudonymize,
+                "pseudonymize_columns": list(self.pseudonymize_columns)}
 
 
 def load_events(
@@ -73,6 +86,9 @@ def load_events(
         chart = read_orgchart(options.orgchart, tz=options.zone)
         events, notes = apply_orgchart(events, chart)
         report.notes.extend(notes)
+    if options.pseudonymize_columns:
+        columns_to_pseudonymize(events.column_names, report.mapping,
+                                options.pseudonymize_columns)
     report.details["lifecycle"] = summarize_lifecycle(events)
     if report.details["lifecycle"]["mode"] == "attribute":
         report.notes.append("lifecycle: the column's values are not XES lifecycle transitions; "

@@ -21,9 +21,12 @@ from procflow.calendar import (
     Calendar,
     covering_days,
     day_table,
+    holiday_years,
     load_calendar,
+    standard_offset_us,
     zone_name,
 )
+from procflow.errors import InputError
 from procflow.ingest.instances import LifecycleMode
 from procflow.measure.backends import Backend
 
@@ -55,22 +58,31 @@ class Clock:
 def load_clock(backend: Backend, spec: str | Calendar | None, zone: str | None,
                log: dict[str, Any], mode: LifecycleMode) -> Clock | None:
     """Load the calendar ``spec`` (in ``zone``) for the days the log covers and register its
-    day table as ``pf_calendar`` (None without a calendar or without events)."""
+    day table as ``pf_calendar`` (None without a calendar or without events). Times outside
+    the years the calendar covers are an InputError naming the field and those years."""
     if spec is None or log["end_us"] is None:
         return None
-    low = backend.rows("SELECT min(epoch_us(start_timestamp)) AS s FROM pf_events")[0]["s"]
-    min_us = min(int(log["start_us"]), int(low) if low is not None else int(log["start_us"]))
+    spans = {r["field"]: (int(r["lo"]), int(r["hi"])) for r in backend.rows(SPANS)
+             if r["lo"] is not None}
+    low = spans["start_timestamp"][0] if "start_timestamp" in spans else None
+    min_us = min(int(log["start_us"]), low if low is not None else int(log["start_us"]))
     starts = low is not None or mode == "standard"  # start times: a column or start rows
     max_us = int(log["end_us"])
     builtin = None
     if isinstance(spec, Calendar):
         cal = spec
+        check_span(spans, cal.year_range, cal.offset_us, cal.name)
     else:
+        first_year, last_year = holiday_years()
         # Local days lie within a day of the UTC dates, so these years cover them.
-        years = tuple(range((EPOCH + dt.timedelta(microseconds=min_us - DAY_US)).year,
-                            (EPOCH + dt.timedelta(microseconds=max_us + DAY_US)).year + 1))
+        years = tuple(range(max(first_year, _utc_year(min_us - DAY_US)),
+                            min(last_year, _utc_year(max_us + DAY_US)) + 1))
+        name = zone_name(zone or "Asia/Jakarta")
+        check_span(spans, (first_year, last_year),
+                   standard_offset_us(name, years[-1] if years else last_year),
+                   spec.strip(), holidays=True)
         if spec.strip().lower() in BASES:
-            builtin = (spec.strip().lower(), zone_name(zone or "Asia/Jakarta"), years)
+            builtin = (spec.strip().lower(), name, years)
             cal = _builtin_calendar(*builtin)
         else:
             cal = load_calendar(spec, zone=zone, years=years)
@@ -82,6 +94,49 @@ def load_clock(backend: Backend, spec: str | Calendar | None, zone: str | None,
         periods, table = _day_table(cal, first, last)
     backend.register("pf_calendar", table)
     return Clock(cal, offset, first, last, periods, starts)
+
+
+#: The earliest and latest instant (UTC µs) of each time field of ``pf_events``.
+SPANS = " UNION ALL ".join(
+    f"SELECT '{f}' AS field, min(epoch_us({f})) AS lo, max(epoch_us({f})) AS hi FROM pf_events"
+    for f in ("timestamp", "start_timestamp"))
+
+
+def check_span(spans: dict[str, tuple[int, int]], years: tuple[int, int], offset_us: int,
+               name: str, *, holidays: bool = False) -> None:
+    """InputError unless every instant of each field in ``spans`` ({field: (earliest,
+    latest)} in UTC µs) falls on a local day (at ``offset_us``) of the years ``years`` covers
+    (first, last), which calendar ``name`` can measure working time in."""
+    first, last = years
+    lo = (dt.date(first, 1, 1) - EPOCH.date()).days * DAY_US - offset_us
+    hi = ((dt.date(last, 12, 31) - EPOCH.date()).days + 1) * DAY_US - offset_us
+    for field, (earliest, latest) in spans.items():
+        if lo <= earliest and latest < hi:
+            continue
+        why = (": the national holidays are known for those years only" if holidays else "")
+        raise InputError(
+            f"{field} has times from {_show(earliest)} to {_show(latest)} (UTC), outside the "
+            f"years the working calendar {name!r} covers ({first}–{last}{why}).",
+            fix=f"correct the times outside {first}–{last} in the source file and import it "
+                "again (or leave those cases out), or measure without a working calendar "
+                "(calendar time only).")
+
+
+def _utc_year(us: int) -> int:
+    """The UTC year of instant ``us``, or a year just outside 1–9999 beyond them."""
+    try:
+        return (EPOCH + dt.timedelta(microseconds=us)).year
+    except OverflowError:
+        return dt.MINYEAR - 1 if us < 0 else dt.MAXYEAR + 1
+
+
+def _show(us: int) -> str:
+    """Instant ``us`` as ``YYYY-MM-DD HH:MM`` (UTC), or its year beyond 1–9999."""
+    try:
+        return (EPOCH + dt.timedelta(microseconds=us)).replace(tzinfo=None).isoformat(
+            sep=" ", timespec="minutes")
+    except OverflowError:
+        return "before the year 1" if us < 0 else "after the year 9999"
 
 
 def _day_table(cal: Calendar, first: dt.date, last: dt.date) -> tuple[int, pa.Table]:

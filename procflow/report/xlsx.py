@@ -1,7 +1,8 @@
 """Tables of an analysis or a comparison as one Excel workbook, safe to open.
 
 Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab
-or carriage return) is written as text prefixed with ``'``, as in procflow's CSV exports.
+or carriage return), in a cell or a column name, is written as text prefixed with ``'``, by the
+rule of procflow's CSV exports (:mod:`procflow.core.cells`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
+from procflow.core.cells import safe_text
 from procflow.measure.analysis import Analysis
-from procflow.store.export import FORMULA_START
 
 ANALYSIS_TABLES = ("activities", "dfg", "bottlenecks", "decisions_by_activity",
                    "decisions_by_role", "decisions_by_level", "decisions_by_unit",
                    "decisions_by_resource", "handoff_pairs", "layer_sequences", "variants")
-_FORMULA = re.compile(FORMULA_START)
 
 
 def safe_cell(value: Any) -> Any:
@@ -29,8 +29,8 @@ def safe_cell(value: Any) -> Any:
         value = " → ".join(str(v) for v in value)
     if isinstance(value, dict):
         value = str(value)
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
+    if isinstance(value, str):
+        return safe_text(value)
     if value is not None and not isinstance(value, str) and pd.isna(value):
         return None
     return value

@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from procflow.core.cells import safe_array, safe_names
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.ingest.schema import ATTRIBUTE_PREFIX, FIELDS, XES_KEYS
 
 ExportFormat = Literal["csv", "parquet", "xes"]
-FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def export_log(log: EventLog, to: Path, *, format: ExportFormat | None = None) -> Path:
@@ -43,23 +43,16 @@ def _format_from_suffix(path: Path) -> ExportFormat:
                      fix="end the file name with .csv, .parquet or .xes.")
 
 
-def neutralize(values: pa.Array) -> pa.Array:
-    """Prefix text cells that a spreadsheet would run as a formula with ``'``."""
-    risky = pc.fill_null(pc.match_substring_regex(values, FORMULA_START), False)
-    return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
-
-
 def write_csv(table: pa.Table, to: Path) -> None:
-    """Write ``table`` as CSV: timestamps ISO 8601 UTC, formula-like cells neutralised."""
-    columns = {}
+    """Write ``table`` as CSV: timestamps ISO 8601 UTC, formula-like cells and column names
+    neutralised (:mod:`procflow.core.cells`)."""
+    columns = []
     for name in table.column_names:
         col = table[name].combine_chunks()
         if pa.types.is_timestamp(col.type):
             col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
-        if pa.types.is_string(col.type):
-            col = neutralize(col)
-        columns[name] = col
-    pacsv.write_csv(pa.table(columns), to)
+        columns.append(safe_array(col))
+    pacsv.write_csv(pa.Table.from_arrays(columns, names=safe_names(table.column_names)), to)
 
 
 def plain_attribute_names(events: pa.Table) -> pa.Table:

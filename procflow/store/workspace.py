@@ -1,14 +1,15 @@
 """The workspace: one DuckDB file holding a registry of logs, their raw files and events.
 
 Each import is one transaction: the raw bytes, the events table and the registry row are
-committed together or not at all, so a killed import leaves the workspace as it was.
+committed together or not at all, so a killed import leaves the workspace as it was. Removing
+or replacing a log rewrites the file (:mod:`procflow.store.rewrite`), so that the deleted
+events, names and raw file leave its bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,9 @@ from procflow.core import db
 from procflow.errors import WorkspaceError
 from procflow.eventlog import EventLog
 from procflow.ingest.importer import ImportOptions, load_events
-from procflow.ingest.privacy import pseudonymize
 from procflow.ingest.sniff import Limits, ProgressFn
 from procflow.ingest.validate import ImportReport
+from procflow.store import pseudonyms, rewrite
 
 DEFAULT_PATH = Path("procflow.duckdb")
 RAW_PART = 8 * 1024 * 1024
@@ -67,15 +68,23 @@ class Workspace:
         """Open the file at ``path``, or use ``con``, a connection to that file already open
         (whose schema is in place): :meth:`close` then closes only ``con``."""
         self.path = Path(path)
+        self.owned = con is None
         if con is not None:
             self.con = con
             return
         try:
-            self.con = db.connect(str(self.path))
-        except duckdb.Error as err:
+            self.con = rewrite.connect(self.path)
+        except (duckdb.Error, OSError) as err:
             raise WorkspaceError(f"cannot open the workspace ({err}).", source=str(self.path),
                                  fix="close other procflow processes using it.") from err
         db.run(self.con, SCHEMA)
+        if not rewrite.pending(self.con):
+            rewrite.discard(self.path)
+            return
+        try:
+            self.con = rewrite.rewrite(self.con, self.path)
+        except rewrite.Postponed as err:
+            self.con = err.con  # still marked: the next open tries again
 
     def __enter__(self) -> Workspace:
         return self
@@ -111,25 +120,30 @@ class Workspace:
 
     def store(self, loaded: LoadedFile, *, name: str, pseudonymize_resources: bool = False,
               replace: bool = False) -> ImportResult:
-        """Store a file read by :func:`load_file` as log ``name``, all or nothing."""
+        """Store a file read by :func:`load_file` as log ``name``, all or nothing (replacing
+        a log rewrites the file, as :meth:`remove` does)."""
         same = self._unchanged(name, loaded.digest, replace)
         if same is not None:
             return same
         existing = self._row(name)
-        events, report = loaded.events, loaded.report
-        if pseudonymize_resources:
-            events = pseudonymize(events, self._key())
-            report.notes.append("resources pseudonymised; the raw file was not kept.")
+        events, report, options = loaded.events, loaded.report, loaded.options
+        hidden = pseudonymize_resources or options.pseudonymize
+        recorded = options.to_dict()
+        if hidden:
+            events, recorded["pseudonymized"] = pseudonyms.pseudonymize_log(
+                self.con, name, events, report, options)
+            recorded["pseudonymize"] = True
         self.con.begin()
         try:
             if existing:
                 self._drop(existing)
-            counts = self._store(name, loaded.path, loaded.digest, loaded.options, events,
-                                 report, keep_raw=not pseudonymize_resources)
+            counts = self._store(name, loaded.path, loaded.digest, recorded, events,
+                                 report, keep_raw=not hidden)
             self.con.commit()
         except BaseException:
             self.con.rollback()
             raise
+        self._rewrite_if_marked()
         return ImportResult(name, *counts, report=report)
 
     def _unchanged(self, name: str, digest: str, replace: bool) -> ImportResult | None:
@@ -144,7 +158,7 @@ class Workspace:
                                  fix="pass --name NEW_NAME, or --replace to overwrite it.")
         return None
 
-    def _store(self, name: str, path: Path, digest: str, options: ImportOptions,
+    def _store(self, name: str, path: Path, digest: str, options: ImportOptions | dict[str, Any],
                events: pa.Table, report: ImportReport, *, keep_raw: bool) -> tuple[int, int, int]:
         log_id = db.scalar(self.con, "SELECT nextval('log_ids')")
         self.con.register("incoming", events)
@@ -162,7 +176,8 @@ class Workspace:
             self.con,
             "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
             [log_id, name, path.name, digest, report.format, json.dumps(report.mapping),
-             json.dumps(options.to_dict()), cases, n, acts,
+             json.dumps(options if isinstance(options, dict) else options.to_dict()), cases, n,
+             acts,
              json.dumps(report.to_dict(sample=1000), default=str), keep_raw],
         )
         return cases, n, acts
@@ -182,6 +197,17 @@ class Workspace:
         db.run(self.con, "DELETE FROM logs WHERE log_id = ?", [row["log_id"]])
         db.run(self.con, "DELETE FROM raw_files WHERE sha256 = ? AND sha256 NOT IN "
                "(SELECT sha256 FROM logs)", [row["sha256"]])
+        rewrite.mark(self.con)
+
+    def _rewrite_if_marked(self) -> None:
+        """Rewrite the file after a change that deleted data (a workspace on a connection it
+        was given leaves that to the connection's owner: :mod:`procflow.web.service`)."""
+        if self.owned and rewrite.pending(self.con):
+            try:
+                self.con = rewrite.rewrite(self.con, self.path)
+            except rewrite.Postponed as err:
+                self.con = err.con
+                raise
 
     def _row(self, name: str) -> dict[str, Any] | None:
         cur = self.con.execute("SELECT * FROM logs WHERE name = ?", [name])
@@ -199,14 +225,6 @@ class Workspace:
                                  fix="run `procflow logs` to list them.")
         return row
 
-    def _key(self) -> bytes:
-        stored = db.scalar(self.con, "SELECT value FROM settings WHERE key = 'pseudonym_key'")
-        if stored:
-            return bytes.fromhex(stored)
-        key = secrets.token_bytes(32)
-        db.run(self.con, "INSERT INTO settings VALUES ('pseudonym_key', ?)", [key.hex()])
-        return key
-
     def logs(self) -> list[dict[str, Any]]:
         """Registry rows: name, source file, counts, import time."""
         cur = self.con.execute("SELECT name, source_name, format, cases, events, activities, "
@@ -223,10 +241,13 @@ class Workspace:
         """Counts, time span, columns present, mapping and import report of ``name``."""
         row = self.entry(name)
         log = self.log(name)
+        options = json.loads(row["options"])
         return {**log.summary(), "source_name": row["source_name"], "format": row["format"],
                 "sha256": row["sha256"], "imported_at": row["imported_at"].isoformat(),
                 "raw_kept": row["raw_kept"], "columns": log.columns(),
-                "mapping": json.loads(row["mapping"]), "options": json.loads(row["options"]),
+                "mapping": json.loads(row["mapping"]), "options": options,
+                "pseudonymized": pseudonyms.recorded(options, row["raw_kept"],
+                                                     pseudonyms.stored_key(self.con)) or None,
                 "report": json.loads(row["report"])}
 
     def raw_bytes(self, name: str) -> bytes:
@@ -239,7 +260,9 @@ class Workspace:
         return b"".join(p[0] for p in parts)
 
     def remove(self, name: str) -> None:
-        """Delete log ``name`` with its events and (if unshared) its raw file."""
+        """Delete log ``name`` with its events and (if unshared) its raw file, then rewrite the
+        file so that they leave its bytes; logs taken from this workspace before are then
+        closed (take them again with :meth:`log`)."""
         row = self.entry(name)
         self.con.begin()
         try:
@@ -248,6 +271,7 @@ class Workspace:
         except BaseException:
             self.con.rollback()
             raise
+        self._rewrite_if_marked()
 
 
 @dataclass(frozen=True)

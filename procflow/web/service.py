@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import secrets
 import tempfile
@@ -25,6 +26,7 @@ from procflow.compare.comparison import Comparison, compare, split
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
+from procflow.errors import WorkspaceError
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
@@ -37,6 +39,7 @@ from procflow.render.process_map import process_map
 from procflow.report.html import analysis_report, analysis_sections, headline
 from procflow.report.svg import inline_svg
 from procflow.report.xlsx import analysis_tables, write_workbook
+from procflow.store import rewrite
 from procflow.store.workspace import ImportResult, Workspace, load_file
 from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
 
@@ -57,48 +60,115 @@ LOCK_STRIPES = 16
 T = TypeVar("T")
 
 
+class OpenFile:
+    """One workspace file of the app: its shared connection, its write lock, and the requests
+    reading it. A rewrite (:mod:`procflow.store.rewrite`) copies the file while reads go on,
+    then waits for the reads under way, holds new ones back while it swaps the file, and opens
+    the new file for them."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.con = Workspace(path).con
+        self.write_lock = threading.Lock()
+        self._state = threading.Condition()
+        self._readers = 0
+        self._swapping = False
+        self._mine = threading.local()
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection of its own for a read (held back while the file is swapped)."""
+        depth = getattr(self._mine, "depth", 0)
+        with self._state:
+            while self._swapping and not depth:
+                self._state.wait()
+            self._readers += 1
+            con = db.cursor(self.con)
+        self._mine.depth = depth + 1
+        try:
+            yield con
+        finally:
+            con.close()
+            self._mine.depth = depth
+            with self._state:
+                self._readers -= 1
+                self._state.notify_all()
+
+    def rewrite_if_marked(self) -> None:
+        """Rewrite the file if a change deleted data (called with the write lock held). When
+        it cannot be swapped now, it stays marked and the next write tries again."""
+        with self.reading() as con:
+            if not rewrite.pending(con):
+                return
+            try:
+                rewrite.copy_live(con, self.path)
+            except WorkspaceError as err:  # e.g. a full disk: the next write tries again
+                logging.getLogger(__name__).warning("%s", err)
+                return
+        with self._state:
+            self._swapping = True
+            while self._readers:
+                self._state.wait()
+        try:
+            self.con = rewrite.swap_in(self.con, self.path)
+        except rewrite.Postponed as err:
+            self.con = err.con
+            logging.getLogger(__name__).warning("%s", err)
+        finally:
+            with self._state:
+                self._swapping = False
+                self._state.notify_all()
+
+    def close(self) -> None:
+        """Close the file (after the write under way)."""
+        with self.write_lock:
+            self.con.close()
+
+
 class WorkspaceFiles:
     """The app's DuckDB workspace files and its cache of computed results.
 
-    Each file is opened once and kept open; every use gets its own connection to it
-    (:func:`procflow.core.db.cursor`), so reads run side by side on DuckDB's snapshots, and
-    writes take the file's one write lock: a single writer per file, as DuckDB requires.
+    Each file is opened once and kept open (:class:`OpenFile`); every use gets its own
+    connection to it (:func:`procflow.core.db.cursor`), so reads run side by side on DuckDB's
+    snapshots, and writes take the file's one write lock: a single writer per file, as DuckDB
+    requires. A write that removed data rewrites the file before it lets go of the lock.
     Results are cached by key (least recently used first out); one thread computes a
     missing result while others asking for the same key wait for it."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._roots: dict[Path, tuple[duckdb.DuckDBPyConnection, threading.Lock]] = {}
+        self._roots: dict[Path, OpenFile] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._making = [threading.RLock() for _ in range(LOCK_STRIPES)]
 
-    def _root(self, path: Path) -> tuple[duckdb.DuckDBPyConnection, threading.Lock]:
+    def _root(self, path: Path) -> OpenFile:
         key = path.resolve()
         with self._guard:
             if key not in self._roots:
-                self._roots[key] = (Workspace(key).con, threading.Lock())
+                self._roots[key] = OpenFile(key)
             return self._roots[key]
 
     @contextmanager
     def read(self, path: Path) -> Iterator[Workspace]:
         """The workspace at ``path`` on a connection of its own, for reading."""
-        root, _ = self._root(path)
-        with Workspace(path, con=db.cursor(root)) as ws:
+        with self._root(path).reading() as con, Workspace(path, con=con) as ws:
             yield ws
 
     @contextmanager
     def write(self, path: Path) -> Iterator[Workspace]:
-        """The workspace at ``path``, with its write lock held until the block ends."""
-        root, lock = self._root(path)
-        with lock, Workspace(path, con=db.cursor(root)) as ws:
-            yield ws
+        """The workspace at ``path``, with its write lock held until the block ends (and the
+        file is rewritten, if the block removed data)."""
+        root = self._root(path)
+        with root.write_lock:
+            with Workspace(path, con=db.cursor(root.con)) as ws:
+                yield ws
+            root.rewrite_if_marked()
 
     def close(self) -> None:
         """Close every open workspace file."""
         with self._guard:
-            for con, lock in self._roots.values():
-                with lock:
-                    con.close()
+            for root in self._roots.values():
+                root.close()
             self._roots.clear()
 
     def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
