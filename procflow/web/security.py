@@ -30,9 +30,9 @@ class LoginLimiter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._failures: dict[tuple[str, ...], deque[float]] = {}
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
+    def _recent(self, key: tuple[str, ...]) -> deque[float]:
         times = self._failures.setdefault(key, deque())
         while times and times[0] < time.monotonic() - LOGIN_WINDOW:
             times.popleft()
@@ -46,19 +46,19 @@ class LoginLimiter:
     def blocked(self, name: str, address: str) -> bool:
         """Whether sign-ins as ``name`` (a name key) from ``address`` are refused for now."""
         with self._lock:
-            return (len(self._recent((name, address))) >= LOGIN_FAILURES
-                    or len(self._recent(("", address))) >= ADDRESS_FAILURES)
+            return (len(self._recent(("name", name, address))) >= LOGIN_FAILURES
+                    or len(self._recent(("address", address))) >= ADDRESS_FAILURES)
 
     def failed(self, name: str, address: str) -> None:
         with self._lock:
             self._prune()
-            self._recent((name, address)).append(time.monotonic())
-            self._recent(("", address)).append(time.monotonic())
+            self._recent(("name", name, address)).append(time.monotonic())
+            self._recent(("address", address)).append(time.monotonic())
 
     def succeeded(self, name: str, address: str) -> None:
         """Forget the name's failures from the address (the address's own count stays)."""
         with self._lock:
-            self._failures.pop((name, address), None)
+            self._failures.pop(("name", name, address), None)
 
 
 Scope = MutableMapping[str, Any]
