@@ -213,7 +213,7 @@ class Accounts:
         with self._db() as con:
             rows = con.execute("SELECT * FROM users WHERE name_key = ? ORDER BY id",
                                [name_key(name or "")]).fetchall()
-        exact = [r for r in rows if r["name"] == name]
+        exact = [r for r in rows if r["name"] == unicodedata.normalize("NFKC", name or "")]
         found = exact[0] if exact else (rows[0] if len(rows) == 1 else None)
         return dict(found) if found else None
 
