@@ -222,6 +222,23 @@ def test_chunked_org_chart_on_the_import_form_is_cut_at_its_cap(
     andi.close()
 
 
+def test_org_chart_just_over_its_cap_is_refused(server: tuple[Server, str]) -> None:
+    """Under the import form's cap (the chart plus 64 KiB of fields), yet over 1 MiB."""
+    srv, wid = server
+    andi = srv.client("andi")
+    upload_id = upload_sample(andi, wid)
+    chart = b"resource,level\n" + b"someone,1\n" * (MiB // 10 + 100)
+    form = (multipart_fields(import_fields(andi)) + file_part("orgchart", "chart.csv") + chart
+            + CLOSING)
+    page = andi.post(f"/w/{wid}/uploads/{upload_id}/import", content=form,
+                     headers={"content-type": MULTIPART})
+    assert page.status_code == 413, page.text[:500]
+    assert "org chart (field &#39;orgchart&#39;) is larger than 1 MiB" in page.text
+    assert not list((srv.data / "uploads").glob("orgchart-*"))
+    assert logs_of(andi, wid) == []
+    andi.close()
+
+
 def test_chunked_upload_over_its_cap_is_cut_and_leaves_nothing(
         server: tuple[Server, str]) -> None:
     """Uploads keep their own, larger cap (8 MiB here), also counted on streamed bytes."""

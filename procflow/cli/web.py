@@ -51,22 +51,22 @@ def setup_link(host: str, port: int, token: str) -> str:
 @click.option("--max-upload-mb", default=200, show_default=True, type=click.IntRange(1),
               help="Largest accepted upload, in MiB.")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
-              envvar="PROCFLOW_TRUSTED_PROXIES",
+              envvar="PROCFLOW_TRUSTED_PROXIES", show_envvar=True,
               help="A reverse proxy (address or network) whose X-Forwarded-For and "
                    "X-Forwarded-Proto are believed; repeat for several (in the variable: "
                    "separated by spaces or commas). Without it the client is the socket's "
                    "address.")
 @click.option("--import-workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              envvar="PROCFLOW_IMPORT_WORKERS",
+              envvar="PROCFLOW_IMPORT_WORKERS", show_envvar=True,
               help="Imports that run at once; more wait in line.")
 @click.option("--header-timeout", default=20.0, show_default=True,
-              type=click.FloatRange(min=0.1), envvar="PROCFLOW_HEADER_TIMEOUT",
+              type=click.FloatRange(min=0.1), envvar="PROCFLOW_HEADER_TIMEOUT", show_envvar=True,
               help="Seconds a request's line and headers may take to arrive.")
 @click.option("--body-timeout", default=30.0, show_default=True,
-              type=click.FloatRange(min=0.1), envvar="PROCFLOW_BODY_TIMEOUT",
+              type=click.FloatRange(min=0.1), envvar="PROCFLOW_BODY_TIMEOUT", show_envvar=True,
               help="Seconds a request body may stall (bring under 1 KiB).")
 @click.option("--keep-alive-timeout", default=5, show_default=True, type=click.IntRange(1),
-              envvar="PROCFLOW_KEEP_ALIVE_TIMEOUT",
+              envvar="PROCFLOW_KEEP_ALIVE_TIMEOUT", show_envvar=True,
               help="Seconds an idle keep-alive connection stays open.")
 @data_option
 def serve_command(host: str, port: int, max_upload_mb: int, trusted_proxies: tuple[str, ...],

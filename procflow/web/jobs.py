@@ -27,6 +27,7 @@ KEPT = 200  # finished jobs remembered, newest last
 WORKERS = 2
 QUEUE_LIMIT = 32  # imports waiting; past it a new one is refused with 503
 RETRY_AFTER = 60
+IDLE_SECONDS = 60.0
 LOG = logging.getLogger("procflow.web")
 Work = Callable[["ImportJob"], dict[str, Any]]
 
@@ -146,10 +147,15 @@ class ImportJobs:
             del self._jobs[key]
 
     def _serve(self) -> None:
+        """A worker: takes the next job in line; leaves after :data:`IDLE_SECONDS` without
+        one (the next :meth:`start` brings a new worker)."""
+        me = threading.current_thread()
         while True:
             with self._ready:
                 while not self._line:
-                    self._ready.wait()
+                    if not self._ready.wait(IDLE_SECONDS) and not self._line:
+                        self._threads.remove(me)
+                        return
                 job, work = self._line.popleft()
                 job.began = time.monotonic()
                 job.phase = "reading"

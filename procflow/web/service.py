@@ -39,6 +39,7 @@ from procflow.report.html import analysis_report, analysis_sections, headline
 from procflow.report.svg import inline_svg
 from procflow.report.xlsx import analysis_tables, write_workbook
 from procflow.store.workspace import ImportResult, Workspace, load_file
+from procflow.web.limits import size_text
 from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
 
 #: Mapping fields offered in the upload form (form key → canonical field).
@@ -200,7 +201,7 @@ async def keep_orgchart(data_dir: Path, chart: UploadFile, limit: int) -> tuple[
                 written += len(chunk)
                 if written > limit:
                     raise ValueError(f"the org chart (field 'orgchart') is larger than "
-                                     f"{limit // 1024} KiB; send a smaller org chart.")
+                                     f"{size_text(limit)}; send a smaller org chart.")
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
