@@ -32,26 +32,64 @@ def _password() -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+def _addresses(given: tuple[str, ...]) -> list[str]:
+    """``("10.0.0.1, 10.0.0.2", "::1")`` → the three addresses."""
+    return [a for item in given for a in item.replace(",", " ").split()]
+
+
+def setup_link(host: str, port: int, token: str) -> str:
+    """The setup page's address on the configured host and port (never a request's Host)."""
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/setup/{token}"
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--max-upload-mb", default=200, show_default=True, type=click.IntRange(1),
               help="Largest accepted upload, in MiB.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              envvar="PROCFLOW_TRUSTED_PROXIES", show_envvar=True,
+              help="A reverse proxy (address or network) whose X-Forwarded-For and "
+                   "X-Forwarded-Proto are believed; repeat for several (in the variable: "
+                   "separated by spaces or commas). Without it the client is the socket's "
+                   "address.")
+@click.option("--import-workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              envvar="PROCFLOW_IMPORT_WORKERS", show_envvar=True,
+              help="Imports that run at once; more wait in line.")
+@click.option("--header-timeout", default=20.0, show_default=True,
+              type=click.FloatRange(min=0.1), envvar="PROCFLOW_HEADER_TIMEOUT", show_envvar=True,
+              help="Seconds a request's line and headers may take to arrive.")
+@click.option("--body-timeout", default=30.0, show_default=True,
+              type=click.FloatRange(min=0.1), envvar="PROCFLOW_BODY_TIMEOUT", show_envvar=True,
+              help="Seconds a request body may stall (bring under 1 KiB).")
+@click.option("--keep-alive-timeout", default=5, show_default=True, type=click.IntRange(1),
+              envvar="PROCFLOW_KEEP_ALIVE_TIMEOUT", show_envvar=True,
+              help="Seconds an idle keep-alive connection stays open.")
 @data_option
-def serve_command(host: str, port: int, max_upload_mb: int, data_dir: Path) -> None:
+def serve_command(host: str, port: int, max_upload_mb: int, trusted_proxies: tuple[str, ...],
+                  import_workers: int, header_timeout: float, body_timeout: float,
+                  keep_alive_timeout: int, data_dir: Path) -> None:
     """Run the web app (behind a TLS proxy when reachable from other machines)."""
     import uvicorn
 
     from procflow.web import create_app
+    from procflow.web.serving import Timeouts, config
 
     accounts = _accounts(data_dir)
-    if accounts.user_count() == 0:
+    if accounts.admin_count() == 0:
         token = accounts.new_setup_token()
-        shown = "localhost" if host in ("0.0.0.0", "::") else host
-        click.echo("No accounts yet. Open this one-time link to create the first "
-                   f"administrator:\n\n    http://{shown}:{port}/setup/{token}\n")
-    app = create_app(data_dir, max_upload_bytes=max_upload_mb * 1024 * 1024)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+        click.echo("No administrator yet. Open this one-time link to create the first "
+                   f"administrator:\n\n    {setup_link(host, port, token)}\n\n"
+                   "It works once, for 24 hours, and only until an administrator exists "
+                   "(procflow user add NAME --admin also makes one).\n")
+    timeouts = Timeouts(header=header_timeout, body=body_timeout, keep_alive=keep_alive_timeout)
+    app = create_app(data_dir, max_upload_bytes=max_upload_mb * 1024 * 1024,
+                     import_workers=import_workers, trusted_proxies=_addresses(trusted_proxies),
+                     body_timeout=timeouts.body)
+    uvicorn.Server(config(app, host=host, port=port, timeouts=timeouts)).run()
 
 
 @click.group("user")

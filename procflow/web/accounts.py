@@ -2,17 +2,20 @@
 and the index of stored results (comparisons and conformance checks).
 
 Stored in ``DATA/procflow-web.sqlite`` (stdlib sqlite3, WAL journal). Passwords are argon2
-hashes; session and setup tokens are stored as SHA-256 digests, never as given. Each call
-opens its own connection, so the store is safe to use from any thread.
+hashes; session and setup tokens are stored as SHA-256 digests, never as given. User names are
+unique in their NFKC, case-folded form (``Admin``, ``admin`` and ``Ａdmin`` are one user). Each
+call opens its own connection, so the store is safe to use from any thread.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,19 +24,21 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError
+from procflow.web.passwords import weakness
 
 Role = Literal["admin", "analyst", "viewer"]
 ROLES: tuple[Role, ...] = ("viewer", "analyst", "admin")
 DB_NAME = "procflow-web.sqlite"
 SESSION_SECONDS = 12 * 3600
 UPLOAD_SECONDS = 24 * 3600
-MIN_PASSWORD = 8
+SETUP_SECONDS = 24 * 3600
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL,
-    is_admin INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);
+    is_admin INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, name_key TEXT);
 CREATE TABLE IF NOT EXISTS workspaces (
     id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS memberships (
@@ -57,10 +62,28 @@ CREATE INDEX IF NOT EXISTS results_by_workspace ON results (workspace, created);
 """
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("procflow-dummy-password")
+LOG = logging.getLogger("procflow.web")
 
 
 class AccountError(ProcflowError):
-    """An account operation cannot be done (unknown user, name taken, weak password)."""
+    """An account operation cannot be done (unknown user, name taken, weak password).
+
+    ``message`` may hold ``{placeholders}`` filled from ``values``; pages show it translated
+    (:meth:`translated`)."""
+
+    def __init__(self, message: str, **values: Any):
+        self.template = message
+        self.values = values
+        super().__init__(message.format(**values) if values else message)
+
+    def translated(self, t: Texts) -> str:
+        """The message in the language of ``t`` (English when it has no translation)."""
+        return t(self.template, **self.values)
+
+
+SETUP_GONE = ("this setup link is not valid: it was used, it is older than 24 hours, or the "
+              "site has an administrator already; sign in, or ask an administrator for an "
+              "account.")
 
 
 class LastAdminError(AccountError):
@@ -72,18 +95,28 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def name_key(name: str) -> str:
+    """The form in which user names are compared: NFKC, case-folded (``Ａdmin`` → ``admin``)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
 def check_name(name: str, what: str = "name") -> str:
-    """A user or workspace name: letters, digits, ``. _ - @``, at most 64 characters."""
-    if not NAME_PATTERN.match(name or ""):
+    """A user or workspace name in NFKC form: letters, digits, ``. _ - @``, at most 64
+    characters."""
+    normal = unicodedata.normalize("NFKC", name or "")
+    if not NAME_PATTERN.match(normal):
         raise AccountError(f"invalid {what} {name!r}: use 1–64 letters, digits, '.', '_', '-'"
                            " or '@'.")
-    return name
+    return normal
 
 
-def check_password(password: str) -> str:
-    """Passwords need at least :data:`MIN_PASSWORD` characters."""
-    if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters.")
+def check_password(password: str, user_name: str = "") -> str:
+    """A password that is long enough and not common (:func:`procflow.web.passwords.weakness`);
+    else an :class:`AccountError` saying why and what to choose instead."""
+    found = weakness(password or "", user_name)
+    if found is not None:
+        message, values = found
+        raise AccountError(message, **values)
     return password
 
 
@@ -99,6 +132,7 @@ class Accounts:
         with self._db() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(SCHEMA)
+        self._key_names()
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -122,43 +156,86 @@ class Accounts:
                 con.execute("ROLLBACK")
                 raise
 
+    def _key_names(self) -> None:
+        """Give every user its name key (databases made before keys existed) and index them;
+        the index is unique unless older rows already share a key."""
+        with self._tx() as con:
+            if "name_key" not in {r["name"] for r in con.execute("PRAGMA table_info(users)")}:
+                con.execute("ALTER TABLE users ADD COLUMN name_key TEXT")
+            for row in con.execute("SELECT id, name FROM users WHERE name_key IS NULL"
+                                   ).fetchall():
+                con.execute("UPDATE users SET name_key = ? WHERE id = ?",
+                            [name_key(row["name"]), row["id"]])
+        with self._db() as con:
+            try:
+                con.execute("CREATE UNIQUE INDEX IF NOT EXISTS users_by_key ON users (name_key)")
+            except sqlite3.IntegrityError:
+                LOG.warning("some user names differ only in case or width; new names are "
+                            "still checked against all of them")
+                con.execute("CREATE INDEX IF NOT EXISTS users_by_key_shared ON users (name_key)")
+
     # users ---------------------------------------------------------------------------------
     def user_count(self) -> int:
         with self._db() as con:
             return int(con.execute("SELECT count(*) FROM users").fetchone()[0])
 
+    def admin_count(self) -> int:
+        """How many users are site administrators."""
+        with self._db() as con:
+            return int(con.execute("SELECT count(*) FROM users WHERE is_admin").fetchone()[0])
+
     def add_user(self, name: str, password: str, *, admin: bool = False) -> int:
-        check_name(name, "user name")
-        hashed = _hasher.hash(check_password(password))
+        """A new user; a new administrator also revokes every setup link."""
+        name = check_name(name, "user name")
+        hashed = _hasher.hash(check_password(password, name))
         with self._tx() as con:
             return self._insert_user(con, name, hashed, admin)
 
     @staticmethod
     def _insert_user(con: sqlite3.Connection, name: str, hashed: str, admin: bool) -> int:
-        if con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
-            raise AccountError(f"a user named {name!r} already exists.")
-        cur = con.execute("INSERT INTO users (name, password_hash, is_admin, created) "
-                          "VALUES (?, ?, ?, ?)", [name, hashed, int(admin), time.time()])
+        taken = con.execute("SELECT name FROM users WHERE name_key = ?",
+                            [name_key(name)]).fetchone()
+        if taken:
+            message = ("A user named {existing} already exists, and the user name {name} "
+                       "counts as the same name (names are compared without regard to case or "
+                       "character width); choose another name.")
+            raise AccountError(message, name=repr(name), existing=repr(taken["name"]))
+        cur = con.execute("INSERT INTO users (name, password_hash, is_admin, created, name_key) "
+                          "VALUES (?, ?, ?, ?, ?)",
+                          [name, hashed, int(admin), time.time(), name_key(name)])
+        if admin:
+            con.execute("DELETE FROM setup_tokens")
         return int(cur.lastrowid or 0)
 
     def user(self, name: str) -> dict[str, Any] | None:
+        """The user called ``name`` (compared by :func:`name_key`; where older names share a
+        key, only the exact name finds its user)."""
         with self._db() as con:
-            row = con.execute("SELECT * FROM users WHERE name = ?", [name]).fetchone()
-        return dict(row) if row else None
+            rows = con.execute("SELECT * FROM users WHERE name_key = ? ORDER BY id",
+                               [name_key(name or "")]).fetchall()
+        exact = [r for r in rows if r["name"] == unicodedata.normalize("NFKC", name or "")]
+        found = exact[0] if exact else (rows[0] if len(rows) == 1 else None)
+        return dict(found) if found else None
+
+    def _known(self, name: str) -> dict[str, Any]:
+        found = self.user(name)
+        if found is None:
+            raise AccountError(f"no user named {name!r}; check the name (procflow user add "
+                               "creates one).")
+        return found
 
     def set_password(self, name: str, password: str) -> None:
-        hashed = _hasher.hash(check_password(password))
+        """A new password for the user; their sessions end."""
+        found = self._known(name)
+        hashed = _hasher.hash(check_password(password, str(found["name"])))
         with self._tx() as con:
-            cur = con.execute("UPDATE users SET password_hash = ? WHERE name = ?", [hashed, name])
-            if cur.rowcount == 0:
-                raise AccountError(f"no user named {name!r}.")
-            con.execute("DELETE FROM sessions WHERE user_id = "
-                        "(SELECT id FROM users WHERE name = ?)", [name])
+            con.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hashed, found["id"]])
+            con.execute("DELETE FROM sessions WHERE user_id = ?", [found["id"]])
 
     def remove_user(self, name: str) -> None:
+        found = self._known(name)
         with self._tx() as con:
-            if con.execute("DELETE FROM users WHERE name = ?", [name]).rowcount == 0:
-                raise AccountError(f"no user named {name!r}.")
+            con.execute("DELETE FROM users WHERE id = ?", [found["id"]])
 
     def verify(self, name: str, password: str) -> dict[str, Any] | None:
         """The user when ``password`` is right, else None (same work either way)."""
@@ -201,31 +278,39 @@ class Accounts:
 
     # first-run setup -----------------------------------------------------------------------
     def new_setup_token(self) -> str:
-        """A one-time token that lets whoever holds it create the first admin."""
+        """A one-time token that lets whoever holds it create the first admin: it works for
+        :data:`SETUP_SECONDS` and only while the site has no administrator."""
         token = secrets.token_urlsafe(24)
         with self._tx() as con:
             con.execute("INSERT INTO setup_tokens VALUES (?, ?)", [digest(token), time.time()])
         return token
 
+    @staticmethod
+    def _setup_open(con: sqlite3.Connection, token: str) -> bool:
+        """Whether ``token`` may still create the first admin (and drop expired tokens)."""
+        con.execute("DELETE FROM setup_tokens WHERE created < ?", [time.time() - SETUP_SECONDS])
+        if con.execute("SELECT 1 FROM users WHERE is_admin").fetchone() is not None:
+            con.execute("DELETE FROM setup_tokens")
+            return False
+        return con.execute("SELECT 1 FROM setup_tokens WHERE token_hash = ?",
+                           [digest(token)]).fetchone() is not None
+
     def setup_token_valid(self, token: str) -> bool:
-        with self._db() as con:
-            return con.execute("SELECT 1 FROM setup_tokens WHERE token_hash = ?",
-                               [digest(token)]).fetchone() is not None
+        with self._tx() as con:
+            return self._setup_open(con, token)
 
     def use_setup_token(self, token: str, name: str, password: str) -> int:
         """Create the first admin with ``token``; the token (and all others) then expire."""
-        check_name(name, "user name")
-        hashed = _hasher.hash(check_password(password))
+        name = check_name(name, "user name")
+        hashed = _hasher.hash(check_password(password, name))
         with self._tx() as con:
-            if con.execute("SELECT 1 FROM setup_tokens WHERE token_hash = ?",
-                           [digest(token)]).fetchone() is None:
-                raise AccountError("this setup link is not valid (already used?).")
-            con.execute("DELETE FROM setup_tokens")
+            if not self._setup_open(con, token):
+                raise AccountError(SETUP_GONE)
             return self._insert_user(con, name, hashed, True)
 
     # workspaces ----------------------------------------------------------------------------
     def add_workspace(self, name: str, *, admin_user_id: int | None = None) -> str:
-        check_name(name, "workspace name")
+        name = check_name(name, "workspace name")
         wid = secrets.token_hex(8)
         with self._tx() as con:
             if con.execute("SELECT 1 FROM workspaces WHERE name = ?", [name]).fetchone():
@@ -301,13 +386,15 @@ class Accounts:
     def revoke(self, wid: str, user_name: str) -> bool:
         """Take a user's role in the workspace away (the user stays); False when the user is
         not a member. Refuses to remove the workspace's last admin."""
+        user = self.user(user_name)
+        if user is None:
+            return False
         with self._tx() as con:
-            row = con.execute(
-                "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id "
-                "WHERE m.workspace_id = ? AND u.name = ?", [wid, user_name]).fetchone()
+            row = con.execute("SELECT user_id FROM memberships WHERE workspace_id = ? "
+                              "AND user_id = ?", [wid, user["id"]]).fetchone()
             if row is None:
                 return False
-            self._keep_an_admin(con, wid, int(row["user_id"]), user_name)
+            self._keep_an_admin(con, wid, int(row["user_id"]), str(user["name"]))
             con.execute("DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?",
                         [row["user_id"], wid])
         return True
@@ -362,19 +449,32 @@ class Accounts:
                               [upload_id, wid]).fetchone()
         return dict(row) if row else None
 
-    def forget_stale_uploads(self, max_age: float = UPLOAD_SECONDS) -> None:
-        """Delete half-written uploads and uploads not imported within ``max_age`` seconds."""
+    def forget_stale_uploads(self, max_age: float = UPLOAD_SECONDS, *, grace: float = 0.0,
+                             keep: frozenset[str] = frozenset()) -> list[str]:
+        """Delete uploads not imported within ``max_age`` seconds (file and record), except the
+        ids in ``keep`` (imports waiting or running), and files of no upload (half-written
+        uploads, org charts of imports that never ended) older than ``grace`` seconds.
+        Returns the ids of the uploads deleted."""
         folder = self.data_dir / "uploads"
-        for partial in folder.glob("*.part"):
-            partial.unlink(missing_ok=True)
+        now = time.time()
+
+        def untracked_and_old(path: Path) -> bool:
+            try:
+                return path.stat().st_mtime <= now - grace
+            except FileNotFoundError:
+                return False
+
         with self._tx() as con:
-            stale = [r["id"] for r in con.execute("SELECT id FROM uploads WHERE created < ?",
-                                                  [time.time() - max_age])]
-            con.execute("DELETE FROM uploads WHERE created < ?", [time.time() - max_age])
-        known = {r["id"] for r in self._all_uploads()}
-        for path in folder.glob("*.upload"):
-            if path.stem in stale or path.stem not in known:
+            stale = [str(r["id"]) for r in con.execute(
+                "SELECT id FROM uploads WHERE created < ?", [now - max_age]) if r["id"] not in keep]
+            con.executemany("DELETE FROM uploads WHERE id = ?", [[i] for i in stale])
+        known = {r["id"] for r in self._all_uploads()} | keep
+        for path in folder.iterdir():
+            stale_upload = path.suffix == ".upload" and path.stem in stale
+            untracked = path.stem not in known and untracked_and_old(path)
+            if path.is_file() and (stale_upload or untracked):
                 path.unlink(missing_ok=True)
+        return stale
 
     def _all_uploads(self) -> list[dict[str, Any]]:
         with self._db() as con:

@@ -7,10 +7,12 @@ CSRF token (form field ``csrf`` or header ``X-CSRF-Token``). API errors have one
 
 This module builds the app; the routes live in ``routes_session``, ``routes_workspaces``,
 ``routes_logs`` and ``routes_results`` (comparisons, conformance, downloads), the helpers
-they share in ``deps``, and the middleware in ``security``.
+they share in ``deps``, the middleware in ``security`` (body caps in ``limits``), the import
+queue in ``jobs`` and the sweeping of old uploads in ``upkeep``.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from procflow.errors import InputError
 from procflow.web import (
@@ -27,33 +30,52 @@ from procflow.web import (
     routes_session,
     routes_workspaces,
     service,
+    upkeep,
 )
-from procflow.web.accounts import AccountError, Accounts
+from procflow.web.accounts import UPLOAD_SECONDS, AccountError, Accounts
 from procflow.web.deps import Settings, environment, error_response
-from procflow.web.jobs import ImportJobs
+from procflow.web.jobs import WORKERS, ImportJobs
+from procflow.web.limits import BodyLimits
 from procflow.web.security import Guard, LoginLimiter, MiB
 
 
-def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB) -> FastAPI:
-    """The web app serving the accounts and workspaces under ``data_dir``."""
+def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB,
+               import_workers: int = WORKERS, trusted_proxies: Sequence[str] = (),
+               body_timeout: float = 30.0, upload_max_age: float = UPLOAD_SECONDS,
+               sweep_every: float = upkeep.SWEEP_SECONDS) -> FastAPI:
+    """The web app serving the accounts and workspaces under ``data_dir``.
+
+    ``import_workers`` imports run at once (the others wait in line); ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are believed only from the addresses or networks in
+    ``trusted_proxies``; a request body that brings nothing for ``body_timeout`` seconds is
+    refused (408); uploads not imported within ``upload_max_age`` seconds are deleted, at
+    start and every ``sweep_every`` seconds."""
     accounts = Accounts(Path(data_dir))
     files = service.WorkspaceFiles()
+    jobs = ImportJobs(import_workers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        files.close()
+        sweeping = asyncio.create_task(upkeep.sweep_forever(
+            accounts, jobs, every=sweep_every, max_age=upload_max_age))
+        try:
+            yield
+        finally:
+            sweeping.cancel()
+            files.close()
 
     app = FastAPI(title="procflow", summary="Process mining for public-service reform",
-                  docs_url=None, redoc_url=None, lifespan=lifespan)
+                  docs_url=None, redoc_url=None, lifespan=lifespan, redirect_slashes=False)
     app.state.accounts = accounts
     app.state.files = files
-    app.state.jobs = ImportJobs()
+    app.state.jobs = jobs
     app.state.limiter = LoginLimiter()
     app.state.templates = environment()
     app.state.settings = Settings(data_dir=Path(data_dir), max_upload_bytes=max_upload_bytes)
-    app.add_middleware(Guard)
-    accounts.forget_stale_uploads()
+    app.add_middleware(Guard, limits=BodyLimits(upload=max_upload_bytes, stall=body_timeout))
+    if trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
+    upkeep.sweep_uploads(accounts, jobs, max_age=upload_max_age, grace=0.0)
     results.index_stored(accounts, Path(data_dir))
     app.exception_handler(HTTPException)(http_error)
     app.exception_handler(RequestValidationError)(validation_error)
@@ -69,7 +91,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB) -> FastAPI:
 
 # errors ------------------------------------------------------------------------------------
 async def http_error(request: Request, exc: HTTPException) -> Response:
-    return error_response(request, exc.status_code, str(exc.detail))
+    return error_response(request, exc.status_code, str(exc.detail), exc.headers)
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:

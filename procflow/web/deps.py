@@ -7,7 +7,7 @@ The shared objects live on ``request.app.state`` (set by :func:`procflow.web.app
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -98,7 +98,7 @@ def texts(request: Request) -> Texts:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     user = getattr(request.state, "user", None)
     lang = lang_of(request)
-    switch = {code: str(request.url.include_query_params(lang=code)) for code in LANGS}
+    switch = {code: here(request, lang=code) for code in LANGS}
     values = {"t": Texts(lang), "lang": lang, "csrf": user["csrf"] if user else "",
               "switch": switch, "labels": service.labels(Texts(lang)), **context,
               "user": user}
@@ -107,13 +107,26 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return HTMLResponse(html, status_code=status)
 
 
-def error_response(request: Request, code: int, text: str) -> Response:
+def here(request: Request, **params: str) -> str:
+    """This page's address with ``params`` set, as a path (never built from the Host header;
+    leading slashes collapsed, so that it cannot point at another host)."""
+    raw = request.scope.get("raw_path") or quote(request.url.path).encode()
+    path = "/" + raw.decode("latin-1").lstrip("/\\")
+    query = request.url.include_query_params(**params).query
+    return f"{path}?{query}" if query else path
+
+
+def error_response(request: Request, code: int, text: str,
+                   headers: Mapping[str, str] | None = None) -> Response:
     if is_api(request):
-        return JSONResponse({"error": {"code": code, "message": text}}, status_code=code)
+        return JSONResponse({"error": {"code": code, "message": text}}, status_code=code,
+                            headers=headers)
     if code == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    return render(request, "error.html", code, code=code, message=text)
+    response = render(request, "error.html", code, code=code, message=text)
+    response.headers.update(headers or {})
+    return response
 
 
 # users and sessions ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from procflow.web.deps import (
     texts,
 )
 from procflow.web.jobs import ImportJob
+from procflow.web.limits import ORGCHART_LIMIT
 from procflow.web.upload import log_name_from
 
 router = APIRouter()
@@ -189,8 +190,12 @@ async def import_page(request: Request, wid: str, upload_id: str) -> Response:
         _, path = await run_in_threadpool(upload_of, request, wid, upload_id)
         form.pop("orgchart", None)  # on the page it is a file, never an upload id
         chart = fields.get("orgchart")
-        kept = (await service.keep_orgchart(settings_of(request).data_dir, chart)
-                if isinstance(chart, StarletteUpload) and chart.filename else None)
+        try:
+            kept = (await service.keep_orgchart(settings_of(request).data_dir, chart,
+                                                ORGCHART_LIMIT)
+                    if isinstance(chart, StarletteUpload) and chart.filename else None)
+        except ValueError as err:
+            raise HTTPException(413, str(err)) from err
 
     def work(job: ImportJob) -> dict[str, Any]:
         try:
@@ -199,18 +204,26 @@ async def import_page(request: Request, wid: str, upload_id: str) -> Response:
             if kept:
                 kept[0].unlink(missing_ok=True)
 
-    job = jobs_of(request).start(ImportJob(wid, int(user["id"]), upload_id, form,
-                                           path.stat().st_size), work)
+    try:
+        job = jobs_of(request).start(ImportJob(
+            wid, int(user["id"]), upload_id, form, path.stat().st_size,
+            keeps=(kept[0].stem,) if kept else ()), work)
+    except HTTPException:
+        if kept:
+            kept[0].unlink(missing_ok=True)
+        raise
     return RedirectResponse(f"/w/{wid}/imports/{job.id}", status_code=303)
 
 
 @router.get("/w/{wid}/imports/{job_id}", response_class=HTMLResponse, include_in_schema=False)
 async def import_progress_page(request: Request, wid: str, job_id: str, user: CurrentUser
                                ) -> Response:
-    """An import started from the page: its progress (the page reloads itself every second)
-    until the import report, or the mapping form again with the reason it failed."""
+    """An import started from the page: its place in the line, its progress (the page reloads
+    itself every second) until the import report, or the mapping form again with the reason
+    it failed."""
     found = member(request, user, wid)
-    job = jobs_of(request).get(job_id)
+    jobs = jobs_of(request)
+    job = jobs.get(job_id)
     if job is None or job.wid != wid or job.user_id != int(user["id"]):
         raise HTTPException(404, "no such import.")
     if job.phase == "done":
@@ -223,20 +236,37 @@ async def import_progress_page(request: Request, wid: str, job_id: str, user: Cu
         data = await run_in_threadpool(preview_data, request, wid, job.upload_id)
         return render(request, "preview.html", status, workspace=found, error=text,
                       chosen=job.form, **data)
-    return render(request, "importing.html", workspace=found, job=job)
+    return render(request, "importing.html", workspace=found, job=job,
+                  position=jobs.position(job), workers=jobs.workers)
 
 
 @router.post("/api/w/{wid}/uploads/{upload_id}/import", tags=["imports"])
-def api_import(request: Request, wid: str, upload_id: str, user: CurrentUser,
-               body: dict[str, str]) -> dict[str, Any]:
+async def api_import(request: Request, wid: str, upload_id: str, user: CurrentUser,
+                     body: dict[str, str]) -> dict[str, Any]:
     """Import an upload as a log: ``name``, ``col_case`` … ``col_level`` (source column,
     or empty for none), ``tz`` (Asia/Jakarta, Asia/Makassar, Asia/Jayapura),
     ``order`` (auto, dayfirst, monthfirst) and ``orgchart`` (the id of another upload: an org
-    chart CSV giving resources their role, level and unit). Answers with the import report."""
+    chart CSV giving resources their role, level and unit). Imports take turns with those
+    started from the page (``--import-workers`` at a time): the answer comes when this one is
+    done, with the import report; 503 with ``Retry-After`` when too many are waiting."""
     member(request, user, wid)
     check_csrf(request, user)
     member(request, user, wid, "analyst")
-    return run_import(request, user, wid, upload_id, body)
+    _, path = await run_in_threadpool(upload_of, request, wid, upload_id)
+    form = {str(k): str(v) for k, v in body.items()}
+    chart = form.get("orgchart", "").strip()
+
+    def work(job: ImportJob) -> dict[str, Any]:
+        return run_import(request, user, wid, upload_id, form, None, job.progress)
+
+    jobs = jobs_of(request)
+    job = jobs.start(ImportJob(wid, int(user["id"]), upload_id, form, path.stat().st_size,
+                               keeps=(chart,) if chart else ()), work)
+    await jobs.wait(job)
+    if job.error is not None:
+        raise HTTPException(*job.error)
+    assert job.result is not None
+    return job.result
 
 
 # logs --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from procflow.web.accounts import AccountError
+from procflow.web.accounts import SETUP_GONE, AccountError, name_key
 from procflow.web.deps import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -23,6 +23,7 @@ from procflow.web.deps import (
     safe_next,
     session_user,
     set_session,
+    texts,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -32,19 +33,22 @@ router = APIRouter()
 
 # helpers -----------------------------------------------------------------------------------
 def login_key(request: Request, name: str) -> tuple[str, str]:
-    return name.strip().lower(), request.client.host if request.client else "?"
+    """The user name's key and the client's address (the socket's, or the one a trusted proxy
+    forwarded)."""
+    return name_key(name.strip()), request.client.host if request.client else "?"
 
 
 def do_login(request: Request, name: str, password: str) -> tuple[User, str]:
     limiter, accounts = limiter_of(request), accounts_of(request)
     key = login_key(request, name)
-    if limiter.blocked(key):
-        raise HTTPException(429, "too many failed sign-ins; try again in 15 minutes.")
-    user = accounts.verify(name, password)
+    if limiter.blocked(*key):
+        raise HTTPException(429, "too many failed sign-ins for this name or from this address; "
+                                 "try again in 15 minutes.")
+    user = accounts.verify(name.strip(), password)
     if user is None:
-        limiter.failed(key)
+        limiter.failed(*key)
         raise HTTPException(401, "wrong user name or password.")
-    limiter.succeeded(key)
+    limiter.succeeded(*key)
     token, csrf = accounts.create_session(int(user["id"]))
     return {"id": user["id"], "name": user["name"], "is_admin": bool(user["is_admin"]),
             "csrf": csrf}, token
@@ -72,7 +76,7 @@ def login_page(request: Request, status: int = 200, error: str | None = None,
 
 def setup_valid(request: Request, token: str) -> None:
     if not accounts_of(request).setup_token_valid(token):
-        raise HTTPException(404, "this setup link is not valid (already used?).")
+        raise HTTPException(404, SETUP_GONE)
 
 
 # public ------------------------------------------------------------------------------------
@@ -165,10 +169,12 @@ def setup_post(request: Request, token: str, username: Annotated[str, Form()] = 
     check_login_form(request, csrf)
     try:
         if password != password2:
-            raise AccountError("the two passwords differ.")
+            message = "The two passwords differ; type the same password in both fields."
+            raise AccountError(message)
         accounts_of(request).use_setup_token(token, username, password)
     except AccountError as err:
-        return render(request, "setup.html", 400, login_token=csrf, error=str(err))
+        return render(request, "setup.html", 400, login_token=csrf,
+                      error=err.translated(texts(request)))
     _, session = do_login(request, username, password)
     response = RedirectResponse("/workspaces", status_code=303)
     set_session(request, response, session)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from procflow.web import results, service
-from procflow.web.accounts import ROLES, LastAdminError
+from procflow.web.accounts import ROLES, LastAdminError, name_key
 from procflow.web.deps import (
     CurrentUser,
     User,
@@ -133,7 +133,7 @@ def api_members_post(request: Request, wid: str, user: CurrentUser,
 def member_remove_post(request: Request, wid: str, username: str, user: CurrentUser,
                        csrf: Annotated[str, Form()] = "") -> Response:
     revoke(request, user, wid, username, csrf)
-    target = "/workspaces" if username == user["name"] else f"/w/{wid}"
+    target = "/workspaces" if name_key(username) == name_key(user["name"]) else f"/w/{wid}"
     return RedirectResponse(target, status_code=303)
 
 

@@ -41,6 +41,7 @@ from procflow.report.svg import inline_svg
 from procflow.report.xlsx import analysis_tables, write_workbook
 from procflow.store import rewrite
 from procflow.store.workspace import ImportResult, Workspace, load_file
+from procflow.web.limits import size_text
 from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
 
 #: Mapping fields offered in the upload form (form key → canonical field).
@@ -255,13 +256,25 @@ def import_options(form: dict[str, str], headers: list[str]) -> ImportOptions:
                          order=cast(DayOrder, order))
 
 
-async def keep_orgchart(data_dir: Path, chart: UploadFile) -> tuple[Path, str]:
+async def keep_orgchart(data_dir: Path, chart: UploadFile, limit: int) -> tuple[Path, str]:
     """Save an org chart sent with the import form under a generated name (the caller
-    deletes it); returns its path and the name the user gave it."""
+    deletes it); returns its path and the name the user gave it. A chart over ``limit`` bytes
+    is a ValueError, and nothing is kept."""
     folder = data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"orgchart-{secrets.token_hex(16)}.csv"
-    path.write_bytes(await chart.read())
+    written = 0
+    try:
+        with open(path, "wb") as out:
+            while chunk := await chart.read(64 * 1024):
+                written += len(chunk)
+                if written > limit:
+                    raise ValueError(f"the org chart (field 'orgchart') is larger than "
+                                     f"{size_text(limit)}; send a smaller org chart.")
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return path, Path(str(chart.filename).replace("\\", "/")).name[:200] or "orgchart.csv"
 
 

@@ -1,7 +1,8 @@
 """Streaming multipart upload: the file goes to ``DATA/uploads/<generated id>`` as it arrives.
 
 The body is counted while it streams; past the limit the request is refused with 413 without
-reading the rest. The client's file name is kept only as display text, never in a path.
+reading the rest. A body that ends before its closing boundary is refused (400) and leaves
+no file. The client's file name is kept only as display text, never in a path.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class _Parts:
         self.original_name: str | None = None
         self.size = 0
         self.error: UploadRefused | None = None
+        self.complete = False
         self._header_field = b""
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
@@ -116,6 +118,9 @@ class _Parts:
         elif self._name:
             self.fields[self._name] = self._buffer.decode("utf-8", "replace")
 
+    def on_end(self) -> None:
+        self.complete = True
+
     def close(self) -> None:
         if self._out is not None:
             self._out.close()
@@ -145,7 +150,7 @@ async def receive(stream: AsyncIterator[bytes], content_type: str, content_lengt
         "on_part_begin": parts.on_part_begin, "on_part_data": parts.on_part_data,
         "on_part_end": parts.on_part_end, "on_header_field": parts.on_header_field,
         "on_header_value": parts.on_header_value, "on_header_end": parts.on_header_end,
-        "on_headers_finished": parts.on_headers_finished,
+        "on_headers_finished": parts.on_headers_finished, "on_end": parts.on_end,
     })
     received = 0
     try:
@@ -159,6 +164,9 @@ async def receive(stream: AsyncIterator[bytes], content_type: str, content_lengt
         parser.finalize()
         if parts.error is not None:
             raise parts.error
+        if not parts.complete:
+            raise UploadRefused(400, "the multipart body ended before its closing boundary "
+                                     "(the file arrived incomplete); send it again.")
         if parts.original_name is None:
             if not parts.csrf_ok(parts.fields):
                 raise UploadRefused(403, "missing or wrong CSRF token.")
