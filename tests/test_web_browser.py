@@ -87,7 +87,8 @@ def test_analyst_uploads_maps_and_reads(server: tuple[str, dict[str, str]]) -> N
         page.click("p.zoom >> text=200%")
         page.wait_for_selector("figure.map.zoomed[data-zoom='200'] svg")
         page.screenshot(path=artifact("web-5-map-frequency-zoom.png"))
-        page.click("details.settings summary")
+        if page.locator("details.settings[open]").count() == 0:  # open while unconfirmed
+            page.click("details.settings summary")
         page.select_option("details.settings select[name=calendar]", "id")
         page.fill("input[name=standard]", "15")
         page.click("details.settings button[type=submit]")
@@ -113,7 +114,7 @@ def test_analyst_uploads_maps_and_reads(server: tuple[str, dict[str, str]]) -> N
         page.select_option("select[name=before]", "before")
         page.select_option("select[name=after]", "after")
         page.screenshot(path=artifact("web-7a-compare-form.png"))
-        page.click("form.card button[type=submit]")
+        page.click("form.card button[value=compare]")
         page.wait_for_url("**/compare/*")
         assert "Approval layers per case" in page.inner_text("main")
         page.screenshot(path=artifact("web-7-comparison.png"), full_page=True)

@@ -122,7 +122,8 @@ def test_map_view_settings(site: Site) -> None:
     base = f"/api/w/{site.a}/logs/after"
     default = vera.get(base).json()
     assert default["map"] == {"profile": "performance", "activities": None, "paths": None}
-    assert default["settings"] == {"calendar": None, "standard_days": None, "decisions": []}
+    assert default["settings"] == {"calendar": None, "standard_days": None, "decisions": [],
+                                   "decision_choice": "pattern", "handoff": None}
     frequency = vera.get(f"{base}?profile=frequency").json()["map_svg"]
     assert "2.000" in frequency  # case counts on the start path, in Indonesian format
     fewer = vera.get(f"{base}?activities=40").json()["map_svg"]

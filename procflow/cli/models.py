@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,10 @@ from procflow.cli.options import (
     workspace_option,
 )
 from procflow.errors import InputError
+
+if TYPE_CHECKING:
+    from procflow.core.i18n import Texts
+    from procflow.mine.model import Search
 
 GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 MODEL_SUFFIXES = (".bpmn", ".pnml", *GRAPH_SUFFIXES)
@@ -129,12 +133,26 @@ def handoff_map_command(log: str, out: Path, by: str | None, top: int, workspace
               default="inductive", show_default=True, help="pm4py discovery algorithm.")
 @click.option("--noise", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Inductive miner noise threshold (0 = every behaviour kept).")
+@click.option("--full-search", is_flag=True,
+              help="Above the activity limit, also run pm4py's fall-through search (slow) "
+              "within --time-limit; on time-out the fast model is kept.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=300.0,
+              show_default=True, metavar="SECONDS",
+              help="Seconds allowed for --full-search (starting it takes a few).")
+@click.option("--fall-through-limit", type=click.IntRange(min=1), default=60,
+              show_default=True, metavar="N",
+              help="Above N distinct activities the inductive miner skips the fall-through "
+              "search unless --full-search is given.")
 @import_options
 @workspace_option
+@json_option
 def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ...],
-                     algorithm: str, noise: float, workspace: Path, **params: Any) -> None:
+                     algorithm: str, noise: float, full_search: bool, time_limit: float,
+                     fall_through_limit: int, workspace: Path, as_json: bool,
+                     **params: Any) -> None:
     """Discover a process model of LOG with pm4py and export it."""
     from procflow import mine
+    from procflow.core.i18n import Texts
     from procflow.measure.prepare import prepared
     from procflow.measure.variants import case_variants
 
@@ -147,9 +165,36 @@ def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ..
         variants = case_variants(prep).counts
         name = event_log.name
     model = mine.discover(variants, algorithm=algorithm,  # type: ignore[arg-type]
-                          noise=noise, name=name)
-    for path in paths:
-        click.echo(f"Wrote {mine.write_model(model, path)}")
+                          noise=noise, name=name, fall_through_limit=fall_through_limit,
+                          full_search=full_search and algorithm == "inductive",
+                          time_limit=time_limit)
+    written = [mine.write_model(model, path) for path in paths]
+    if as_json:
+        click.echo(json.dumps({"model": model.name, "algorithm": algorithm, "noise": noise,
+                               "files": [str(p) for p in written],
+                               "search": model.search.to_dict() if model.search else None},
+                              ensure_ascii=False))
+        return
+    lines = search_lines(model.search, Texts("en")) if model.search else []
+    click.echo("\n".join([*lines, *(f"Wrote {path}" for path in written)]))
+
+
+def search_lines(search: Search, t: Texts) -> list[str]:
+    """What the inductive miner's search left out, or how the full search ended."""
+    if search.full_search and search.timed_out:
+        limit = search.time_limit or 0.0
+        return [t("The full search did not finish within {seconds} s; the fast model "
+                  "(without pm4py's fall-through search) is kept.",
+                  seconds=t.number(limit, 0 if limit >= 1 else 3))]
+    if search.full_search:
+        return [t("The full search with pm4py's fall-throughs finished in {seconds} s.",
+                  seconds=t.number(search.seconds, 1))]
+    if not search.fall_throughs:
+        return [t("The log has {n} activities (more than {limit}): the inductive miner skipped "
+                  "pm4py's fall-through search, so the model may be looser than pm4py's own. "
+                  "Run it with --full-search --time-limit SECONDS.",
+                  n=t.integer(search.activities), limit=t.integer(search.limit))]
+    return []
 
 
 @click.command("conform")
@@ -163,15 +208,20 @@ def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ..
               help="Seconds allowed for alignments; variants left are reported as unchecked.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for conformance.json.")
+@click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
+              help="Language of the summary.")
 @decision_options
 @import_options
 @workspace_option
 @json_option
 def conform_command(log: str, reference: Path, alignments: bool, time_limit: float,
-                    out: Path | None, decisions: str | None, decision_activities: str | None,
-                    workspace: Path, as_json: bool, **params: Any) -> None:
+                    out: Path | None, lang: str, decisions: str | None,
+                    decision_activities: str | None, workspace: Path, as_json: bool,
+                    **params: Any) -> None:
     """Check LOG against a to-be model: fitness, deviations by kind, shadow approval layers."""
-    from procflow.conform.conformance import PROGRESS_STEPS, conform, summary_lines
+    from procflow.conform.conformance import PROGRESS_STEPS, conform
+    from procflow.conform.summary import summary_lines
+    from procflow.core.i18n import Texts
 
     quiet = as_json or not alignments
     with open_log(log, workspace, params) as event_log, \
@@ -183,6 +233,6 @@ def conform_command(log: str, reference: Path, alignments: bool, time_limit: flo
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    click.echo("\n".join(summary_lines(result.to_dict())))
+    click.echo("\n".join(summary_lines(result.to_dict(), Texts(lang))))  # type: ignore[arg-type]
     if path:
         click.echo(f"Wrote {path}")

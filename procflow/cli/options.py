@@ -85,7 +85,7 @@ def open_log(log: str, workspace: Path, params: dict[str, Any]) -> Iterator[Even
 def decision_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add --decisions and --decision-activities (which activities are decisions)."""
     func = click.option("--decision-activities", metavar="A,B", help="Comma-separated "
-                        "decision activities (instead of --decisions).")(func)
+                        "decision activities (instead of --decisions); \"\" for none.")(func)
     return click.option("--decisions", metavar="REGEX", help="Regular expression finding "
                         "decision activities (default: an English and Indonesian pattern; see "
                         "the README).")(func)
@@ -93,10 +93,12 @@ def decision_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def decision_settings(decisions: str | None, decision_activities: str | None
                       ) -> dict[str, Any]:
-    """The analyze() keywords of the :func:`decision_options` values."""
-    if decisions and decision_activities:
+    """The analyze() keywords of the :func:`decision_options` values (an empty
+    ``--decision-activities ""``: no decision steps)."""
+    if decisions and decision_activities is not None:
         raise InputError("give --decisions or --decision-activities, not both.")
-    names = [a.strip() for a in decision_activities.split(",")] if decision_activities else None
+    names = (None if decision_activities is None
+             else [a.strip() for a in decision_activities.split(",") if a.strip()])
     return {"decisions": decisions, "decision_activities": names}
 
 

@@ -130,7 +130,9 @@ def report_command(log: str, out: Path, handoff_by: str | None, lang: str, xlsx:
                    pause: tuple[str, ...], decisions: str | None,
                    decision_activities: str | None, workspace: Path, **params: Any) -> None:
     """Write an offline HTML report of LOG (maps, charts, tables, methods) to OUT."""
+    from procflow.core.i18n import Texts
     from procflow.measure.analysis import analyze
+    from procflow.measure.summary import decision_warning_lines
     from procflow.report.html import analysis_report, write_report
     from procflow.store.workspace import Workspace
 
@@ -146,7 +148,8 @@ def report_command(log: str, out: Path, handoff_by: str | None, lang: str, xlsx:
                          **calendar_settings(calendar, calendar_zone, sla, pause))
         html = analysis_report(event_log, result, lang=lang,  # type: ignore[arg-type]
                                import_report=imported)
-    click.echo(f"Wrote {write_report(out, html, result)} and {out / 'analysis.json'}")
+    written = f"Wrote {write_report(out, html, result)} and {out / 'analysis.json'}"
+    click.echo("\n".join([*decision_warning_lines(result.to_dict(), Texts("en")), written]))
     if xlsx:
         from procflow.report.xlsx import analysis_tables, write_workbook
 

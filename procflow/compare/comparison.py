@@ -20,6 +20,7 @@ import pandas as pd
 
 from procflow.calendar import Calendar
 from procflow.compare import stats
+from procflow.core import db
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.measure import queries as q
@@ -135,27 +136,35 @@ def compare(
 ) -> Comparison:
     """Compare ``before`` with ``after``; ``completed`` keeps only cases that reached an end
     step that closes at least 5% of the cases of either log; ``progress(done)`` gets the
-    thousandths of KPIs tested so far (the bootstrap is the slow part). With a ``calendar``
+    thousandths of KPIs tested so far (the bootstrap is the slow part). Chosen
+    ``decision_activities`` (an empty list: none) must be in at least one log; each side takes
+    those it has. With a ``calendar``
     the timed KPIs are compared again in working time (METRICS §10)."""
-    settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
+    settings = Settings(decisions,
+                        None if decision_activities is None else tuple(decision_activities),
                         handoff_by, top_variants=1_000_000, calendar=calendar,
                         calendar_zone=calendar_zone)
     logs = (before, after)
     _require_cases(logs)
-    analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
+    _check_decisions(settings, logs)
+    analyses = [analyze(log, **_keywords(s)).to_dict()
+                for log, s in zip(logs, _per_side(settings, logs), strict=True)]
     ends = _end_steps(analyses)
     warnings = [w for w in _warnings(analyses, ends)
                 if not (completed and w["kind"] == "open_cases")]
     if completed:
         logs = (completed_only(before, ends), completed_only(after, ends))
         _require_cases(logs, ends)
-        analyses = [analyze(log, **_keywords(settings)).to_dict() for log in logs]
+        analyses = [analyze(log, **_keywords(s)).to_dict()
+                    for log, s in zip(logs, _per_side(settings, logs), strict=True)]
     granularity = analyses[0]["handoffs"]["granularity"] or analyses[1]["handoffs"]["granularity"]
     layers_by, basis_warning = _layers_basis(analyses)
-    warnings += basis_warning
+    warnings += basis_warning + [
+        {"kind": "decision_pattern", "side": side, **w, "text": w["message"]}
+        for side, a in zip(("before", "after"), analyses, strict=True) for w in a["warnings"]]
     sides = []
-    for log in logs:
-        with prepared(log, replace(settings, handoff_by=granularity)) as prep:
+    for log, side in zip(logs, _per_side(settings, logs), strict=True):
+        with prepared(log, replace(side, handoff_by=granularity)) as prep:
             sides.append(kpis(prep, granularity, layers_by, working=calendar is not None))
     calendar_settings = analyses[0]["settings"].get("calendar")
     tested = _compare_kpis(sides[0], sides[1], resamples, seed, progress)
@@ -177,6 +186,9 @@ def compare(
         "settings": {"alpha": ALPHA, "resamples": resamples, "completed_only": completed,
                      "end_steps": sorted(ends), "handoff_by": granularity,
                      "layers_by": layers_by,
+                     "decision_pattern": analyses[0]["settings"]["decision_pattern"],
+                     "decision_activities": None if settings.decision_activities is None
+                     else sorted(settings.decision_activities),
                      "calendar": calendar_settings},
         "seed": seed,
     })
@@ -212,10 +224,34 @@ def _working_days(tested: list[dict[str, Any]], day_seconds: float) -> None:
                                  else k["diff_median"] / day_seconds)
 
 
+def _activities(log: EventLog) -> set[str]:
+    return {r[0] for r in db.rows(log.con, f"SELECT DISTINCT activity FROM {log.table}")}
+
+
+def _check_decisions(settings: Settings, logs: tuple[EventLog, EventLog]) -> None:
+    """Chosen decision steps must be in at least one of the logs."""
+    if settings.decision_activities is None:
+        return
+    unknown = sorted(set(settings.decision_activities) - _activities(logs[0])
+                     - _activities(logs[1]))
+    if unknown:
+        raise InputError(f"decision activities in neither log: {', '.join(unknown)}.",
+                         fix="check the spelling against `procflow info LOG`.")
+
+
+def _per_side(settings: Settings, logs: tuple[EventLog, EventLog]) -> list[Settings]:
+    """Each side's settings: chosen decision steps kept where the side has them (a step the
+    reform removed is a decision before and absent after)."""
+    if settings.decision_activities is None:
+        return [settings, settings]
+    return [replace(settings, decision_activities=tuple(
+        a for a in settings.decision_activities if a in _activities(log))) for log in logs]
+
+
 def _keywords(settings: Settings) -> dict[str, Any]:
     return {"decisions": settings.decisions,
-            "decision_activities": list(settings.decision_activities)
-            if settings.decision_activities else None,
+            "decision_activities": None if settings.decision_activities is None
+            else list(settings.decision_activities),
             "handoff_by": settings.handoff_by, "top_variants": settings.top_variants,
             "calendar": settings.calendar, "calendar_zone": settings.calendar_zone}
 

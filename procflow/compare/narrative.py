@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from procflow.core.i18n import DurationUnit, Texts, duration_unit
+from procflow.measure.decisions import warning_text as decision_warning_text
 
 #: Each KPI's name by ``(name, by)``; ``{key}`` is the activity, role, level or path.
 KPI_NAMES = {
@@ -178,6 +179,9 @@ def kpi_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
 def warning_text(warning: dict[str, Any], t: Texts) -> str:
     """A comparison warning in the report's language."""
     side = t("before") if warning.get("side") == "before" else t("after")
+    if warning["kind"] == "decision_pattern":
+        return t("Warning ({side}): {text}", side=side,
+                 text=decision_warning_text(warning, t, "compare"))
     if warning["kind"] == "small_sample":
         return t("Warning: only {cases} cases {side}; differences are uncertain.",
                  cases=t.integer(warning["cases"]), side=side)

@@ -19,7 +19,6 @@ from procflow.conform.deviations import KINDS, Deviation, Reference, deviations
 from procflow.conform.sop import Sop, is_sop_file, read_sop
 from procflow.eventlog import EventLog
 from procflow.measure.prepare import Prepared, Settings, prepared
-from procflow.measure.summary import human_duration
 from procflow.measure.variants import CaseVariants, case_variants
 from procflow.result import JsonResult
 
@@ -29,6 +28,8 @@ EXAMPLES = 5
 TOP_VARIANTS = 20
 #: ``progress(done)`` of :func:`conform` counts in thousandths of the variants.
 PROGRESS_STEPS = 1000
+#: The groups of :func:`_outcomes`, each case in one.
+OUTCOMES = ("fitting", "deviating", "not_fitting_other", "unchecked")
 #: Each deviation kind in words (messages of the catalog).
 KIND_WORDS = {"extra_approval_layer": "extra approval layer", "extra_step": "extra step",
               "skipped_step": "skipped mandatory step", "wrong_order": "wrong order",
@@ -59,34 +60,53 @@ def conform(
     decision_activities: list[str] | None = None,
     time_limit: float = 120.0,
     progress: Callable[[int], None] | None = None,
+    model_name: str | None = None,
 ) -> Conformance:
     """Check ``log`` against the model or SOP table in ``reference``; ``progress(done)`` gets
-    the thousandths of variants replayed so far."""
+    the thousandths of variants replayed so far. ``model_name`` is the model's name as the
+    user knows it (an uploaded file's own name), else the file's stem."""
     model, sop = load_reference(Path(reference))
-    settings = Settings(decisions, tuple(decision_activities) if decision_activities else None)
+    settings = Settings(decisions,
+                        None if decision_activities is None else tuple(decision_activities))
     with prepared(log, settings) as prep:
         cases = case_variants(prep, examples=EXAMPLES)
         chosen = list(prep.chosen)
         norms = _norms(prep, sop) if sop else None
-    fit = mine.fitness(cases.counts, model, method=method, time_limit=time_limit,
-                       progress=_scaled(progress, len(cases.counts)))
     shape = mine.profile(model)
+    logged = {a for variant in cases.counts for a in variant}
+    shared = logged & shape.activities
+    fit = (mine.fitness(cases.counts, model, method=method, time_limit=time_limit,
+                        progress=_scaled(progress, len(cases.counts))) if shared else None)
     ref = Reference.of(shape.activities, shape.mandatory, shape.follows, shape.starts,
                        shape.ends)
     found = {v: deviations(v, ref, set(chosen)) for v in cases.counts}
     total = sum(cases.counts.values())
     deviating = sum(n for v, n in cases.counts.items() if found[v])
     shadow = _kind_cases(cases, found, "extra_approval_layer")
+    missing = sorted(logged - shape.activities)
     return Conformance({
         "log": log.name,
-        "model": {"name": model.name, "source": model.source,
+        "model": {"name": model_name or model.name, "source": _source(model, model_name),
                   "activities": sorted(shape.activities), "mandatory": sorted(shape.mandatory)},
         "cases": total,
-        "fitness": {"method": fit.method, "log_fitness": fit.log_fitness,
-                    "fitting_share": fit.fitting_share, "unchecked_variants": fit.unchecked,
-                    "seconds": round(fit.seconds, 3)},
+        "fitness": {"method": method,
+                    "log_fitness": fit.log_fitness if fit and fit.per_variant else None,
+                    "fitting_share": fit.fitting_share if fit else 0.0,
+                    "unchecked_variants": fit.unchecked if fit else 0,
+                    "seconds": round(fit.seconds, 3) if fit else 0.0},
         "deviating_cases": deviating,
         "deviating_share": deviating / total if total else None,
+        "outcomes": _outcomes(cases, found, fit),
+        "not_in_model": {"activities": missing, "count": len(missing),
+                         "log_activities": len(logged),
+                         "cases": sum(n for v, n in cases.counts.items()
+                                      if not shape.activities.issuperset(v))},
+        "warnings": [] if shared else [{
+            "code": "no_shared_activities", "log_activities": len(logged),
+            "model_activities": len(shape.activities),
+            "message": "the model shares no activity with the log, so fitness cannot be "
+                       "measured; check that the model is of this process and names its "
+                       "steps as the log does."}],
         "deviations": _summarise(cases, found),
         "shadow_layer": {"cases": shadow, "share": shadow / total if total else None,
                          "activities": sorted({d.subject for ds in found.values() for d in ds
@@ -95,6 +115,32 @@ def conform(
         "norms": norms,
         "variants": _top_variants(cases, found, fit),
     })
+
+
+def _source(model: mine.Model, name: str | None) -> str:
+    """Where the model came from, naming the file as the user knows it."""
+    kind, sep, _ = model.source.partition(":")
+    return f"{kind}:{name}" if name and sep else model.source
+
+
+def _outcomes(cases: CaseVariants, found: Found, fit: mine.Fitness | None) -> dict[str, Any]:
+    """Every case in exactly one group, so that the shares add up to 1: ``fitting`` (replays
+    on the model and has no deviation), ``deviating`` (at least one deviation, whatever the
+    replay), ``not_fitting_other`` (does not replay, yet has none of the deviation kinds) and
+    ``unchecked`` (not replayed within the time limit, no deviation)."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    per_variant = fit.per_variant if fit else {}
+    for variant, n in cases.counts.items():
+        replay = per_variant.get(variant)
+        if found[variant]:
+            counts["deviating"] += n
+        elif replay is None:
+            counts["unchecked" if fit else "not_fitting_other"] += n
+        else:
+            counts["fitting" if replay.fits else "not_fitting_other"] += n
+    total = sum(counts.values())
+    return {"cases": counts,
+            "shares": {k: v / total if total else None for k, v in counts.items()}}
 
 
 def _kind_cases(cases: CaseVariants, found: Found, kind: str) -> int:
@@ -122,13 +168,13 @@ def _summarise(cases: CaseVariants, found: Found) -> dict[str, Any]:
 
 
 def _top_variants(cases: CaseVariants, found: Found,
-                  fit: mine.Fitness) -> list[dict[str, Any]]:
+                  fit: mine.Fitness | None) -> list[dict[str, Any]]:
     """The most frequent deviating variants with their deviations and fitness."""
     deviating = sorted((v for v in cases.counts if found[v]),
                        key=lambda v: (-cases.counts[v], v))[:TOP_VARIANTS]
     out = []
     for v in deviating:
-        replay = fit.per_variant.get(v)
+        replay = fit.per_variant.get(v) if fit else None
         out.append({"activities": list(v), "cases": cases.counts[v],
                     "fitness": replay.fitness if replay else None,
                     "deviations": [{"kind": d.kind, "subject": d.subject}
@@ -164,33 +210,3 @@ def _scaled(progress: Callable[[int], None] | None, total: int
     if progress is None:
         return None
     return lambda done: progress(done * PROGRESS_STEPS // max(total, 1))
-
-
-def summary_lines(data: dict[str, Any], top: int = 8) -> list[str]:
-    """A short human summary of a conformance check, for the terminal."""
-    fit, cases = data["fitness"], data["cases"]
-    lines = [f"{data['log']} against {data['model']['name']} ({data['model']['source']}): "
-             f"{cases:,} cases",
-             f"Fitness ({fit['method']}): {fit['log_fitness']:.3f}; "
-             f"{fit['fitting_share']:.1%} of cases fit the model"
-             + (f"; {fit['unchecked_variants']} variants not checked in time"
-                if fit["unchecked_variants"] else ""),
-             f"Deviating cases: {data['deviating_cases']:,} "
-             f"({(data['deviating_share'] or 0):.1%})"]
-    shadow = data["shadow_layer"]
-    if shadow["cases"]:
-        lines.append(f"Extra approval layers (shadow layer): {shadow['cases']:,} cases "
-                     f"({shadow['share']:.1%}) at {', '.join(shadow['activities'])}")
-    items = data["deviations"]["items"][:top]
-    if items:
-        lines.append("Most frequent deviations:")
-    for item in items:
-        lines.append(f"  {KIND_WORDS[item['kind']]}: {item['subject']} — {item['cases']:,} "
-                     f"cases, e.g. {', '.join(item['examples'][:3])}")
-    for norm in data["norms"] or []:
-        if norm["share_over"]:
-            lines.append(f"Over norm: {norm['step']} {norm['share_over']:.0%} of "
-                         f"{norm['timed']:,} timed steps (norm "
-                         f"{human_duration(norm['norm_seconds'])}, median "
-                         f"{human_duration(norm['median'])})")
-    return lines

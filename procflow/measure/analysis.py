@@ -65,13 +65,18 @@ def analyze(
     With ``engine="spark"``, a path to canonical Parquet (``procflow export NAME --to
     x.parquet``, or a folder or cluster URL of such files) is read by Spark directly.
 
+    ``decision_activities`` names the decision steps (an empty list: none), ``decisions``
+    finds them with a regular expression; without either the default pattern applies, and
+    ``warnings`` says when it took none or more than 15% of the activities.
+
     ``calendar`` (``"id"``, ``"id-sat"``, an override CSV path, or a :class:`Calendar`) adds
     the working-time twins of every duration (``calendar_zone`` is the zone of a named
     calendar, default Asia/Jakarta). With a calendar, ``sla`` checks service standards
     (``"case=20 working days"``, ``"ACTIVITY=3 working days"``) and ``pause`` names
     activities whose elapsed time into them does not count as service time.
     """
-    settings = Settings(decisions, tuple(decision_activities) if decision_activities else None,
+    settings = Settings(decisions,
+                        None if decision_activities is None else tuple(decision_activities),
                         handoff_by, top_variants, calendar, calendar_zone,
                         tuple(sla) if sla else None, tuple(pause) if pause else None)
     if calendar is None and (settings.sla or settings.pause):

@@ -8,7 +8,8 @@ from typing import Any
 
 from procflow.measure import queries as q
 from procflow.measure.backends import Backend
-from procflow.measure.decisions import DEFAULT_PATTERN
+from procflow.measure.decision_hints import suggest_decisions
+from procflow.measure.decisions import DEFAULT_PATTERN, decision_warnings
 from procflow.measure.prepare import CACHED_GROUPINGS, Prepared, Settings, prepare
 from procflow.measure.sla import parse_sla, sla_block
 
@@ -21,19 +22,24 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     totals = run.rows(q.case_totals(run.clock is not None))[0]
     groupings = {kind: _grouping(run, kind) for kind in q.GROUPINGS}
     variants = _variant_rows(run)
+    activities = _activities(run, groupings["activity"])
+    default = settings.decisions is None and settings.decision_activities is None
     out: dict[str, Any] = {
         "log": _log_block(run.log, name, run.has_start),
         "cycle_time": _st(run, totals, "cycle"),
         "dfg": _dfg(run, groupings["edge"], variants),
-        "activities": _activities(run, groupings["activity"]),
-        "decisions": _decisions(run, groupings["activity"]),
+        "activities": activities,
+        "decisions": {**_decisions(run, groupings["activity"]),
+                      "suggestions": _suggestions(variants, activities)},
         "handoffs": _handoffs(run, totals),
         "layers": _layers(run),
         "bottlenecks": _bottlenecks(run, totals, groupings),
         "variants": _variants(variants, settings.top_variants),
-        "settings": {"decision_pattern": None if settings.decision_activities
+        "settings": {"decision_pattern": None if settings.decision_activities is not None
                      else settings.decisions or DEFAULT_PATTERN,
                      "lifecycle": run.mode, "engine": backend.name},
+        "warnings": decision_warnings(run.chosen, len(run.names["activity"]))
+        if default else [],
     }
     if run.clock is not None:
         out["settings"]["calendar"] = run.clock.settings()
@@ -181,6 +187,13 @@ def _decisions(run: Prepared, by_activity: list[dict[str, Any]]) -> dict[str, An
                    for r in rows if key in keys and r[f"g_{key}"] == 0 and r[key] is not None]
         out[f"by_{key}"] = sorted(entries, key=lambda e: (-e["total"], e["key"]))
     return out
+
+
+def _suggestions(variants: list[tuple[list[str], int]],
+                 activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Steps that look like decisions by the log's structure (:mod:`.decision_hints`)."""
+    levels = {a["activity"]: a["lanes"]["level"] for a in activities}
+    return suggest_decisions({tuple(v): n for v, n in variants}, levels)
 
 
 def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:

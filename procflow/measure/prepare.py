@@ -114,8 +114,8 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
     cache = _cache(backend) if settings.calendar is None else None
     names, mode, log, present = _base(backend, cache)
     chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
-                              names=list(settings.decision_activities)
-                              if settings.decision_activities else None)
+                              names=None if settings.decision_activities is None
+                              else list(settings.decision_activities))
     codes = {v: k for k, v in names["activity"].items()}
     unknown = [a for a in settings.pause or () if a not in codes]
     if unknown:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from procflow.core.i18n import Texts
+from procflow.measure.decisions import warning_text
+
 
 def human_duration(seconds: float | None) -> str:
     """``93784`` → ``1.1 d``; minutes, hours or days, whichever reads best."""
@@ -34,6 +37,7 @@ def summary_lines(data: dict[str, Any], top: int = 5) -> list[str]:
     slow = sorted(decisions["by_activity"], key=lambda d: -(d["median"] or 0))[:3]
     lines.append("Slowest decisions (median latency): " + (", ".join(
         f"{d['key']} {human_duration(d['median'])}" for d in slow) or "no decision activities"))
+    lines += decision_warning_lines(data, Texts("en"))
     handoffs = data["handoffs"]
     if handoffs["per_case"]:
         pp = handoffs["ping_pong"]
@@ -52,4 +56,18 @@ def summary_lines(data: dict[str, Any], top: int = 5) -> list[str]:
         lines.append(f"  {i}. {b['name']}: {b['share']:.0%} of case time, median "
                      f"{human_duration(b['median'])}, p90 {human_duration(b['p90'])}, "
                      f"typical-case saving {human_duration(b['impact'])} per case")
+    return lines
+
+
+def decision_warning_lines(data: dict[str, Any], t: Texts, hints: int = 5) -> list[str]:
+    """The decision warnings of an analysis for the terminal, each with the steps the log's
+    structure suggests (``decisions.suggestions``)."""
+    lines = []
+    for warning in data.get("warnings") or []:
+        lines.append(t("Warning: {text}", text=warning_text(warning, t, "cli")))
+        suggested = (data["decisions"].get("suggestions") or [])[:hints]
+        if suggested:
+            lines.append("  " + t("Steps after which cases branch or go back (possible "
+                                  "decisions): {steps}",
+                                  steps=", ".join(s["activity"] for s in suggested)))
     return lines

@@ -8,7 +8,8 @@ place in the net's structure (:func:`net_order`, :func:`bpmn_order`), never by o
 identity, so writing the same model twice gives the same bytes.
 
 Modules: :mod:`~procflow.mine.model` (the model and shared helpers), :mod:`~.order`
-(deterministic order), :mod:`~.discovery` (miners), :mod:`~.build` (SOP, tree and state-machine
+(deterministic order), :mod:`~.discovery` (miners), :mod:`~.full_search` (the fall-through
+search in a process that can be stopped), :mod:`~.build` (SOP, tree and state-machine
 models), :mod:`~.bpmn` and :mod:`~.pnml` (the XML formats), :mod:`~.files` (reading and writing
 model files), :mod:`~.model_graph` (models drawn with Graphviz), :mod:`~.replay` (fitness) and
 :mod:`~.reach` (profiles from the reachability graph). Use the names re-exported here:
@@ -17,9 +18,15 @@ model files), :mod:`~.model_graph` (models drawn with Graphviz), :mod:`~.replay`
 
 from procflow.mine.bpmn import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, bpmn_xml
 from procflow.mine.build import flow_model, sequence_model, tree_model
-from procflow.mine.discovery import FALL_THROUGH_ACTIVITIES, Algorithm, discover
+from procflow.mine.discovery import (
+    FALL_THROUGH_ACTIVITIES,
+    FULL_SEARCH_SECONDS,
+    Algorithm,
+    discover,
+    skips_fall_throughs,
+)
 from procflow.mine.files import DRAWING_SUFFIXES, MAX_MODEL_BYTES, read_model, write_model
-from procflow.mine.model import MODEL_FORMATS, Model
+from procflow.mine.model import MODEL_FORMATS, Model, Search
 from procflow.mine.order import bpmn_kind, bpmn_order, net_order
 from procflow.mine.pnml import PNML_TYPE, pnml_xml
 from procflow.mine.reach import Profile, profile
@@ -32,6 +39,7 @@ __all__ = [
     "DI_NS",
     "DRAWING_SUFFIXES",
     "FALL_THROUGH_ACTIVITIES",
+    "FULL_SEARCH_SECONDS",
     "MAX_MODEL_BYTES",
     "MODEL_FORMATS",
     "MOVE_COST",
@@ -41,6 +49,7 @@ __all__ = [
     "Method",
     "Model",
     "Profile",
+    "Search",
     "VariantFit",
     "bpmn_kind",
     "bpmn_order",
@@ -53,6 +62,7 @@ __all__ = [
     "profile",
     "read_model",
     "sequence_model",
+    "skips_fall_throughs",
     "tree_model",
     "write_model",
 ]

@@ -13,7 +13,7 @@ import contextlib
 import io
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any
 
@@ -25,11 +25,33 @@ MODEL_FORMATS = "a BPMN 2.0 XML file or a PNML Petri net"
 
 
 @dataclass(frozen=True)
+class Search:
+    """How the inductive miner searched: the log's distinct ``activities``, the ``limit`` above
+    which pm4py's fall-through search is skipped unless asked for, whether the model comes
+    from a search with ``fall_throughs``, whether a ``full_search`` was asked for within
+    ``time_limit`` seconds, whether it ``timed_out`` (the model is then the fast one) and how
+    many ``seconds`` it took."""
+
+    activities: int
+    limit: int
+    fall_throughs: bool
+    full_search: bool = False
+    timed_out: bool = False
+    time_limit: float | None = None
+    seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The search as JSON-ready values."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Model:
     """A workflow net with its name, where it came from and its BPMN graph when known.
 
     ``source``: ``inductive``, ``heuristics``, ``sequence`` (SOP), ``tree``, ``flow``
-    (:func:`flow_model`), ``bpmn:<file name>`` or ``pnml:<file name>``.
+    (:func:`flow_model`), ``bpmn:<file name>`` or ``pnml:<file name>``; ``search``: how the
+    inductive miner searched (None for other models).
     """
 
     net: Any
@@ -38,6 +60,7 @@ class Model:
     name: str
     source: str
     bpmn: Any | None = None
+    search: Search | None = None
 
 
 def quiet_pm4py() -> ModuleType:

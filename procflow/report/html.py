@@ -15,6 +15,7 @@ from markupsafe import Markup
 from procflow.core.i18n import Lang, Texts
 from procflow.eventlog import EventLog
 from procflow.measure.analysis import Analysis
+from procflow.measure.decisions import Audience, warning_text
 from procflow.measure.prepare import prepared
 from procflow.render import charts
 from procflow.render.files import graph_bytes
@@ -58,7 +59,8 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
     t = Texts(lang)
     data = analysis.to_dict()
     context = {
-        **section_context(log, analysis, t), "meta": versions(), "import_report": import_report,
+        **section_context(log, analysis, t, "report"), "meta": versions(),
+        "import_report": import_report,
         "calendar": calendar_text(data["settings"].get("calendar"), t),
         "headline": headline(data, t),
         "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
@@ -74,8 +76,10 @@ def analysis_sections(log: EventLog, analysis: Analysis, t: Texts) -> Markup:
     return Markup(template.render(section_context(log, analysis, t)))
 
 
-def section_context(log: EventLog, analysis: Analysis, t: Texts) -> dict[str, Any]:
-    """What ``sections.html`` shows: the analysis, its charts and the handoff map."""
+def section_context(log: EventLog, analysis: Analysis, t: Texts,
+                    audience: Audience = "web") -> dict[str, Any]:
+    """What ``sections.html`` shows: the analysis, its charts and the handoff map, and the
+    decision warnings worded for the ``audience`` (the web page or the offline report)."""
     data = analysis.to_dict()
     with prepared(log, analysis.settings) as prep:
         rows = prep.rows("SELECT activity, role, level, elapsed FROM pf_steps "
@@ -87,6 +91,7 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts) -> dict[str, An
     activity_bottlenecks = [b for b in data["bottlenecks"] if b["kind"] == "activity"]
     return {
         "a": data, "t": t,
+        "decision_warnings": [warning_text(w, t, audience) for w in data.get("warnings") or []],
         "decision_charts": _decision_charts(latencies, t),
         "handoff_svg": drawing(handoff_map(handoff_graph(data), texts=t), "handoff map")
         if data["handoffs"]["granularity"] else Markup(""),

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from procflow.core.i18n import LANGS, Lang, Texts
+from procflow.errors import WorkspaceError
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
 from procflow.web.jobs import ImportJobs
@@ -150,7 +151,22 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def log_view(request: Request) -> LogView:
     """The log view asked for in the query string; 422 naming a wrong parameter."""
     try:
-        return LogView.from_query(request.query_params)
+        return LogView.from_query(request.query_params, texts(request))
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from err
+
+
+def checked_view(request: Request, wid: str, name: str) -> LogView:
+    """The log view asked for, checked against the log: its decision steps are steps of the
+    log and its handoff granularity one the log has (else 422); 404 for no such log."""
+    view = log_view(request)
+    try:
+        facts = service.log_facts(files_of(request), accounts_of(request).workspace_file(wid),
+                                  wid, name)
+    except WorkspaceError as err:
+        raise HTTPException(404, "no such log.") from err
+    try:
+        return view.checked(facts["steps"], facts["granularities"], texts(request))
     except ValueError as err:
         raise HTTPException(422, str(err)) from err
 

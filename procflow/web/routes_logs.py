@@ -12,19 +12,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 
+from procflow import mine
 from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
+from procflow.measure.decisions import warning_text
 from procflow.web import service, views
 from procflow.web.deps import (
     CurrentUser,
     User,
     accounts_of,
     check_csrf,
+    checked_view,
     current_user,
     files_of,
     jobs_of,
     lang_of,
-    log_view,
     member,
     receive_file,
     render,
@@ -103,7 +105,7 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
 
 def log_data(request: Request, user: User, wid: str, name: str, t: Texts) -> dict[str, Any]:
     found = member(request, user, wid)
-    view = log_view(request)
+    view = checked_view(request, wid, name)
     try:
         data = service.overview(files_of(request), accounts_of(request).workspace_file(wid),
                                 wid, name, t, view)
@@ -114,7 +116,7 @@ def log_data(request: Request, user: User, wid: str, name: str, t: Texts) -> dic
 
 def analysis_json(request: Request, user: User, wid: str, name: str) -> JSONResponse:
     member(request, user, wid)
-    view = log_view(request)
+    view = checked_view(request, wid, name)
     try:
         _, analysis = service.analysis_of(files_of(request),
                                           accounts_of(request).workspace_file(wid), wid, name,
@@ -274,11 +276,19 @@ async def api_import(request: Request, wid: str, upload_id: str, user: CurrentUs
 def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Response:
     t = texts(request)
     data = log_data(request, user, wid, name, t)
+    view = data["view"]
     body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
-                            name, t, data["view"])
+                            name, t, view)
+    facts = service.log_facts(files_of(request), accounts_of(request).workspace_file(wid), wid,
+                              name)
     return render(request, "log.html", **data, sections=body, profiles=views.PROFILES,
                   percents=views.PERCENTS, zooms=views.ZOOMS,
-                  calendars=service.calendar_names(t))
+                  calendars=service.calendar_names(t),
+                  granularities=facts["granularities"],
+                  picker=service.step_picker(facts["steps"], data["suggestions"],
+                                             data["decisions"], view.find, t),
+                  decision_warnings=[warning_text(w, t, "web") for w in data["warnings"]],
+                  fall_through_limit=mine.FALL_THROUGH_ACTIVITIES)
 
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])
@@ -286,14 +296,16 @@ def api_log(request: Request, wid: str, name: str, user: CurrentUser) -> dict[st
     """Headline figures of a log and its process map as sanitised SVG. Query parameters:
     ``calendar`` (id, id-sat: working time), ``standard`` (a service standard for whole cases
     in working days; needs the calendar), ``decision`` (repeated: the decision steps; default:
-    found by name), ``profile`` (performance, frequency), ``activities`` and ``paths``
-    (percent shown, 1–100). The same parameters apply to ``/analysis``, the report and the
-    downloads."""
+    found by name) or ``decisions=none`` (no decision steps), ``handoff`` (resource, role,
+    unit: who hands over to whom), ``profile`` (performance, frequency), ``activities`` and
+    ``paths`` (percent shown, 1–100). The same parameters apply to ``/analysis``, the report
+    and the downloads. ``warnings`` and ``suggestions`` help choosing the decision steps."""
     data = log_data(request, user, wid, name, texts(request))
     data["map_svg"] = str(data["map_svg"])
     view = data.pop("view")
     data["settings"] = {"calendar": view.calendar, "standard_days": view.standard,
-                        "decisions": list(view.decisions)}
+                        "decisions": list(view.decisions or ()),
+                        "decision_choice": view.decision_mode, "handoff": view.handoff}
     data["map"] = {"profile": view.profile, "activities": view.activities,
                    "paths": view.paths}
     return data
@@ -318,7 +330,8 @@ def report_download(request: Request, wid: str, name: str, user: CurrentUser
     member(request, user, wid)
     try:
         html = service.report_html(files_of(request), accounts_of(request).workspace_file(wid),
-                                   wid, name, lang_of(request), log_view(request))
+                                   wid, name, lang_of(request),
+                                   checked_view(request, wid, name))
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     return HTMLResponse(html, headers={

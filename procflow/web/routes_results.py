@@ -19,7 +19,9 @@ from starlette.exceptions import HTTPException
 
 from procflow.compare.comparison import Comparison
 from procflow.compare.narrative import TABLE_TOP, kpi_rows, summary
-from procflow.conform.conformance import KIND_WORDS, Method, summary_lines
+from procflow.conform.conformance import KIND_WORDS, Method
+from procflow.conform.summary import outcome_rows, summary_lines
+from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
 from procflow.report.comparison import comparison_report
 from procflow.web import results, service, views
@@ -28,10 +30,10 @@ from procflow.web.deps import (
     User,
     accounts_of,
     check_csrf,
+    checked_view,
     current_user,
     files_of,
     lang_of,
-    log_view,
     member,
     receive_file,
     render,
@@ -107,17 +109,60 @@ def _method(text: str) -> Method:
     return cast(Method, chosen)
 
 
-def _form_of(body: dict[str, str | bool]) -> dict[str, str]:
+def _form_of(body: dict[str, str | bool | list[str]]) -> dict[str, str]:
     """A JSON body as form fields (true and false as ``"true"`` and ``"false"``)."""
-    return {k: str(v).lower() if isinstance(v, bool) else v for k, v in body.items()}
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in body.items()}
 
 
 # comparing ---------------------------------------------------------------------------------
-def run_comparison(request: Request, user: User, wid: str, form: dict[str, str]
-                   ) -> tuple[str, dict[str, Any]]:
+def _decisions_of(form: dict[str, str], names: list[str], steps: set[str],
+                  t: Texts) -> tuple[str, ...] | None:
+    """The decision steps chosen in a comparison's form (None: found by name; empty: none);
+    422 naming the field when they are not steps of the logs or ticked with another choice."""
+    mode = form.get("decisions", "").strip() or None
+    try:
+        chosen = views.decision_choice(mode, names, t)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from err
+    if mode in ("pattern", "none") and any(names):
+        raise HTTPException(422, t("Decision steps: steps are ticked, but the choice is not "
+                                   "“the steps ticked below”. Choose it, or untick them."))
+    unknown = sorted(set(chosen or ()) - steps)
+    if unknown:
+        raise HTTPException(422, t("Decision steps: not steps of these logs: {names}. Choose "
+                                   "steps from the list.", names=", ".join(unknown[:5])))
+    return chosen
+
+
+def _handoff_of(form: dict[str, str], granularities: set[str], t: Texts) -> str | None:
+    """Who hands over to whom in a comparison (None: resource, else role, else unit)."""
+    chosen = form.get("handoff", "").strip() or None
+    if chosen is not None and chosen not in granularities:
+        choices = [g for g in views.HANDOFFS if g in granularities]
+        raise HTTPException(422, t("Handoffs between: these logs have no {field}; choose one "
+                                   "they have: {choices}.", field=t(chosen),
+                                   choices=", ".join(t(g) for g in choices) or "–"))
+    return chosen
+
+
+def _facts(request: Request, wid: str, logs: list[str]) -> tuple[list[str], set[str]]:
+    """The steps (sorted) and granularities of the logs together."""
+    steps: set[str] = set()
+    granularities: set[str] = set()
+    for name in logs:
+        facts = service.log_facts(files_of(request), _workspace_file(request, wid), wid, name)
+        steps |= set(facts["steps"])
+        granularities |= set(facts["granularities"])
+    return sorted(steps), granularities
+
+
+def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
+                   names: list[str] | None = None) -> tuple[str, dict[str, Any]]:
     """Compare ``before`` with ``after``, or ``before`` split at ``split`` (YYYY-MM-DD),
-    optionally ``completed`` cases only and on a working ``calendar``; returns the stored
-    result's id and comparison.json."""
+    optionally ``completed`` cases only, on a working ``calendar``, with handoffs between
+    each ``handoff`` and the decision steps of ``decisions`` (pattern, chosen, none) and
+    ``names``; returns the stored result's id and comparison.json."""
+    t = texts(request)
     before = form.get("before", "").strip()
     after = form.get("after", "").strip() or None
     split_text = form.get("split", "").strip()
@@ -136,21 +181,26 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str]
         raise HTTPException(422, "choose two different logs, or one log and a date.")
     completed = _flag(form, "completed")
     calendar = _calendar(form)
-    names = _log_names(request, wid)
-    for name in (before, after):
-        if name is not None and name not in names:
-            raise HTTPException(404, "no such log.")
+    logs = [n for n in (before, after) if n is not None]
+    known = _log_names(request, wid)
+    if any(name not in known for name in logs):
+        raise HTTPException(404, "no such log.")
+    steps, granularities = _facts(request, wid, logs)
+    decisions = _decisions_of(form, names or [], set(steps), t)
+    handoff = _handoff_of(form, granularities, t)
     try:
         result = service.run_compare(files_of(request), _workspace_file(request, wid),
                                      before, after, split_at, completed=completed,
-                                     calendar=calendar)
+                                     calendar=calendar, decisions=decisions, handoff=handoff)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
         raise HTTPException(422, str(err)) from err
     data = result.to_dict()
     data["web"] = {"before": before, "after": after, "split": split_text or None,
-                   "completed": completed, "calendar": calendar}
+                   "completed": completed, "calendar": calendar,
+                   "decisions": None if decisions is None else list(decisions),
+                   "handoff": handoff}
     rid = service.save_result(settings_of(request).data_dir, wid, "comparison", data)
     results.record(accounts_of(request), wid, "comparison", rid, data, int(user["id"]))
     data.pop("web")
@@ -158,48 +208,84 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str]
 
 
 def compare_form(request: Request, user: User, wid: str, status: int = 200,
-                 error: str | None = None, chosen: dict[str, str] | None = None) -> Response:
+                 error: str | None = None, chosen: dict[str, str] | None = None,
+                 names: list[str] | None = None, listing: bool = False) -> Response:
+    """The comparison form, filled with ``chosen`` fields and ticked ``names``; with
+    ``listing`` (or ticked names) it lists the steps of the chosen logs to pick the decision
+    steps from."""
     found = member(request, user, wid)
-    return render(request, "compare.html", status, workspace=found,
-                  logs=_log_names(request, wid), error=error, chosen=chosen or {},
-                  calendars=service.calendar_names(texts(request)))
+    t = texts(request)
+    chosen = chosen or {}
+    logs = _log_names(request, wid)
+    picked = [n for n in (chosen.get("before"), chosen.get("after")) if n and n in logs]
+    picker = None
+    granularities: set[str] = set()
+    if picked:
+        steps, granularities = _facts(request, wid, picked)
+        if listing or names:
+            suggestions = {s["activity"]: s for name in reversed(picked)
+                           for s in service.overview_suggestions(
+                               files_of(request), _workspace_file(request, wid), wid, name)}
+            picker = service.step_picker(steps, list(suggestions.values()), names or [],
+                                         chosen.get("find", "").strip(), t)
+    mode = chosen.get("decisions") or ("chosen" if names else "pattern")
+    return render(request, "compare.html", status, workspace=found, logs=logs, error=error,
+                  chosen=chosen, calendars=service.calendar_names(t), picker=picker,
+                  decision_mode=mode, granularities=[g for g in views.HANDOFFS
+                                                     if g in granularities or not picked])
 
 
 @router.get("/w/{wid}/compare", response_class=HTMLResponse, include_in_schema=False)
 def compare_page(request: Request, wid: str, user: CurrentUser) -> Response:
-    return compare_form(request, user, wid)
+    """The comparison form; the query may fill it (``before``, ``after``, ``calendar``,
+    ``handoff``, ``decisions`` and ``decision``, as a log page's link does)."""
+    query = request.query_params
+    chosen = {k: query[k] for k in ("before", "after", "split", "calendar", "handoff",
+                                    "decisions", "find") if query.get(k)}
+    return compare_form(request, user, wid, chosen=chosen, names=query.getlist("decision"))
 
 
 @router.post("/w/{wid}/compare", include_in_schema=False)
 async def compare_post(request: Request, wid: str) -> Response:
     user = current_user(request)
     member(request, user, wid)
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    fields = await request.form()
+    form = {k: str(v) for k, v in fields.items()}
+    names = [str(v) for v in fields.getlist("decision")]
     check_csrf(request, user, form.get("csrf"))
     member(request, user, wid, "analyst")
+    if form.get("action") == "steps":
+        return await run_in_threadpool(compare_form, request, user, wid, 200, None, form,
+                                       names, True)
     try:
-        rid, _ = await run_in_threadpool(run_comparison, request, user, wid, form)
+        rid, _ = await run_in_threadpool(run_comparison, request, user, wid, form, names)
     except HTTPException as err:
         if err.status_code != 422:
             raise
-        return compare_form(request, user, wid, 422, str(err.detail), form)
+        return await run_in_threadpool(compare_form, request, user, wid, 422, str(err.detail),
+                                       form, names, bool(names))
     return RedirectResponse(f"/w/{wid}/compare/{rid}", status_code=303)
 
 
 @router.post("/api/w/{wid}/compare", tags=["compare"])
 def api_compare(request: Request, wid: str, user: CurrentUser,
-                body: dict[str, str | bool]) -> JSONResponse:
+                body: dict[str, str | bool | list[str]]) -> JSONResponse:
     """Compare two logs (``before``, ``after``) or one log split at a date (``before``,
     ``split``: YYYY-MM-DD, local midnight in the log's import time zone). Optional:
     ``completed`` (true, or "1"/"on"/"true": completed cases only, those ending at a typical
-    end step) and ``calendar`` ("id": Indonesian government five-day week, "id-sat":
+    end step), ``calendar`` ("id": Indonesian government five-day week, "id-sat":
     Monday–Saturday; adds KPIs in working seconds, in the before-log's import time zone,
-    else Asia/Jakarta). Answers with comparison.json; the stored result is at the
-    ``Location`` header."""
+    else Asia/Jakarta), ``handoff`` (resource, role or unit) and the decision steps:
+    ``decision`` (a list of steps, each a step of either log) or ``decisions`` ("none": no
+    decision steps; "pattern", the default: found by name). Answers with comparison.json; the
+    stored result is at the ``Location`` header."""
     member(request, user, wid)
     check_csrf(request, user)
     member(request, user, wid, "analyst")
-    rid, data = run_comparison(request, user, wid, _form_of(body))
+    listed = body.get("decision", [])
+    names = [str(n) for n in (listed if isinstance(listed, list) else [listed])]
+    rid, data = run_comparison(request, user, wid, _form_of(
+        {k: v for k, v in body.items() if k != "decision"}), names)
     return JSONResponse(data, headers={"location": f"/api/w/{wid}/compare/{rid}",
                                        "x-procflow-result": rid})
 
@@ -261,7 +347,9 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
         method = _method(got.fields.get("method", ""))
         result = await run_in_threadpool(service.run_conform, files_of(request),
                                          _workspace_file(request, wid), name, model,
-                                         method=method)
+                                         method=method,
+                                         model_name=Path(got.original_name.replace(
+                                             "\\", "/")).name or None)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
@@ -332,10 +420,13 @@ def conformance_page(request: Request, wid: str, name: str, rid: str, user: Curr
                      ) -> Response:
     data = _conformance(request, user, wid, name, rid)
     web = data.pop("web", None) or {}
+    if web.get("model_file"):  # checks stored before the model kept its uploaded name
+        data["model"] = {**data["model"], "name": web["model_file"]}
+    t = texts(request)
     return render(request, "conformance.html", workspace=member(request, user, wid),
                   name=name, rid=rid, c=data, model_file=web.get("model_file", ""),
-                  lines=summary_lines(data), kind_words=KIND_WORDS,
-                  methods=service.method_names(texts(request)))
+                  lines=summary_lines(data, t), outcomes=outcome_rows(data, t),
+                  kind_words=KIND_WORDS, methods=service.method_names(t))
 
 
 @router.get("/api/w/{wid}/logs/{name}/conform/{rid}", tags=["conformance"])
@@ -464,10 +555,10 @@ def download(request: Request, user: User, wid: str, name: str, what: str) -> Re
     files, path = files_of(request), _workspace_file(request, wid)
     try:
         if what == "tables.xlsx":
-            body = service.xlsx_bytes(files, path, wid, name, log_view(request))
+            body = service.xlsx_bytes(files, path, wid, name, checked_view(request, wid, name))
         elif what.startswith("map."):
             body = service.map_bytes(files, path, wid, name, what[4:], texts(request),
-                                     log_view(request))
+                                     checked_view(request, wid, name))
         else:
             body = service.model_bytes(files, path, wid, name, what[5:])
     except WorkspaceError as err:

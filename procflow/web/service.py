@@ -11,7 +11,7 @@ import secrets
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -32,7 +32,8 @@ from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
 from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
-from procflow.measure.prepare import prepared
+from procflow.measure.decision_hints import MIN_RETURN_SHARE
+from procflow.measure.prepare import HandoffBy, prepared
 from procflow.measure.variants import case_variants
 from procflow.render.files import graph_bytes
 from procflow.render.process_map import process_map
@@ -41,6 +42,7 @@ from procflow.report.svg import inline_svg
 from procflow.report.xlsx import analysis_tables, write_workbook
 from procflow.store import rewrite
 from procflow.store.workspace import ImportResult, Workspace, load_file
+from procflow.web import views
 from procflow.web.limits import size_text
 from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
 
@@ -54,6 +56,8 @@ ZONES: dict[str, str] = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA",
 ORDERS: tuple[DayOrder, ...] = ("auto", "dayfirst", "monthfirst")
 LOG_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 PREVIEW_ROWS = 10
+#: Most steps listed in the decision-step form besides the suggested ones.
+MAX_LISTED = 60
 CACHE_SIZE = 64
 #: How an import reports progress: the phase and the bytes read so far.
 ImportProgress = Callable[..., None]
@@ -304,6 +308,64 @@ def version(ws: Workspace, wid: str, name: str) -> tuple[Any, ...]:
     return (wid, name, row["sha256"], row["imported_at"])
 
 
+def log_facts(files: WorkspaceFiles, path: Path, wid: str, name: str) -> dict[str, Any]:
+    """What a log's settings may choose from: its ``steps`` (activities, sorted) and the
+    ``granularities`` it has (resource, role, unit), cached per import."""
+    with files.read(path) as ws:
+        key = version(ws, wid, name)
+
+        def facts() -> dict[str, Any]:
+            log = ws.log(name)
+            steps = sorted(r[0] for r in db.rows(
+                log.con, f"SELECT DISTINCT activity FROM {log.table}"))
+            counts = db.rows(log.con, "SELECT " + ", ".join(
+                f"count({g})" for g in views.HANDOFFS) + f" FROM {log.table}")[0]
+            return {"steps": steps, "granularities": [
+                g for g, n in zip(views.HANDOFFS, counts, strict=True) if n]}
+
+        return files.memo(("facts", *key), facts)
+
+
+def step_picker(steps: list[str], suggestions: list[dict[str, Any]], chosen: Sequence[str],
+                find: str, t: Texts) -> dict[str, Any]:
+    """What the decision-step form offers: the ``suggested`` steps (by the log's structure,
+    with the reasons), the other steps matching ``find`` (case-insensitive; at most
+    :data:`MAX_LISTED`, ``more`` counts those left out), the ``hidden`` chosen steps shown in
+    neither list (kept by the form), each shown step ``checked`` when in ``chosen``."""
+    ticked = set(chosen)
+    suggested = [{"activity": s["activity"], "checked": s["activity"] in ticked,
+                  "reasons": _reasons(s, t)} for s in suggestions]
+    offered = {s["activity"] for s in suggested}
+    needle = find.casefold()
+    matching = [a for a in steps if a not in offered and needle in a.casefold()]
+    listed = [{"activity": a, "checked": a in ticked} for a in matching[:MAX_LISTED]]
+    shown = offered | {a["activity"] for a in listed}
+    return {"suggested": suggested, "listed": listed, "more": len(matching) - len(listed),
+            "hidden": sorted(ticked - shown), "find": find, "total": len(steps),
+            "chosen": len(ticked)}
+
+
+def _reasons(suggestion: dict[str, Any], t: Texts) -> str:
+    """Why a step looks like a decision, in words."""
+    out = []
+    if suggestion["branches"] >= 2:
+        out.append(t("cases go {n} ways after it", n=t.integer(suggestion["branches"])))
+    if suggestion["returns"] >= MIN_RETURN_SHARE:
+        out.append(t("{share} go back to an earlier step after it",
+                     share=t.percent(suggestion["returns"])))
+    if suggestion["level"] is not None:
+        out.append(t("done at level {level}", level=suggestion["level"]))
+    return "; ".join(out)
+
+
+def overview_suggestions(files: WorkspaceFiles, path: Path, wid: str, name: str
+                         ) -> list[dict[str, Any]]:
+    """The decision steps a log's structure suggests (from its cached default analysis)."""
+    _, analysis = analysis_of(files, path, wid, name)
+    suggested: list[dict[str, Any]] = analysis.to_dict()["decisions"].get("suggestions") or []
+    return suggested
+
+
 def analysis_of(files: WorkspaceFiles, path: Path, wid: str, name: str,
                 view: LogView = DEFAULT_VIEW) -> tuple[dict[str, Any], Analysis]:
     """The log's info and its analysis with the view's settings (cached per import of the
@@ -342,6 +404,11 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
         "headline": [{"label": label, "value": value} for label, value in headline(data, t)],
         "steps": sorted(a["activity"] for a in data["activities"]),
         "decisions": data["decisions"]["activities"],
+        "suggestions": data["decisions"].get("suggestions") or [],
+        "warnings": data.get("warnings") or [],
+        "handoff_by": data["handoffs"]["granularity"],
+        "discovery": {"activities": data["log"]["activities"],
+                      "fall_throughs": not mine.skips_fall_throughs(data["log"]["activities"])},
         "import": {k: report.get(k) for k in ("rows", "accepted", "rejected")},
         "map_svg": Markup(view.sized(svg)),
     }
@@ -400,10 +467,13 @@ def method_names(t: Texts) -> dict[str, str]:
 
 def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | None,
                 split_at: dt.date | None, *, completed: bool = False,
-                calendar: str | None = None) -> Comparison:
+                calendar: str | None = None, decisions: Sequence[str] | None = None,
+                handoff: str | None = None) -> Comparison:
     """Compare two logs, or one log split at local midnight of ``split_at`` (the time zone
-    the log was imported with, else UTC); ``completed`` keeps completed cases only and
-    ``calendar`` adds working-time KPIs in the before-log's import zone."""
+    the log was imported with, else UTC); ``completed`` keeps completed cases only,
+    ``calendar`` adds working-time KPIs in the before-log's import zone, ``decisions`` names
+    the decision steps (None: found by name; empty: none) and ``handoff`` who hands over to
+    whom."""
     with files.read(path) as ws:
         first = ws.log(before)
         tz = json.loads(ws.entry(before)["options"]).get("tz")
@@ -415,14 +485,18 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
             assert after is not None
             older, newer = first, ws.log(after)
         return compare(older, newer, completed=completed, calendar=calendar,
-                       calendar_zone=zone, seed=0)
+                       calendar_zone=zone, seed=0,
+                       decision_activities=None if decisions is None else list(decisions),
+                       handoff_by=cast(HandoffBy | None, handoff))
 
 
 def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path, *,
-                method: Method = "token") -> Conformance:
-    """Check a log against the model or SOP table at ``model`` (fitness by ``method``)."""
+                method: Method = "token", model_name: str | None = None) -> Conformance:
+    """Check a log against the model or SOP table at ``model`` (fitness by ``method``);
+    ``model_name`` is the file's name as uploaded."""
     with files.read(path) as ws:
-        return conform(ws.log(name), model, method=method, time_limit=CONFORM_TIME_LIMIT)
+        return conform(ws.log(name), model, method=method, time_limit=CONFORM_TIME_LIMIT,
+                       model_name=model_name)
 
 
 def save_result(data_dir: Path, wid: str, kind: str, data: dict[str, Any]) -> str:

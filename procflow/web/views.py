@@ -1,12 +1,14 @@
 """How the web app shows a log, read from the page's query string: the analysis settings
-(``calendar``, ``standard``, ``decision``) and the process map's view (``profile``,
-``activities``, ``paths``, ``zoom``), e.g. ``?calendar=id&standard=15&profile=frequency``."""
+(``calendar``, ``standard``, ``decisions`` and ``decision``, ``handoff``), the process map's
+view (``profile``, ``activities``, ``paths``, ``zoom``) and the search in the list of steps
+(``find``), e.g. ``?calendar=id&standard=15&handoff=role&profile=frequency``."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
@@ -20,6 +22,12 @@ ZOOMS = (100, 150, 200, 300)
 #: Choices offered for the share of activities and paths shown (percent; None: automatic).
 PERCENTS = (None, 100, 80, 60, 40, 20, 10)
 CALENDARS = ("id", "id-sat")
+#: How the decision steps are chosen: found by the default pattern, ticked, or none.
+DecisionMode = Literal["pattern", "chosen", "none"]
+DECISION_MODES: tuple[DecisionMode, ...] = ("pattern", "chosen", "none")
+#: Who hands over to whom (None: resource, else role, else unit).
+HANDOFFS = ("resource", "role", "unit")
+MAX_FIND = 100
 DEFAULT_ZONE = "Asia/Jakarta"
 MAX_STANDARD_DAYS = 365
 
@@ -29,22 +37,27 @@ class LogView:
     """What a log page shows.
 
     The analysis: a working ``calendar`` (None: calendar time only), a service ``standard``
-    for whole cases in working days (needs the calendar) and the ``decisions`` (empty: the
-    steps found by name). The map: its ``profile``, the percent of ``activities`` and
-    ``paths`` shown (None: automatic, at most 25 steps and 60 paths) and the ``zoom`` in
-    percent of the drawing's natural size."""
+    for whole cases in working days (needs the calendar), the ``decisions`` (None: the steps
+    the default pattern finds by name; empty: none) and the ``handoff`` granularity (None:
+    resource, else role, else unit). The map: its ``profile``, the percent of ``activities``
+    and ``paths`` shown (None: automatic, at most 25 steps and 60 paths) and the ``zoom`` in
+    percent of the drawing's natural size. ``find`` filters the list of steps offered as
+    decision steps."""
 
     calendar: str | None = None
     standard: int | None = None
-    decisions: tuple[str, ...] = ()
+    decisions: tuple[str, ...] | None = None
     profile: Profile = "performance"
     activities: int | None = None
     paths: int | None = None
     zoom: int = 100
+    handoff: str | None = None
+    find: str = ""
 
     @classmethod
-    def from_query(cls, query: QueryParams) -> LogView:
+    def from_query(cls, query: QueryParams, t: Texts | None = None) -> LogView:
         """The view asked for; ValueError names a wrong parameter and the accepted values."""
+        t = t or Texts("en")
         calendar = query.get("calendar") or None
         if calendar is not None and calendar not in CALENDARS:
             raise ValueError(f"calendar must be one of {', '.join(CALENDARS)}, or left out.")
@@ -61,22 +74,35 @@ class LogView:
         zoom = _whole(query, "zoom") or 100
         if zoom not in ZOOMS:
             raise ValueError(f"zoom must be one of {', '.join(map(str, ZOOMS))}.")
-        decisions = tuple(sorted({d for d in query.getlist("decision") if d}))
+        decisions = decision_choice(query.get("decisions") or None, query.getlist("decision"),
+                                    t)
+        handoff = query.get("handoff") or None
+        if handoff is not None and handoff not in HANDOFFS:
+            raise ValueError(t("Handoffs between: choose {choices}, or leave it empty.",
+                               choices=", ".join(HANDOFFS)))
         return cls(calendar, standard, decisions, cast(Profile, profile),
-                   _percent(query, "activities"), _percent(query, "paths"), zoom)
+                   _percent(query, "activities"), _percent(query, "paths"), zoom, handoff,
+                   (query.get("find") or "").strip()[:MAX_FIND])
+
+    @property
+    def decision_mode(self) -> DecisionMode:
+        """``pattern`` (found by name), ``chosen`` or ``none``."""
+        return "pattern" if self.decisions is None else "chosen" if self.decisions else "none"
 
     # the analysis ------------------------------------------------------------------------
     @property
     def analysis(self) -> tuple[Any, ...]:
         """What changes the analysis: a cache key part."""
-        return (self.calendar, self.standard, self.decisions)
+        return (self.calendar, self.standard, self.decisions, self.handoff)
 
     def keywords(self, zone: str | None) -> dict[str, Any]:
         """Keyword arguments of :func:`procflow.measure.analysis.analyze` for this view; ``zone`` is
         the time zone the log was imported with (the calendar's days are local days)."""
         out: dict[str, Any] = {}
-        if self.decisions:
+        if self.decisions is not None:
             out["decision_activities"] = list(self.decisions)
+        if self.handoff:
+            out["handoff_by"] = self.handoff
         if self.calendar:
             out["calendar"] = self.calendar
             out["calendar_zone"] = zone or DEFAULT_ZONE
@@ -114,24 +140,77 @@ class LogView:
         return SIZE.sub(scale, svg[:head_end]) + svg[head_end:]
 
     # links -------------------------------------------------------------------------------
+    def checked(self, steps: Collection[str], granularities: Collection[str],
+                t: Texts) -> LogView:
+        """This view if its decision steps are steps of the log and its handoff granularity
+        one the log has; else ValueError naming the setting."""
+        unknown = sorted(set(self.decisions or ()) - set(steps))
+        if unknown:
+            raise ValueError(t("Decision steps: not steps of this log: {names}. Choose steps "
+                               "from the list.", names=", ".join(unknown[:5])))
+        if self.handoff and self.handoff not in granularities:
+            raise ValueError(t("Handoffs between: this log has no {field}; choose one it has: "
+                               "{choices}.", field=t(self.handoff),
+                               choices=", ".join(t(g) for g in granularities) or "–"))
+        return self
+
     def pairs(self, *, only: str | None = None) -> list[tuple[str, str]]:
         """The query parameters that differ from the defaults; ``only="analysis"`` or
-        ``"map"`` keeps those of one part (for hidden fields of the other part's form)."""
-        analysis: list[tuple[str, Any]] = [("calendar", self.calendar),
+        ``"map"`` keeps those of one part (for hidden fields of the other part's form),
+        ``only="settings"`` the analysis without the decision steps, ``only="decisions"``
+        the decision steps alone."""
+        settings: list[tuple[str, Any]] = [("calendar", self.calendar),
                                            ("standard", self.standard),
-                                           *(("decision", d) for d in self.decisions)]
+                                           ("handoff", self.handoff)]
+        analysis = settings + decision_pairs(self.decisions)
         drawing: list[tuple[str, Any]] = [
             ("profile", self.profile if self.profile != "performance" else None),
             ("activities", self.activities), ("paths", self.paths),
             ("zoom", self.zoom if self.zoom != 100 else None)]
-        chosen = analysis if only == "analysis" else drawing if only == "map" else (
-            analysis + drawing)
+        chosen = {"analysis": analysis, "map": drawing, "settings": settings,
+                  "decisions": decision_pairs(self.decisions)}.get(only or "",
+                                                                   analysis + drawing)
         return [(k, str(v)) for k, v in chosen if v is not None]
 
     def query(self) -> str:
         """The query string of this view ("" for the default view)."""
         pairs = self.pairs()
         return "?" + urlencode(pairs) if pairs else ""
+
+    def with_decisions(self, decisions: tuple[str, ...] | None) -> LogView:
+        """This view with other decision steps (None: found by name; empty: none)."""
+        return replace(self, decisions=decisions)
+
+    def compare_query(self, log: str) -> str:
+        """The query string of the comparison form for ``log`` with this view's analysis
+        settings (those a comparison takes: calendar, handoffs, decision steps)."""
+        kept = [(k, v) for k, v in self.pairs(only="analysis") if k != "standard"]
+        return "?" + urlencode([("before", log), *kept])
+
+
+def decision_choice(mode: str | None, names: Iterable[str],
+                    t: Texts | None = None) -> tuple[str, ...] | None:
+    """The decision steps of a form or query: ``mode`` ``pattern`` (None: found by name),
+    ``none`` (an empty tuple) or ``chosen`` (the ``names``, none ticked meaning none); without
+    a mode, names given are chosen and no names mean the pattern. ValueError for another
+    mode."""
+    ticked = tuple(sorted({n for n in names if n}))
+    if mode is not None and mode not in DECISION_MODES:
+        t = t or Texts("en")
+        raise ValueError(t("Decision steps: choose {choices}.",
+                           choices=", ".join(DECISION_MODES)))
+    if mode == "none":
+        return ()
+    if mode == "pattern" or (mode is None and not ticked):
+        return None
+    return ticked
+
+
+def decision_pairs(decisions: tuple[str, ...] | None) -> list[tuple[str, Any]]:
+    """The query parameters of a choice of decision steps (none for the default pattern)."""
+    if decisions is None:
+        return []
+    return [("decision", d) for d in decisions] if decisions else [("decisions", "none")]
 
 
 def _whole(query: QueryParams, key: str) -> int | None:

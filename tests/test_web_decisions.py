@@ -1,0 +1,259 @@
+"""The web app's choice of decision steps and of who hands over to whom: on the log page (a
+form without script: search, suggestions, none, the steps found by name) and in comparisons,
+carried into every view and download."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+import pytest
+
+from tests.test_web_api import Site, TestClient, assert_error, cheap_hashes
+from tests.test_web_pages import import_sample
+
+__all__ = ["cheap_hashes"]
+
+VERIFY = "Verifikasi Berkas"
+CHOSEN = f"decision={quote(VERIFY)}&handoff=role"
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, TestClient]]:
+    """andi has imported the sample's before.csv and after.csv, and a log of 61 steps
+    without performers."""
+    site = Site(tmp_path_factory.mktemp("decisions") / "data", limit=8 * 1024 * 1024)
+    andi = site.client("andi")
+    for name in ("before", "after"):
+        import_sample(andi, site.a, name)
+    lines = ["case;activity;timestamp"] + [
+        f"k{c};Langkah {s:02d};2024-03-{1 + c:02d}T{8 + s // 6:02d}:{s % 6}0:00+07:00"
+        for c in range(2) for s in range(61)]
+    import_sample(andi, site.a, "wide", ("\n".join(lines) + "\n").encode())
+    yield site, andi
+
+
+def _page(client: TestClient, url: str) -> str:
+    r = client.get(url)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def _fieldset(page: str) -> str:
+    return page[page.index('<fieldset id="decision-steps">'):page.index("</fieldset>")]
+
+
+# the log page -----------------------------------------------------------------------------
+def test_log_page_asks_to_confirm_the_steps_found_by_name(logs: tuple[Site, TestClient]
+                                                         ) -> None:
+    site, andi = logs
+    page = _page(andi, f"/w/{site.a}/logs/after?lang=en")
+    assert '<details class="card settings" open>' in page
+    box = _fieldset(page)
+    assert ("The default decision pattern took 3 of the log&#39;s 8 activities (38%) as "
+            "decision steps") in box
+    assert "Decision steps&#34; in the analysis settings" in box and "--" not in box
+    for step in ("Paraf Koordinator", "Persetujuan dan TTE Kepala Dinas", VERIFY):
+        assert f'name="decision" value="{step}" checked>' in box
+    assert 'name="decision" value="Pemeriksaan Teknis" >' in box
+    assert '<input type="search" name="find"' in box
+    assert '<button type="submit" name="decisions" value="chosen">' in box
+    assert f'href="/w/{site.a}/logs/after?decisions=none"' in box
+    suggested = box[box.index('<ul class="steps">'):box.index("</ul>")]
+    assert ('value="Pemeriksaan Teknis" >Pemeriksaan Teknis</label> <span class="note">cases '
+            'go 4 ways after it; 11% go back to an earlier step after it</span>') in suggested
+    assert "<script" not in page
+    indonesian = _fieldset(_page(andi, f"/w/{site.a}/logs/after?lang=id"))
+    assert "Pola keputusan bawaan mengambil 3 dari 8 aktivitas" in indonesian
+
+
+def test_confirmed_steps_have_no_warning(logs: tuple[Site, TestClient]) -> None:
+    site, andi = logs
+    steps = "&".join(f"decision={quote(s)}" for s in
+                     ("Paraf Koordinator", "Persetujuan dan TTE Kepala Dinas", VERIFY))
+    page = _page(andi, f"/w/{site.a}/logs/after?{steps}&decisions=chosen&lang=en")
+    assert '<p class="warning"' not in page and "Now: the 3 steps you chose." in page
+    data = andi.get(f"/api/w/{site.a}/logs/after?{steps}").json()
+    assert data["warnings"] == [] and data["settings"]["decision_choice"] == "chosen"
+    default = andi.get(f"/api/w/{site.a}/logs/after").json()
+    assert [w["code"] for w in default["warnings"]] == ["default_decisions_many"]
+    assert [s["activity"] for s in default["suggestions"]][:2] == [VERIFY,
+                                                                    "Pemeriksaan Teknis"]
+
+
+def test_search_lists_matching_steps_and_keeps_the_chosen(logs: tuple[Site, TestClient]
+                                                          ) -> None:
+    site, andi = logs
+    box = _fieldset(_page(andi, f"/w/{site.a}/logs/wide?decision=Langkah%2007"
+                                f"&find=langkah%205&lang=en"))
+    listed = box[box.index('<div class="grid">'):]
+    listed = listed[:listed.index("</div>")]
+    assert re.findall(r'value="([^"]+)"', listed) == [f"Langkah {n}" for n in range(50, 60)]
+    assert "Other steps matching “langkah 5”:" in box
+    assert '<input type="hidden" name="decision" value="Langkah 07">' in box
+    assert '<ul class="steps">' not in box  # two identical cases: nothing to suggest
+    everything = _fieldset(_page(andi, f"/w/{site.a}/logs/wide?decision=Langkah%2060&lang=en"))
+    assert "1 more steps; search to find them." in everything  # 61 steps, 60 listed
+    assert '<input type="hidden" name="decision" value="Langkah 60">' in everything
+
+
+def test_settings_flow_into_every_download(logs: tuple[Site, TestClient]) -> None:
+    site, andi = logs
+    base = f"/w/{site.a}/logs/after"
+    page = _page(andi, f"{base}?{CHOSEN}&lang=en")
+    linked = "handoff=role&amp;decision=Verifikasi+Berkas"
+    for download in ("report.html", "analysis.json", "download/tables.xlsx",
+                     "download/map.svg"):
+        assert f'{base}/{download}?{linked}"' in page
+    assert (f'href="/w/{site.a}/compare?before=after&amp;handoff=role&amp;decision='
+            f'Verifikasi+Berkas"') in page
+    data = andi.get(f"{base}/analysis.json?{CHOSEN}").json()
+    assert data["decisions"]["activities"] == [VERIFY] and data["warnings"] == []
+    assert data["handoffs"]["granularity"] == "role"
+    assert {p["from"] for p in data["handoffs"]["pairs"]} <= {
+        a["lanes"]["role"] for a in data["activities"]}
+    xlsx = andi.get(f"{base}/download/tables.xlsx?{CHOSEN}")
+    assert xlsx.status_code == 200, xlsx.text
+    tables = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None, engine="openpyxl")
+    assert list(tables["decisions_by_activity"]["key"]) == [VERIFY]
+    assert len(tables["handoff_pairs"]) == len(data["handoffs"]["pairs"])
+    report = _page(andi, f"{base}/report.html?{CHOSEN}&lang=en")
+    assert f"Decision steps used: {VERIFY}." in report
+    assert "Handoffs between each role:" in report
+    none = andi.get(f"{base}/analysis.json?decisions=none").json()
+    assert none["decisions"]["activities"] == [] and none["layers"] is None
+    assert none["warnings"] == []
+    assert "Decision steps used: –." in _page(andi, f"{base}/report.html?decisions=none&lang=en")
+    plain = andi.get(f"{base}/analysis.json").json()
+    assert plain["handoffs"]["granularity"] == "resource"
+    assert [w["code"] for w in plain["warnings"]] == ["default_decisions_many"]
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("decision=Nope", ["Decision steps", "Nope", "from the list"]),
+    ("decisions=maybe", ["Decision steps", "pattern, chosen, none"]),
+    ("handoff=level", ["Handoffs between", "resource, role, unit"]),
+])
+def test_bad_choices_name_the_field(logs: tuple[Site, TestClient], query: str,
+                                    words: list[str]) -> None:
+    site, andi = logs
+    for url in (f"/api/w/{site.a}/logs/after?{query}",
+                f"/api/w/{site.a}/logs/after/analysis?{query}",
+                f"/api/w/{site.a}/logs/after/download/tables.xlsx?{query}"):
+        r = andi.get(url + "&lang=en")
+        assert_error(r, 422)
+        message = r.json()["error"]["message"]
+        assert all(w in message for w in words), message
+        assert "--" not in message and "procflow" not in message
+
+
+def test_only_the_performers_a_log_has_are_offered(logs: tuple[Site, TestClient]) -> None:
+    site, andi = logs
+    page = _page(andi, f"/w/{site.a}/logs/wide?lang=en")
+    select = page[page.index('<select name="handoff">'):]
+    assert re.findall(r'<option value="(\w*)"', select[:select.index("</select>")]) == [""]
+    r = andi.get(f"/api/w/{site.a}/logs/wide?handoff=role&lang=en")
+    assert_error(r, 422)
+    assert r.json()["error"]["message"] == (
+        "Handoffs between: this log has no role; choose one it has: –.")
+
+
+def test_discovery_note_above_the_activity_limit(logs: tuple[Site, TestClient]) -> None:
+    site, andi = logs
+    wide = andi.get(f"/api/w/{site.a}/logs/wide").json()
+    assert wide["discovery"] == {"activities": 61, "fall_throughs": False}
+    assert ("This log has 61 activities (more than 60): the discovered model was made without "
+            "pm4py&#39;s fall-through search") in _page(andi, f"/w/{site.a}/logs/wide?lang=en")
+    assert andi.get(f"/api/w/{site.a}/logs/after").json()["discovery"] == {
+        "activities": 8, "fall_throughs": True}
+    assert 'id="discovery-note"' not in _page(andi, f"/w/{site.a}/logs/after")
+
+
+# comparisons ------------------------------------------------------------------------------
+def test_compare_form_carries_the_log_page_settings(logs: tuple[Site, TestClient]) -> None:
+    site, andi = logs
+    form = _page(andi, f"/w/{site.a}/compare?before=after&{CHOSEN}&calendar=id&lang=en")
+    assert '<option value="after" selected>after</option>' in form
+    assert '<input type="radio" name="decisions" value="chosen" checked>' in form
+    assert f'name="decision" value="{VERIFY}" checked>' in form
+    assert '<option value="role" selected>role</option>' in form
+    assert '<option value="id" selected>' in form
+    csrf = andi.headers["X-CSRF-Token"]
+    listed = andi.post(f"/w/{site.a}/compare?lang=en",
+                       data={"csrf": csrf, "before": "before", "after": "after",
+                             "action": "steps", "decisions": "pattern", "find": "paraf"})
+    assert listed.status_code == 200
+    assert sorted(re.findall(r'name="decision" value="(Paraf[^"]*)"', listed.text)) == [
+        "Paraf Kepala Bidang", "Paraf Kepala Seksi", "Paraf Koordinator"]
+    clash = andi.post(f"/w/{site.a}/compare?lang=en",
+                      data={"csrf": csrf, "before": "before", "after": "after",
+                            "action": "compare", "decisions": "pattern",
+                            "decision": "Paraf Kepala Seksi"})
+    assert clash.status_code == 422 and 'role="alert"' in clash.text
+    assert "Decision steps: steps are ticked" in clash.text
+    assert 'value="Paraf Kepala Seksi" checked>' in clash.text  # the ticks stay
+
+
+def test_comparison_with_chosen_steps_and_handoffs(logs: tuple[Site, TestClient]) -> None:
+    site, andi = logs
+    r = andi.post(f"/w/{site.a}/compare?lang=en",
+                  data={"csrf": andi.headers["X-CSRF-Token"], "before": "before",
+                        "after": "after", "action": "compare", "decisions": "chosen",
+                        "decision": ["Paraf Kepala Seksi", VERIFY], "handoff": "role"})
+    assert r.status_code == 303, r.text
+    rid = r.headers["location"].rsplit("/", 1)[1]
+    data = andi.get(f"/api/w/{site.a}/compare/{rid}").json()
+    # a step the reform removed is a decision before and absent after
+    assert data["decisions"] == {"before": ["Paraf Kepala Seksi", VERIFY], "after": [VERIFY]}
+    assert data["settings"]["decision_activities"] == ["Paraf Kepala Seksi", VERIFY]
+    assert data["settings"]["handoff_by"] == "role"
+    assert not [w for w in data["warnings"] if w["kind"] == "decision_pattern"]
+    keys = {k["key"] for k in data["kpis"] if k["name"] == "decision_latency" and
+            k["by"] == "activity"}
+    assert keys == {VERIFY}
+    page = _page(andi, f"/w/{site.a}/compare/{rid}?lang=en")
+    assert ("<span>handoffs between each role</span> · <span>Decision steps: Paraf Kepala "
+            "Seksi, Verifikasi Berkas</span>") in page
+    download = andi.get(f"/w/{site.a}/compare/{rid}/comparison.json").json()
+    assert download["settings"]["handoff_by"] == "role"
+    default = andi.post(f"/api/w/{site.a}/compare",
+                        json={"before": "before", "after": "after"}).json()
+    assert [(w["side"], w["matched"]) for w in default["warnings"]
+            if w["kind"] == "decision_pattern"] == [("before", 4), ("after", 3)]
+    none = andi.post(f"/api/w/{site.a}/compare",
+                     json={"before": "before", "after": "after", "decisions": "none",
+                           "handoff": "unit"}).json()
+    assert none["decisions"] == {"before": [], "after": []}
+    assert not [k for k in none["kpis"] if k["name"] in ("decision_latency", "approval_layers")]
+    assert none["settings"]["handoff_by"] == "unit"
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ({"decision": ["Nope"]}, ["Decision steps", "Nope"]),
+    ({"decisions": "all"}, ["Decision steps", "pattern, chosen, none"]),
+    ({"handoff": "level"}, ["Handoffs between", "level"]),
+])
+def test_bad_comparison_choices_name_the_field(logs: tuple[Site, TestClient],
+                                               body: dict[str, object],
+                                               words: list[str]) -> None:
+    site, andi = logs
+    r = andi.post(f"/api/w/{site.a}/compare?lang=en",
+                  json={"before": "before", "after": "after", **body})
+    assert_error(r, 422)
+    message = r.json()["error"]["message"]
+    assert all(w in message for w in words) and "--" not in message, message
+
+
+def test_a_log_without_the_steps_is_compared_with_those_it_has(tmp_path: Path) -> None:
+    site = Site(tmp_path / "data", limit=8 * 1024 * 1024)
+    andi = site.client("andi")
+    import_sample(andi, site.a, "after")
+    r = andi.post(f"/api/w/{site.a}/compare",
+                  json={"before": "after", "split": "2024-07-01",
+                        "decision": ["Paraf Koordinator"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["settings"]["decision_activities"] == ["Paraf Koordinator"]
