@@ -289,3 +289,16 @@ def test_no_address_is_built_from_the_host_header(tmp_path: Path) -> None:
     # a path starting with two slashes gives links on this site, not to another host
     assert 'href="//' not in doubled.text
     assert 'href="/other.example/login?lang=id"' in doubled.text
+
+
+def test_workspace_names_may_have_spaces_as_in_the_readme(tmp_path: Path) -> None:
+    data = ["--data", str(tmp_path)]
+    runner = CliRunner()
+    made = runner.invoke(main, ["workspace", "add", "DPMPTSP Kota Makassar", *data])
+    assert made.exit_code == 0, made.output
+    accounts = Accounts(tmp_path)
+    assert accounts.workspace_id("DPMPTSP  Kota Makassar") == accounts.workspace_id(
+        "DPMPTSP Kota Makassar")
+    for bad in ("", " ", "../x", "<b>x</b>", "x" * 65):
+        bad_made = runner.invoke(main, ["workspace", "add", bad, *data])
+        assert bad_made.exit_code != 0 and "invalid workspace name" in bad_made.output

@@ -301,3 +301,12 @@ def test_job_percent() -> None:
     assert job.percent == 99
     job.progress("storing")
     assert job.percent == 100
+
+
+def test_the_log_and_its_report_name_the_uploaded_file(site: Site) -> None:
+    andi = site.client("andi")
+    info = andi.get(f"/api/w/{site.a}/logs/after").json()
+    assert json.dumps(info).count("after.csv") >= 1
+    report = andi.get(f"/w/{site.a}/logs/after/report.html?lang=en").text
+    assert "imported from after.csv (csv)" in report
+    assert str(site.data) not in report and "uploads/" not in report

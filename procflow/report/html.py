@@ -25,6 +25,15 @@ from procflow.report.svg import inline_svg
 
 #: Words passed to ``t()`` as values (granularities and layer keys), kept in the catalog.
 WORDS = ("resource", "role", "unit", "level", "activity", "names given")
+#: How lifecycle rows were read (``settings.lifecycle`` of analysis.json), in words.
+LIFECYCLE_WORDS = {
+    "none": "no lifecycle column, or only completions: each row is one completed step",
+    "standard": "start and complete rows paired",
+    "attribute": "not XES transitions, kept as an attribute: each row is one completed step",
+}
+#: Why rows were rejected at import (the import report's reasons), as messages.
+REJECT_WORDS = ("empty case id", "empty activity", "empty timestamp", "unparseable timestamp",
+                "unparseable start time", "start after complete")
 BY_TITLES = {"activity": "Decision latency by step", "role": "Decision latency by role",
              "level": "Decision latency by level"}
 
@@ -60,6 +69,7 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
     data = analysis.to_dict()
     context = {
         **section_context(log, analysis, t, "report"), "meta": versions(),
+        "lifecycle_words": LIFECYCLE_WORDS,
         "import_report": import_report,
         "calendar": calendar_text(data["settings"].get("calendar"), t),
         "headline": headline(data, t),

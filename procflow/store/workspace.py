@@ -175,7 +175,8 @@ class Workspace:
         db.run(
             self.con,
             "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
-            [log_id, name, path.name, digest, report.format, json.dumps(report.mapping),
+            [log_id, name, Path(report.source).name, digest, report.format,
+             json.dumps(report.mapping),
              json.dumps(options if isinstance(options, dict) else options.to_dict()), cases, n,
              acts,
              json.dumps(report.to_dict(sample=1000), default=str), keep_raw],

@@ -110,6 +110,19 @@ def check_name(name: str, what: str = "name") -> str:
     return normal
 
 
+WORKSPACE_PATTERN = re.compile(r"^\w[\w .@()&,'-]{0,63}$")
+
+
+def check_workspace_name(name: str) -> str:
+    """A workspace's display name in NFKC form with single spaces: letters, digits, spaces and
+    ``. _ - @ ( ) & , '``, at most 64 characters (``DPMPTSP Kota Makassar``)."""
+    normal = " ".join(unicodedata.normalize("NFKC", name or "").split())
+    if not WORKSPACE_PATTERN.match(normal):
+        raise AccountError(f"invalid workspace name {name!r}: use 1–64 letters, digits, spaces "
+                           "and . _ - @ ( ) & , ' (starting with a letter or digit).")
+    return normal
+
+
 def check_password(password: str, user_name: str = "") -> str:
     """A password that is long enough and not common (:func:`procflow.web.passwords.weakness`);
     else an :class:`AccountError` saying why and what to choose instead."""
@@ -310,7 +323,7 @@ class Accounts:
 
     # workspaces ----------------------------------------------------------------------------
     def add_workspace(self, name: str, *, admin_user_id: int | None = None) -> str:
-        name = check_name(name, "workspace name")
+        name = check_workspace_name(name)
         wid = secrets.token_hex(8)
         with self._tx() as con:
             if con.execute("SELECT 1 FROM workspaces WHERE name = ?", [name]).fetchone():
@@ -328,8 +341,10 @@ class Accounts:
         return self.data_dir / "workspaces" / f"{wid}.duckdb"
 
     def workspace_id(self, name: str) -> str:
+        """The id of the workspace called ``name`` (spaces and width as when it was made)."""
+        normal = " ".join(unicodedata.normalize("NFKC", name or "").split())
         with self._db() as con:
-            row = con.execute("SELECT id FROM workspaces WHERE name = ?", [name]).fetchone()
+            row = con.execute("SELECT id FROM workspaces WHERE name = ?", [normal]).fetchone()
         if row is None:
             raise AccountError(f"no workspace named {name!r}.")
         return str(row["id"])

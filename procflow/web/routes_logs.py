@@ -86,7 +86,7 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
         if orgchart:
             options = replace(options, orgchart=orgchart[0])
         result = service.import_upload(files, accounts.workspace_file(wid), path, name, options,
-                                       progress)
+                                       progress, original_name=found["original_name"])
     except WorkspaceError as err:
         raise HTTPException(409, _clean(str(err), shown)) from err
     except ProcflowError as err:

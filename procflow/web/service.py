@@ -3,6 +3,7 @@ writer per file), upload previews, imports and cached analyses."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -283,13 +284,18 @@ async def keep_orgchart(data_dir: Path, chart: UploadFile, limit: int) -> tuple[
 
 
 def import_upload(files: WorkspaceFiles, workspace: Path, path: Path, name: str,
-                  options: ImportOptions, progress: ImportProgress | None = None
-                  ) -> ImportResult:
+                  options: ImportOptions, progress: ImportProgress | None = None, *,
+                  original_name: str | None = None) -> ImportResult:
     """Import an uploaded file: it is read and checked before the workspace's write lock is
     taken, so only the storing waits for other imports. ``progress("reading", n)`` hears the
-    bytes read so far, ``progress("storing")`` when storing starts."""
+    bytes read so far, ``progress("storing")`` when storing starts. The log's source and its
+    import report name ``original_name`` (the name the file was uploaded with), never the
+    server's upload path."""
     loaded = load_file(path, options, progress=(lambda n: progress("reading", n))
                        if progress else None)
+    if original_name:
+        loaded = dataclasses.replace(
+            loaded, report=dataclasses.replace(loaded.report, source=original_name))
     if progress:
         progress("storing")
     with files.write(workspace) as ws:
