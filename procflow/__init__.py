@@ -18,6 +18,7 @@ from procflow.errors import (
 from procflow.eventlog import EventLog
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ColumnMapping, suggest_mapping
+from procflow.ingest.window import TimeWindow
 from procflow.measure.analysis import Analysis, analyze
 from procflow.store.workspace import ImportResult, Workspace
 
@@ -33,6 +34,7 @@ __all__ = [
     "MappingError",
     "OrgChartError",
     "ProcflowError",
+    "TimeWindow",
     "TimestampError",
     "UnsafeInputError",
     "Workspace",

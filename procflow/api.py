@@ -9,6 +9,7 @@ from procflow.eventlog import EventLog
 from procflow.ingest import FormatChoice
 from procflow.ingest.importer import ImportOptions, load_events
 from procflow.ingest.timeparse import DayOrder
+from procflow.ingest.window import TimeWindow
 
 
 def read(
@@ -19,14 +20,18 @@ def read(
     order: DayOrder = "auto",
     orgchart: Path | str | None = None,
     sheet: str | None = None,
+    time_window: TimeWindow | str | None = None,
     **columns: str,
 ) -> EventLog:
-    """Read an event log file into memory; ``columns`` maps fields to source columns.
+    """Read an event log file into memory; ``columns`` maps fields to source columns;
+    ``time_window`` (``"1990..2030"`` or a :class:`TimeWindow`) bounds plausible times.
 
     Example: ``procflow.read("izin.csv", case_id="No. Permohonan", tz="Asia/Makassar")``.
     """
+    window = TimeWindow.parse(time_window) if isinstance(time_window, str) else time_window
     options = ImportOptions(format=format, columns=columns, tz=tz, order=order,
-                            orgchart=Path(orgchart) if orgchart else None, sheet=sheet)
+                            orgchart=Path(orgchart) if orgchart else None, sheet=sheet,
+                            time_window=window)
     return read_with(Path(path), options)
 
 

@@ -14,6 +14,7 @@ from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.sniff import FORMATS
+from procflow.ingest.window import TimeWindow
 from procflow.store.workspace import DEFAULT_PATH, Workspace
 
 COLUMN_FIELDS = ("case", "activity", "timestamp", "start", "resource", "role", "unit", "level",
@@ -31,7 +32,17 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 
 IMPORT_OPTIONS = ("fmt", "order", "tz", "orgchart", "sheet", "delimiter", "encoding",
-                  *(f"col_{c}" for c in COLUMN_FIELDS))
+                  "time_window", *(f"col_{c}" for c in COLUMN_FIELDS))
+
+
+def _time_window(ctx: click.Context, param: click.Parameter, value: str | None
+                 ) -> TimeWindow | None:
+    if value is None:
+        return None
+    try:
+        return TimeWindow.parse(value)
+    except InputError as err:
+        raise click.BadParameter(str(err)) from None
 
 
 def import_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,6 +64,9 @@ def import_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--sheet", help="Excel sheet name (default: the first sheet)."),
         click.option("--delimiter", help="CSV delimiter (default: detected)."),
         click.option("--encoding", help="CSV encoding (default: UTF-8, else Windows-1252)."),
+        click.option("--time-window", "time_window", metavar="FROM..TO", callback=_time_window,
+                     help="Plausible event times, years or days (default 1970..2100, or "
+                          "$PROCFLOW_TIME_WINDOW); times outside are rejected rows."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -66,7 +80,7 @@ def options_from(params: dict[str, Any]) -> ImportOptions:
     return ImportOptions(format=params["fmt"], columns=columns, tz=params["tz"],
                          order=params["order"] or "auto", orgchart=params["orgchart"],
                          sheet=params["sheet"], delimiter=params["delimiter"],
-                         encoding=params["encoding"])
+                         encoding=params["encoding"], time_window=params["time_window"])
 
 
 @contextmanager

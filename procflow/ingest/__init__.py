@@ -21,6 +21,7 @@ class SourceTable:
     table: pa.Table
     format: Format
     details: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def read_source(
@@ -33,7 +34,8 @@ def read_source(
     delimiter: str | None = None,
     encoding: str | None = None,
 ) -> SourceTable:
-    """Read ``path`` in the stated format, or the one its content shows."""
+    """Read ``path`` in the stated format, or the one its content shows; a file without a
+    single row is refused."""
     path = Path(path)
     if not path.exists():
         raise FormatError("no such file.", source=str(path))
@@ -44,6 +46,25 @@ def read_source(
         fmt = format
     else:
         fmt = "parquet" if path.is_dir() else detect_format(path, limits)
+    source = _read(path, fmt, limits=limits, progress=progress, sheet=sheet,
+                   delimiter=delimiter, encoding=encoding)
+    if source.table.num_rows == 0:
+        raise FormatError(
+            f"no events in {path}: {_EMPTY[fmt]}.",
+            fix="export the log again with its rows (check the export's filters and dates).")
+    return source
+
+
+_EMPTY: dict[Format, str] = {
+    "csv": "the file holds a header row but no data rows",
+    "xlsx": "the sheet holds a header row (or nothing) but no data rows",
+    "xes": "the log holds no <event> elements",
+    "parquet": "the file holds 0 rows",
+}
+
+
+def _read(path: Path, fmt: Format, *, limits: Limits | None, progress: ProgressFn | None,
+          sheet: str | None, delimiter: str | None, encoding: str | None) -> SourceTable:
     if fmt == "csv":
         from procflow.ingest.csv import read_csv
 
@@ -59,10 +80,12 @@ def read_source(
     if fmt == "xlsx":
         from procflow.ingest.excel import read_xlsx
 
-        return SourceTable(read_xlsx(path, sheet=sheet), fmt, {"sheet": sheet or "(first)"})
+        return SourceTable(read_xlsx(path, sheet=sheet, limits=limits), fmt,
+                           {"sheet": sheet or "(first)"})
     from procflow.ingest.parquet import read_parquet
 
-    return SourceTable(read_parquet(path), fmt)
+    notes: list[str] = []
+    return SourceTable(read_parquet(path, limits=limits, notes=notes), fmt, notes=notes)
 
 
 __all__ = ["FormatChoice", "Limits", "SourceTable", "read_source"]

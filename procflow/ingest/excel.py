@@ -1,4 +1,9 @@
-"""Excel (.xlsx) reader: the first sheet (or a named one), header in the first row."""
+"""Excel (.xlsx) reader: the first sheet (or a named one), header in the first row.
+
+The zip container is checked first (:func:`~procflow.ingest.zipcheck.check_zip`: member count,
+declared and actual inflated sizes, ratios), so a workbook bomb is refused before the workbook
+reader inflates anything.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,28 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, PasswordError, XmlError, ZipError
 
-from procflow.errors import FormatError
-from procflow.ingest.schema import ROW
+from procflow.errors import FormatError, InputError
+from procflow.ingest.limits import Limits, check_columns
+from procflow.ingest.schema import ROW, unique_names
+from procflow.ingest.zipcheck import check_zip
+
+_FIX = "save the workbook again from Excel (or export the log as CSV)."
 
 
-def read_xlsx(path: Path, *, sheet: str | None = None) -> pa.Table:
+def read_xlsx(path: Path, *, sheet: str | None = None, limits: Limits | None = None) -> pa.Table:
     """Read a sheet into a table: date-time columns typed, every other cell as text."""
+    check_zip(path, limits)
+    rows = _sheet_rows(path, sheet, limits)
+    header = unique_names([_cell_text(h) for h in rows[0]]) if rows else []
+    columns = {name: _column([r[i] if i < len(r) else "" for r in rows[1:]])
+               for i, name in enumerate(header)}
+    columns[ROW] = pa.array(range(1, max(len(rows), 1)), pa.int64())
+    return pa.table(columns)
+
+
+def _sheet_rows(path: Path, sheet: str | None, limits: Limits | None) -> list[list[Any]]:
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names
@@ -24,18 +43,30 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> pa.Table:
                 source=str(path),
                 fix="pass --sheet with one of those names.",
             )
-        rows = book.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=True)
-    except FormatError:
+        if not names:
+            raise FormatError("the workbook has no sheets.", source=str(path), fix=_FIX)
+        found = book.get_sheet_by_name(sheet or names[0])
+        check_columns(found.width, str(path), limits)
+        rows: list[list[Any]] = found.to_python(skip_empty_area=True)
+    except InputError:
         raise
+    except PasswordError:
+        raise FormatError("the workbook is encrypted (password-protected).", source=str(path),
+                          fix="save it again in Excel without a password.") from None
     except Exception as err:  # calamine raises its own types for corrupt workbooks
-        raise FormatError(f"not a readable Excel workbook ({err}).", source=str(path)) from err
-    if len(rows) < 2:
-        raise FormatError("the sheet has no data rows.", source=str(path))
-    header = [_cell_text(h).strip() or f"column_{i}" for i, h in enumerate(rows[0], start=1)]
-    columns = {name: _column([r[i] if i < len(r) else "" for r in rows[1:]])
-               for i, name in enumerate(header)}
-    columns[ROW] = pa.array(range(1, len(rows)), pa.int64())
-    return pa.table(columns)
+        raise FormatError(f"not a readable Excel workbook: {_describe(err)}.",
+                          source=str(path), fix=_FIX) from None
+    return rows
+
+
+def _describe(err: Exception) -> str:
+    """calamine's failure in words, its own text kept short in brackets."""
+    detail = " ".join(str(err).split())[:160] or type(err).__name__
+    if isinstance(err, XmlError):
+        return f"the XML inside it is damaged ({detail})"
+    if isinstance(err, ZipError):
+        return f"its zip container is damaged ({detail})"
+    return f"its content is damaged ({detail})"
 
 
 def _column(values: list[Any]) -> pa.Array:

@@ -76,6 +76,23 @@ HEADER_SYNONYMS: dict[Field, tuple[str, ...]] = {
 }
 
 
+def unique_names(header: list[str]) -> list[str]:
+    """Column names from a header row: trimmed, blanks named ``column_<n>``, repeats numbered
+    (``x``, ``x_2``, ``x_3``); linear in the number of columns. ``__row`` is never given."""
+    taken: set[str] = {ROW}
+    next_suffix: dict[str, int] = {}
+    names: list[str] = []
+    for i, raw in enumerate(header, start=1):
+        base = raw.strip().lstrip("\ufeff") or f"column_{i}"
+        name, n = base, next_suffix.get(base, 2)
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        next_suffix[base] = n
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 def normalize_header(header: str) -> str:
     """Lower-case a header and drop everything but letters, digits, ':' and '_'."""
     return re.sub(r"[^0-9a-z:_]+", "", header.strip().lower().lstrip("\ufeff"))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 from procflow.errors import FormatError, UnsafeInputError
+from procflow.ingest.limits import Limits
 
 Format = Literal["csv", "xlsx", "xes", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "xes", "parquet")
@@ -18,15 +17,6 @@ FORMATS: tuple[Format, ...] = ("csv", "xlsx", "xes", "parquet")
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 PARQUET_MAGIC = b"PAR1"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Caps on decompressed size and compression ratio (defend against gzip bombs)."""
-
-    max_bytes: int = int(os.environ.get("PROCFLOW_MAX_BYTES", 2 * 1024**3))
-    max_ratio: float = float(os.environ.get("PROCFLOW_MAX_RATIO", 200))
-    ratio_grace: int = 16 * 1024**2  # the ratio is only judged past this many output bytes
 
 
 class _CappedGzip(io.RawIOBase):
@@ -63,6 +53,16 @@ class _CappedGzip(io.RawIOBase):
                 fix="raise PROCFLOW_MAX_RATIO if the file is genuine.",
             )
 
+    def _check_complete(self) -> None:
+        """At the end of the file the last gzip member must have ended too."""
+        if not self._inflater.eof:
+            raise FormatError(
+                f"the file is truncated: its compressed data stops in the middle, after "
+                f"{self._given_out + len(self._pending):,} bytes of content.",
+                source=self._name,
+                fix="copy or download the file again (the copy was cut off), or compress it "
+                    "again from the original.")
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         want = len(buffer)
         while len(self._pending) < want and not self._eof:
@@ -71,13 +71,18 @@ class _CappedGzip(io.RawIOBase):
                 self._read_in += len(data)
             if not data:
                 self._eof = True
+                self._check_complete()
                 break
             try:
                 self._pending += self._inflater.decompress(data, max(want, 1 << 16))
             except zlib.error as err:
-                raise FormatError(f"corrupt gzip data ({err}).", source=self._name) from err
+                raise FormatError(
+                    f"the gzip data is damaged after {self._given_out:,} bytes of content "
+                    f"({err}).", source=self._name,
+                    fix="copy or download the file again, or compress it again from the "
+                        "original.") from err
             self._tail = self._inflater.unconsumed_tail
-            if self._inflater.eof and self._inflater.unused_data:  # another gzip member
+            if self._inflater.eof and self._inflater.unused_data.strip(b"\0"):  # next member
                 self._tail = self._inflater.unused_data
                 self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out, self._pending = self._pending[:want], self._pending[want:]

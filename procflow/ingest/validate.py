@@ -17,23 +17,29 @@ import pyarrow.compute as pc
 from procflow.errors import MappingError
 from procflow.ingest.schema import ATTRIBUTE_PREFIX, EVENT_ID, FIELDS, ROW, ColumnMapping
 from procflow.ingest.timeparse import DayOrder, parse_time_columns
+from procflow.ingest.window import TimeWindow
 
-REASONS = (
-    "empty case id",
-    "empty activity",
-    "empty timestamp",
-    "unparseable timestamp",
-    "unparseable start time",
-    "start after complete",
+#: (reason, the field it concerns), in the order reasons are tried; ``{window}`` is the label
+#: of the import's time window.
+REASON_RULES: tuple[tuple[str, str], ...] = (
+    ("empty case id", "case_id"),
+    ("empty activity", "activity"),
+    ("empty timestamp", "timestamp"),
+    ("unparseable timestamp", "timestamp"),
+    ("timestamp outside {window}", "timestamp"),
+    ("unparseable start time", "start_timestamp"),
+    ("start time outside {window}", "start_timestamp"),
+    ("start after complete", "start_timestamp"),
 )
-REASON_FIELD = {
-    "empty case id": "case_id",
-    "empty activity": "activity",
-    "empty timestamp": "timestamp",
-    "unparseable timestamp": "timestamp",
-    "unparseable start time": "start_timestamp",
-    "start after complete": "start_timestamp",
-}
+
+
+def reasons(window: TimeWindow | None = None) -> tuple[str, ...]:
+    """The reject reasons of an import with ``window``, in the order they are tried."""
+    label = (window or TimeWindow()).label
+    return tuple(text.format(window=label) for text, _ in REASON_RULES)
+
+
+REASONS = reasons()
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 CANONICAL_TYPES: dict[str, pa.DataType] = {
     EVENT_ID: pa.int64(), "case_id": pa.string(), "activity": pa.string(),
@@ -82,8 +88,12 @@ def canonicalize(
     order: DayOrder = "auto",
     source: str = "",
     file_format: str = "",
+    window: TimeWindow | None = None,
 ) -> tuple[pa.Table, ImportReport]:
-    """Turn a source table into canonical events and an import report."""
+    """Turn a source table into canonical events and an import report; times outside
+    ``window`` (default 1970–2100) are rejected rows."""
+    window = window or TimeWindow()
+    labels = reasons(window)
     _check_mapping(table, mapping, source)
     used = mapping.used()
     times = parse_time_columns(
@@ -104,22 +114,28 @@ def canonicalize(
             cols[name] = _nulls(name, table)
     if "lifecycle" in used:
         cols["lifecycle"] = pc.utf8_lower(cols["lifecycle"])
-    masks = _reason_masks(cols, times, used)
+    masks = _reason_masks(cols, times, used, window)
     reason = _first_reason(masks, table.num_rows)
-    rejects = _rejects_table(table, reason, used)
+    rejects = _rejects_table(table, reason, used, labels)
     keep = pa.array(reason < 0)
-    events = pa.table(cols).filter(keep)
-    for name in table.column_names:
-        if name != ROW and name not in used.values():
-            events = events.append_column(ATTRIBUTE_PREFIX + name, table[name].filter(keep))
-    counts = {REASONS[i]: int(n) for i, n in enumerate(np.bincount(reason[reason >= 0],
-                                                                    minlength=len(REASONS))) if n}
+    events = _with_attributes(pa.table(cols), table, set(used.values())).filter(keep)
+    counts = {labels[i]: int(n) for i, n in enumerate(np.bincount(reason[reason >= 0],
+                                                                   minlength=len(labels))) if n}
     report = ImportReport(
         source=source, format=file_format, mapping=mapping.as_dict(), rows=table.num_rows,
         accepted=events.num_rows, rejected=counts, rejects=rejects,
         time_formats={c: t.description for c, t in times.items()}, notes=notes,
     )
     return events, report
+
+
+def _with_attributes(events: pa.Table, table: pa.Table, used: set[str]) -> pa.Table:
+    """``events`` followed by the unmapped source columns, named ``attr:<column>``."""
+    source = table.column_names
+    at = [i for i, name in enumerate(source) if name != ROW and name not in used]
+    names = [*events.column_names, *(ATTRIBUTE_PREFIX + source[i] for i in at)]
+    columns = table.columns
+    return pa.Table.from_arrays([*events.columns, *(columns[i] for i in at)], names=names)
 
 
 def _check_mapping(table: pa.Table, mapping: ColumnMapping, source: str) -> None:
@@ -179,7 +195,7 @@ def _levels(column: pa.ChunkedArray, notes: list[str]) -> pa.Array:
 
 
 def _reason_masks(
-    cols: dict[str, pa.Array], times: dict[str, Any], used: dict[str, str]
+    cols: dict[str, pa.Array], times: dict[str, Any], used: dict[str, str], window: TimeWindow
 ) -> list[np.ndarray]:
     n = len(cols[EVENT_ID])
     none = np.zeros(n, bool)
@@ -191,9 +207,18 @@ def _reason_masks(
         cols["activity"].is_null().to_numpy(zero_copy_only=False),
         cols["timestamp"].is_null().to_numpy(zero_copy_only=False) & ~ts_invalid,
         ts_invalid,
+        _outside(cols["timestamp"], window),
         st_invalid,
+        _outside(cols["start_timestamp"], window),
         after.to_numpy(zero_copy_only=False),
     ]
+
+
+def _outside(stamps: pa.Array, window: TimeWindow) -> np.ndarray:
+    """Rows whose time lies outside ``window`` (empty times are not outside)."""
+    low, high = window.bounds_us()
+    micros = pc.fill_null(stamps.cast(pa.int64()), low).to_numpy(zero_copy_only=False)
+    return np.asarray((micros < low) | (micros >= high))
 
 
 def _first_reason(masks: list[np.ndarray], n: int) -> np.ndarray:
@@ -203,9 +228,10 @@ def _first_reason(masks: list[np.ndarray], n: int) -> np.ndarray:
     return reason
 
 
-def _rejects_table(table: pa.Table, reason: np.ndarray, used: dict[str, str]) -> pa.Table:
+def _rejects_table(table: pa.Table, reason: np.ndarray, used: dict[str, str],
+                   labels: tuple[str, ...]) -> pa.Table:
     bad = np.flatnonzero(reason >= 0)
-    field_of = np.array([REASON_FIELD[r] for r in REASONS], dtype=object)
+    field_of = np.array([f for _, f in REASON_RULES], dtype=object)
     fields = field_of[reason[bad]]
     values = np.full(len(bad), None, dtype=object)
     for name in set(fields):
@@ -216,7 +242,7 @@ def _rejects_table(table: pa.Table, reason: np.ndarray, used: dict[str, str]) ->
             values[here] = pc.cast(taken, pa.string()).to_numpy(zero_copy_only=False)
     return pa.table({
         "row": pc.take(table[ROW], pa.array(bad, pa.int64())),
-        "reason": pa.array([REASONS[i] for i in reason[bad]], pa.string()),
+        "reason": pa.array([labels[i] for i in reason[bad]], pa.string()),
         "column": pa.array([used.get(f) for f in fields], pa.string()),
         "value": pa.array(values, pa.string()),
     })

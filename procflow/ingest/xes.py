@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from procflow.errors import FormatError, UnsafeInputError
+from procflow.ingest.limits import check_columns
 from procflow.ingest.schema import ROW
 from procflow.ingest.sniff import Limits, open_bytes
 
@@ -236,8 +237,9 @@ class _Chunk:
 class _Reader:
     """Assembles prepared chunks, in order, into columns; keeps the nesting state."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, limits: Limits | None = None):
         self.name = name
+        self.limits = limits or Limits()
         self.depth = self.in_event = self.in_trace = self.in_log = self.roots = 0
         self.n_events = self.n_traces = self.pivoted = self.line = self.offset = 0
         self.stack: list[str] = []
@@ -334,8 +336,8 @@ class _Reader:
         fast = chunk.fast[sel]
         codes, slow = chunk.key_code[sel[fast]], sel[~fast].tolist()
         lookup = np.zeros(len(chunk.key_texts), np.int64)
-        used = np.flatnonzero(np.bincount(codes, minlength=len(lookup))).tolist()
-        firsts = [int(sel[fast][np.argmax(codes == j)]) for j in used]
+        keys, first = np.unique(codes, return_index=True)
+        used, firsts = keys.tolist(), sel[fast][first].tolist()
         slow_ids = {}
         for token, j in sorted([*zip(firsts, used, strict=True), *((i, -1) for i in slow)]):
             raw = chunk.raw[token][0] if j < 0 else chunk.key_texts[j].as_py()
@@ -347,6 +349,8 @@ class _Reader:
                 slow_ids[token] = key
             else:
                 lookup[j] = key
+        check_columns(len(self.event_keys) + len(self.trace_keys), self.name, self.limits,
+                      what="different attribute keys (columns)")
         ids = lookup[codes]
         values = chunk.pieces.take(pa.array(chunk.base[sel[fast]] + 6))
         if slow:
@@ -431,7 +435,7 @@ def read_xes(path: Path, *, limits: Limits | None = None,
     once per chunk with the number of uncompressed bytes read so far.
     """
     name = str(path)
-    reader = _Reader(name)
+    reader = _Reader(name, limits)
     try:
         with open_bytes(Path(path), limits) as stream, ThreadPoolExecutor(1) as pool:
             pending: Future[_Chunk] | None = None
