@@ -310,3 +310,20 @@ def test_the_log_and_its_report_name_the_uploaded_file(site: Site) -> None:
     report = andi.get(f"/w/{site.a}/logs/after/report.html?lang=en").text
     assert "imported from after.csv (csv)" in report
     assert str(site.data) not in report and "uploads/" not in report
+
+
+def test_any_iana_zone_can_be_chosen_at_import(site: Site) -> None:
+    andi = site.client("andi")
+    log = upload(andi, site.a, LOGS / "after.csv")
+    page = andi.get(f"/w/{site.a}/uploads/{log}").text
+    assert '<option value="Asia/Singapore"' in page and '<option value="Asia/Makassar"' in page
+    refused = andi.post(f"/api/w/{site.a}/uploads/{log}/import",
+                        json={"name": "mars", "tz": "Mars/Olympus", "order": "dayfirst"})
+    assert refused.status_code == 422 and "Mars/Olympus" in refused.text
+    r = andi.post(f"/api/w/{site.a}/uploads/{log}/import",
+                  json={"name": "singapore", "tz": "Asia/Singapore", "order": "dayfirst"})
+    assert r.status_code == 200, r.text
+    makassar = andi.get(f"/api/w/{site.a}/logs/after").json()
+    singapore = andi.get(f"/api/w/{site.a}/logs/singapore").json()
+    # both zones are UTC+8: the same instants
+    assert makassar["log"]["start"] == singapore["log"]["start"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import re
 import secrets
 import tempfile
 import threading
+import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -64,6 +66,14 @@ CACHE_SIZE = 64
 ImportProgress = Callable[..., None]
 LOCK_STRIPES = 16
 T = TypeVar("T")
+
+
+@functools.cache
+def other_zones() -> tuple[str, ...]:
+    """Every IANA zone named Region/City besides WIB, WITA and WIT, for logs from elsewhere."""
+    return tuple(sorted(z for z in zoneinfo.available_timezones()
+                        if "/" in z and z not in ZONES
+                        and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))))
 
 
 class OpenFile:
@@ -232,7 +242,8 @@ def _preview(path: Path, original_name: str) -> dict[str, Any]:
         "rows": [[_cell(r[h]) for h in headers] for r in rows],
         "total_rows": source.table.num_rows,
         "mapping": {key: mapping[canonical] for key, canonical in MAPPED_FIELDS.items()},
-        "zones": ZONES, "orders": list(ORDERS), "original_name": original_name,
+        "zones": ZONES, "other_zones": other_zones(), "orders": list(ORDERS),
+        "original_name": original_name,
     }
 
 
@@ -252,8 +263,9 @@ def import_options(form: dict[str, str], headers: list[str]) -> ImportOptions:
             raise ValueError(f"unknown column {chosen!r} for {key}.")
         columns[canonical] = chosen or None  # None: explicitly not mapped
     tz = form.get("tz", "")
-    if tz and tz not in ZONES:
-        raise ValueError(f"unknown time zone {tz!r}; choose one of {', '.join(ZONES)}.")
+    if tz and tz not in ZONES and tz not in other_zones():
+        raise ValueError(f"unknown time zone {tz!r}; choose WIB, WITA, WIT or a zone of the "
+                         "list (Region/City, e.g. Asia/Singapore).")
     order = form.get("order", "auto") or "auto"
     if order not in ORDERS:
         raise ValueError(f"unknown day order {order!r}; choose one of {', '.join(ORDERS)}.")
