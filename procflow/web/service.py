@@ -70,10 +70,11 @@ T = TypeVar("T")
 
 @functools.cache
 def other_zones() -> tuple[str, ...]:
-    """Every IANA zone named Region/City besides WIB, WITA and WIT, for logs from elsewhere."""
-    return tuple(sorted(z for z in zoneinfo.available_timezones()
-                        if "/" in z and z not in ZONES
-                        and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))))
+    """UTC and every IANA zone named Region/City besides WIB, WITA and WIT, for logs from
+    elsewhere."""
+    return ("UTC", *sorted(z for z in zoneinfo.available_timezones()
+                           if "/" in z and z not in ZONES
+                           and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))))
 
 
 class OpenFile:
