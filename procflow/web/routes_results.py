@@ -21,6 +21,7 @@ from procflow.compare.comparison import Comparison
 from procflow.compare.narrative import TABLE_TOP, kpi_rows, summary
 from procflow.conform.conformance import KIND_WORDS, Method, summary_lines
 from procflow.errors import ProcflowError, WorkspaceError
+from procflow.render.map_budget import MapTooLarge
 from procflow.report.comparison import comparison_report
 from procflow.web import results, service, views
 from procflow.web.deps import (
@@ -457,6 +458,21 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 
 
+def map_download(request: Request, path: Path, wid: str, name: str, fmt: str) -> bytes:
+    """The map file of a log; 422 saying which setting fits when it is too large to lay out,
+    503 when Graphviz fails."""
+    t = texts(request)
+    try:
+        return service.map_bytes(files_of(request), path, wid, name, fmt, t, log_view(request))
+    except MapTooLarge as err:
+        raise HTTPException(422, err.explain(t, "web")) from err
+    except WorkspaceError:
+        raise
+    except ProcflowError as err:
+        raise HTTPException(503, t("Graphviz could not draw this map: {reason}",
+                                   reason=err.message)) from err
+
+
 def download(request: Request, user: User, wid: str, name: str, what: str) -> Response:
     member(request, user, wid)
     if what not in DOWNLOADS:
@@ -466,8 +482,7 @@ def download(request: Request, user: User, wid: str, name: str, what: str) -> Re
         if what == "tables.xlsx":
             body = service.xlsx_bytes(files, path, wid, name, log_view(request))
         elif what.startswith("map."):
-            body = service.map_bytes(files, path, wid, name, what[4:], texts(request),
-                                     log_view(request))
+            body = map_download(request, path, wid, name, what[4:])
         else:
             body = service.model_bytes(files, path, wid, name, what[5:])
     except WorkspaceError as err:

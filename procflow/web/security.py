@@ -15,7 +15,8 @@ MiB = 1024 * 1024
 FORM_LIMIT = 1 * MiB
 LOGIN_FAILURES = 5
 LOGIN_WINDOW = 15 * 60
-CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
