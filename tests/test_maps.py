@@ -17,6 +17,8 @@ Check a3, Reject a4, Submit a5.
 from __future__ import annotations
 
 import copy
+import csv
+import os
 import random
 import re
 import shutil
@@ -28,7 +30,9 @@ import networkx as nx
 import pytest
 
 import procflow
+from procflow.core.i18n import Texts
 from procflow.errors import InputError, ProcflowError
+from procflow.render import layout_cost, map_budget
 from procflow.render.files import graph_bytes, write_graph
 from procflow.render.handoff_map import centrality, handoff_graph, handoff_map, handoff_summary
 from procflow.render.process_map import MapOptions, abstraction, process_map
@@ -505,3 +509,149 @@ def test_abstracted_map_leaves_out_start_and_end_links_under_one_percent():
     assert {("a2", "end"), ("a1", "end"), ("start", "a5")} <= set(abstracted)
     assert "Start and end links carrying under 1% of cases are not drawn." in caption(source)
     assert "Start and end links" not in caption(process_map(data).source)
+
+
+# --- the layout budget ---------------------------------------------------------------------------
+
+DOT_TIMES = Path(__file__).parent / "data" / "dot_times.csv"
+
+
+def chain(n: int, jumps: int = 0, span: int = 1, fan: int = 0) -> dict[str, Any]:
+    """An analysis of ``n`` steps in a row (``S000`` most frequent), with ``jumps`` paths
+    leaving step i for step i + ``span`` and, with ``fan``, every step linked to the next
+    ``fan`` steps both ways (a dense map)."""
+    names = [f"S{i:03d}" for i in range(n)]
+    pairs = {(names[i], names[i + 1]) for i in range(n - 1)}
+    pairs |= {(names[i], names[i + span]) for i in range(min(jumps, n - span))}
+    pairs |= {(names[i], names[j]) for i in range(n) for j in range(i + 1, min(n, i + fan + 1))}
+    pairs |= {(names[j], names[i]) for i in range(n) for j in range(i + 1, min(n, i + fan + 1))}
+    return {"dfg": {"edges": [edge(s, t, 5, stats(5, 60, 60, 60, 60, 300), None)
+                              for s, t in sorted(pairs)],
+                    "start": {names[0]: 100}, "end": {names[-1]: 100}},
+            "activities": [{"activity": a, "count": 1000 - i, "cases": 100, "processing": None,
+                            "wait": None} for i, a in enumerate(names)],
+            "decisions": {"activities": [], "by_activity": []}, "bottlenecks": []}
+
+
+def test_shape_counts_the_virtual_nodes_dot_adds():
+    import graphviz
+
+    graph = graphviz.Digraph()
+    for name in "abc":
+        graph.node(name)
+    graph.edge("a", "b", label="1")
+    graph.edge("b", "c", label="1")
+    graph.edge("a", "c", label="1")  # labels double the ranks: a 0, b 2, c 4
+    found = layout_cost.shape(graph)
+    assert (found.nodes, found.edges, found.ranks, found.exact) == (3, 3, 5, True)
+    assert found.virtual == 1 + 1 + 3
+
+
+def test_shape_without_ranks_from_dot_is_an_upper_bound(tmp_path, monkeypatch):
+    fake_dot(tmp_path / "bin", "cat >/dev/null; echo '{}'")  # a dot that does not rank alone
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    graph = process_map(ANALYSIS)
+    found = layout_cost.shape(graph)
+    assert not found.exact and (found.nodes, found.edges) == (7, 10)  # with start and end
+    assert found.virtual == 10 * 2 * 7
+
+
+def test_cost_laws_lie_above_every_measurement():
+    """The table bench/dot_times.py wrote: the prediction is never below the processor time
+    measured (a run stopped by its time-out gives a lower bound), nor absurdly far above."""
+    with open(DOT_TIMES, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["log"] for r in rows} >= {"BPIC15_1.xes.gz", "BPIC15_2.xes.gz"}
+    assert {r["layout"] for r in rows} == {"full", "quick"}
+    laws = {"full": layout_cost.FULL, "quick": layout_cost.QUICK}
+    for row in rows:
+        shape = layout_cost.Shape(int(row["nodes"]), int(row["edges"]), int(row["virtual"]),
+                                  int(row["ranks"]))
+        predicted, measured = layout_cost.seconds(shape, laws[row["layout"]]), float(row["cpu_s"])
+        assert predicted >= 1.2 * measured, row
+        if row["status"] == "ok" and measured >= 1:
+            assert predicted <= 12 * measured, row
+
+
+def test_a_small_map_keeps_dots_own_layout():
+    chosen = map_budget.plan(ANALYSIS, MapOptions())
+    assert not chosen.options.quick and chosen.seconds < 0.1
+    assert "splines" not in chosen.graph.source and "xlabel" not in chosen.graph.source
+    assert chosen.graph.source == process_map(ANALYSIS).source
+
+
+def test_a_long_map_gets_the_quick_layout_and_says_so(tmp_path):
+    data = chain(200, jumps=150, span=60)  # 349 paths, many of them across 60 ranks
+    chosen = map_budget.plan(data, MapOptions(activities=100, edges=100))
+    assert layout_cost.seconds(layout_cost.shape(process_map(
+        data, MapOptions(activities=100, edges=100))), layout_cost.FULL) > map_budget.BUDGET
+    assert chosen.options.quick and chosen.seconds <= map_budget.BUDGET
+    source = chosen.graph.source
+    assert "splines=line" in source and "nslimit=2" in source
+    assert re.search(r"-> \w+ \[.*xlabel=", source) and not re.search(r"-> \w+ \[.* label=", source)
+    assert "Large map: laid out quickly with straight lines" in caption(source)
+    started = time.perf_counter()
+    svg = map_budget.write(data, MapOptions(activities=100, edges=100), tmp_path / "long.svg")
+    assert time.perf_counter() - started < 60
+    assert len(node_texts(svg.read_text(encoding="utf-8"))) == 202
+
+
+def test_too_many_paths_are_refused_naming_the_largest_setting_that_fits():
+    data = chain(60, fan=30)  # 60 steps, 2,670 paths
+    started = time.perf_counter()
+    with pytest.raises(map_budget.MapTooLarge) as refused:
+        map_budget.plan(data, MapOptions(activities=100, edges=100))
+    assert time.perf_counter() - started < 30
+    err = refused.value
+    assert isinstance(err, InputError)  # the CLI exits with 2
+    message = str(err)
+    assert message.startswith("This map would show 60 activities and 2,670 paths: more lines "
+                              "than anyone can follow (a readable map of 60 activities has at "
+                              "most 180 paths).")
+    assert err.fits, message
+    for fit in err.fits:  # every suggestion is drawn, and shows less than asked
+        chosen = map_budget.plan(data, MapOptions(activities=fit.activities or 100,
+                                                  edges=fit.paths or 100))
+        assert len(chosen.view.edges) <= max(150, 3 * len(chosen.view.activities))
+        assert (fit.shown, fit.shown_paths) == (len(chosen.view.activities),
+                                                len(chosen.view.edges))
+        assert fit.shown < 60 or fit.shown_paths < 2_670
+    best = err.fits[0]
+    assert "This log has 60 activities; a readable map" in message
+    assert f"--activities {best.activities}" in message or f"--edges {best.paths}" in message
+    web = err.explain(Texts("id"), "web")
+    assert "Log ini memiliki 60 aktivitas" in web
+    assert "“Aktivitas yang ditampilkan”" in web or "“Alur yang ditampilkan”" in web
+    assert "--" not in web
+
+
+def test_a_map_too_slow_to_lay_out_is_refused_with_its_estimate():
+    data = chain(120, jumps=100, span=20)
+    with pytest.raises(map_budget.MapTooLarge) as refused:
+        map_budget.plan(data, MapOptions(activities=100, edges=100), budget=0.01)
+    message = refused.value.explain(Texts("en"), "web")
+    assert re.match(r"This map is too large to draw: 120 activities and 219 paths would take "
+                    r"Graphviz about \d+ s to lay out \(the limit is 1 s\)\.", message), message
+    assert "“Activities shown”" in message or "“Paths shown”" in message or (
+        "the automatic map" in message)
+
+
+def test_a_dot_that_hangs_ends_in_the_same_refusal(tmp_path, monkeypatch):
+    real = shutil.which("dot")
+    fake_dot(tmp_path / "bin", f'case "$*" in *phase=1*) exec {real} "$@";; esac\n'
+                               f"exec {shutil.which('sleep')} 30")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+    started = time.perf_counter()
+    with pytest.raises(map_budget.MapTooLarge) as refused:
+        map_budget.write(ANALYSIS, MapOptions(texts=Texts("id")), tmp_path / "m.svg",
+                         timeout=0.5)
+    assert time.perf_counter() - started < 20
+    assert str(refused.value).startswith(
+        "Graphviz tidak selesai menggambar peta dengan 5 aktivitas dan 6 alur ini dalam 1 detik.")
+    assert not (tmp_path / "m.svg").exists()
+
+
+def test_dot_source_is_written_without_a_budget(tmp_path):
+    data = chain(60, fan=30)
+    out = map_budget.write(data, MapOptions(activities=100, edges=100), tmp_path / "all.dot")
+    assert out.read_text(encoding="utf-8").count(" -> ") > 2_600

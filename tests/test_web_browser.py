@@ -4,28 +4,18 @@ language, and be refused another workspace. Screenshots go to test-artifacts/.""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from procflow.web import create_app
-from tests.browser import artifact, browser_page
+from tests.browser import artifact, browser_page, serving
 
 LOGS = Path(__file__).resolve().parents[1] / "logs" / "permit-delayering"
 SAMPLE = LOGS / "after.csv"
 PW = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,20 +28,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
            "other": accounts.add_workspace("dinas-lain")}
     accounts.grant(ids["mine"], "sari", "analyst")
     assert sari is not None
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", ids
-    finally:
-        srv.should_exit = True
-        thread.join(10)
+    with serving(app) as base:
+        yield base, ids
 
 
 def test_analyst_uploads_maps_and_reads(server: tuple[str, dict[str, str]]) -> None:

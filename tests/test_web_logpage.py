@@ -4,10 +4,12 @@ chart, and removing a log."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 
 import pytest
+from starlette.datastructures import QueryParams
 
 import procflow
 from procflow.core.i18n import Texts
@@ -113,7 +115,12 @@ def test_log_page_shows_the_sections(site: Site) -> None:
     decisions = page[page.index('<section id="decisions">'):page.index('<section id="handoffs">')]
     for step in ("Persetujuan dan TTE Kepala Dinas", "Verifikasi Berkas", "Paraf Koordinator"):
         assert step in decisions
-    assert "<script" not in page
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/map.js" defer>']
+    policy = vera.get(f"/w/{site.a}/logs/after").headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "default-src 'none'" in policy
+    script = vera.get("/static/map.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith(
+        "text/javascript") and "function setup(figure, tools, presets, note)" in script.text
     assert "Delete this log" not in vera.get(f"/w/{site.a}/logs/after?lang=en").text
 
 
@@ -121,7 +128,9 @@ def test_map_view_settings(site: Site) -> None:
     vera = site.client("vera")
     base = f"/api/w/{site.a}/logs/after"
     default = vera.get(base).json()
-    assert default["map"] == {"profile": "performance", "activities": None, "paths": None}
+    assert {k: default["map"][k] for k in ("profile", "activities", "paths", "message")} == {
+        "profile": "performance", "activities": None, "paths": None, "message": None}
+    assert "Persetujuan dan TTE Kepala Dinas" in default["map"]["steps"]
     assert default["settings"] == {"calendar": None, "standard_days": None, "decisions": [],
                                    "decision_choice": "pattern", "handoff": None}
     frequency = vera.get(f"{base}?profile=frequency").json()["map_svg"]
@@ -133,6 +142,11 @@ def test_map_view_settings(site: Site) -> None:
     assert vera.get(f"/w/{site.a}/logs/after?zoom=175").status_code == 422
     zoomed = vera.get(f"/w/{site.a}/logs/after?zoom=200").text
     assert 'class="map zoomed" data-zoom="200"' in zoomed
+    fitted = vera.get(f"/w/{site.a}/logs/after?zoom=fit&lang=en").text
+    assert '<figure class="map" data-zoom="fit"' in fitted
+    assert re.search(r'<a href="[^"]+zoom=fit#map" data-zoom="fit" aria-current="true">'
+                     r"fit to page</a>", fitted)
+    assert 'name="zoom" value="fit"' in fitted  # redrawing keeps the zoom
     svg = vera.get(f"/w/{site.a}/logs/after/download/map.svg?activities=40")
     assert svg.status_code == 200 and nodes(svg.text) == nodes(fewer)
 
@@ -145,6 +159,9 @@ def test_zoom_scales_the_natural_size() -> None:
     assert LogView(profile="frequency", activities=40, zoom=200).query() == (
         "?profile=frequency&activities=40&zoom=200")
     assert LogView().query() == ""
+    fit = LogView.from_query(QueryParams("zoom=fit&activities=40"))
+    assert fit.zoom is None and fit.sized(svg) == svg and fit.query() == "?activities=40&zoom=fit"
+    assert LogView.from_query(QueryParams("")).zoom == 100  # the natural size by default
 
 
 # removing a log -------------------------------------------------------------------------------
@@ -327,3 +344,35 @@ def test_any_iana_zone_can_be_chosen_at_import(site: Site) -> None:
     singapore = andi.get(f"/api/w/{site.a}/logs/singapore").json()
     # both zones are UTC+8: the same instants
     assert makassar["log"]["start"] == singapore["log"]["start"]
+
+
+def test_a_map_too_dense_to_read_is_refused_in_the_page(site: Site) -> None:
+    rows = ["case,activity,timestamp"]
+    rng = random.Random(7)
+    for case in range(300):
+        for step in range(30):  # random walks over 60 steps: nearly every pair is a path
+            rows.append(f"c{case},Langkah {rng.randrange(60):02d},"
+                        f"2024-03-{1 + step // 24:02d}T{step % 24:02d}:00:00+08:00")
+    andi = site.client("andi")
+    uid = upload(andi, site.a, Path("dense.csv"), "\n".join(rows).encode())
+    r = andi.post(f"/api/w/{site.a}/uploads/{uid}/import", json={"name": "dense", **OPTIONS})
+    assert r.status_code == 200, r.text
+    base = f"/api/w/{site.a}/logs/dense"
+    answer = andi.get(f"{base}?activities=100&paths=100&lang=en").json()
+    assert answer["map_svg"] is None
+    message = answer["map"]["message"]
+    assert message.startswith("This map would show 60 activities and ")
+    assert "This log has 60 activities; a readable map" in message
+    assert "choose “Activities shown” 20% or less" in message
+    assert answer["map"]["fits"] and answer["map"]["steps"] == []
+    fit = answer["map"]["fits"][0]
+    drawn = andi.get(f"{base}?activities={fit['activities'] or 100}&paths={fit['paths'] or 100}")
+    assert drawn.json()["map_svg"].startswith("<svg")
+    page = andi.get(f"/w/{site.a}/logs/dense?activities=100&paths=100&lang=id")
+    assert page.status_code == 200 and 'class="card map-refused"' in page.text
+    assert "Peta ini akan menampilkan 60 aktivitas" in page.text
+    assert "/download/map.svg" not in page.text
+    download = andi.get(f"/w/{site.a}/logs/dense/download/map.png?activities=100&paths=100"
+                        "&lang=id")
+    assert download.status_code == 422 and "Log ini memiliki 60 aktivitas" in download.text
+    assert andi.get(f"{base}?lang=en").json()["map_svg"].startswith("<svg")  # automatic

@@ -70,11 +70,14 @@ def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
                 activities: float | None, edges: float | None, by: str | None, lang: str,
                 decisions: str | None, decision_activities: str | None, workspace: Path,
                 **params: Any) -> None:
-    """Draw the process map of LOG (directly-follows, with bottlenecks highlighted)."""
+    """Draw the process map of LOG (directly-follows, with bottlenecks highlighted).
+
+    A map Graphviz cannot lay out within seconds is drawn with a quicker layout, or refused
+    (exit code 2) with the largest --activities and --edges that fit."""
     from procflow.core.i18n import Texts
     from procflow.measure.analysis import analyze
-    from procflow.render.files import write_graph
-    from procflow.render.process_map import MapOptions, process_map
+    from procflow.render.map_budget import write
+    from procflow.render.process_map import MapOptions
 
     _graph_out(out)
     with open_log(log, workspace, params) as event_log:
@@ -84,7 +87,7 @@ def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
                          activities=activities, edges=edges,
                          lanes=lanes_of(data, by) if by else None, lane_title=by,
                          texts=Texts(lang))  # type: ignore[arg-type]
-    click.echo(f"Wrote {write_graph(process_map(data, options), out)}")
+    click.echo(f"Wrote {write(data, options, out)}")
 
 
 @click.command("handoff-map")

@@ -39,6 +39,10 @@ class _NoDot(ProcflowError):
         super().__init__(message, fix=INSTALL + ".")
 
 
+class DrawingTimeout(ProcflowError):
+    """Graphviz's ``dot`` did not finish within the time allowed."""
+
+
 def _dot_fallback(graph: graphviz.Digraph, out: Path, why: str) -> ProcflowError:
     dot_file = out.with_suffix(".dot")
     _write(dot_file, graph.source.encode("utf-8"))
@@ -65,11 +69,11 @@ def graph_bytes(graph: graphviz.Digraph, fmt: str, *, timeout: float = TIMEOUT,
     except FileNotFoundError as err:  # removed between which() and run()
         raise _NoDot("Graphviz's dot program could not be started.") from err
     except subprocess.TimeoutExpired as err:
-        raise ProcflowError(f"Graphviz took longer than {timeout:.0f} s to draw the graph.",
-                            source=source,
-                            fix="show less of the process: lower --activities and --edges "
-                                "(for example --activities 20 --edges 30), or write .dot "
-                                "and draw it yourself.") from err
+        raise DrawingTimeout(f"Graphviz took longer than {timeout:.0f} s to draw the graph.",
+                             source=source,
+                             fix="show less of the process: lower --activities and --edges "
+                                 "(for example --activities 20 --edges 30), or write .dot "
+                                 "and draw it yourself.") from err
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ProcflowError("Graphviz could not draw the graph: "

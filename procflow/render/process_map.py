@@ -26,6 +26,7 @@ import graphviz
 from procflow.core.i18n import Texts
 from procflow.errors import InputError
 from procflow.render import scale
+from procflow.render.layout_cost import QUICK
 from procflow.render.text import label
 
 Profile = Literal["frequency", "performance"]
@@ -56,6 +57,7 @@ class MapOptions:
     lanes: Mapping[str, str] | None = None  # activity -> lane (role/unit/level) for swimlanes
     lane_title: str | None = None  # what the lanes are, e.g. "role"
     highlight: int = 3  # top-N bottleneck activities and edges highlighted
+    quick: bool = False  # dot's quicker layout with straight lines (for large maps)
     texts: Texts = field(default_factory=lambda: Texts("en"))  # language of labels and caption
 
 
@@ -314,6 +316,9 @@ class _Builder:
                            share=t.percent(MARKER_SHARE)))
         if opts.lanes is not None:
             lines.append(t("Swimlanes by {lanes}.", lanes=t(opts.lane_title or "lane")))
+        if opts.quick:
+            lines.append(t("Large map: laid out quickly with straight lines, which may pass "
+                           "behind steps."))
         return lines
 
 
@@ -342,6 +347,8 @@ def process_map(analysis: Mapping[str, Any],
     """The process map of ``analysis`` as a graphviz graph (nothing is written or rendered)."""
     b = _Builder(analysis, options)
     graph = _graph(b.caption())
+    if options.quick:
+        graph.attr(**QUICK.attrs)
     kept = b.view.activities
     graph.node("start", label="", shape="circle", style="filled", fillcolor="#31a354",
                color="#31a354", width="0.22", height="0.22", fixedsize="true")
@@ -359,15 +366,19 @@ def process_map(analysis: Mapping[str, Any],
                 for name in names:
                     sub.node(b.ids[name], **b.node_attrs(name))
     marker = {"color": "#9e9e9e", "fontcolor": "#555555", "style": "dashed", "penwidth": "1"}
+    # the quicker layout places path labels beside the drawn lines (xlabel): as ordinary
+    # labels dot would rank them as nodes of their own, and straight lines would miss them
+    key = "xlabel" if options.quick else "label"
     starts, ends = b.markers(b.start), b.markers(b.end)
     for name in starts:
-        graph.edge("start", b.ids[name], label=label(b.t.integer(b.start[name])), **marker)
+        graph.edge("start", b.ids[name], **{key: label(b.t.integer(b.start[name]))}, **marker)
     for pair in b.view.edges:
         attrs = b.edge_attrs(pair)
         if options.lanes is not None and b.weaker_of_two_way(pair):
             # between clusters dot draws both directions on one line; route one on the side
             attrs.update(tailport="e", headport="e")
+        attrs[key] = attrs.pop("label")
         graph.edge(b.ids[pair[0]], b.ids[pair[1]], **attrs)
     for name in ends:
-        graph.edge(b.ids[name], "end", label=label(b.t.integer(b.end[name])), **marker)
+        graph.edge(b.ids[name], "end", **{key: label(b.t.integer(b.end[name]))}, **marker)
     return graph

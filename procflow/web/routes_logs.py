@@ -293,7 +293,9 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])
 def api_log(request: Request, wid: str, name: str, user: CurrentUser) -> dict[str, Any]:
-    """Headline figures of a log and its process map as sanitised SVG. Query parameters:
+    """Headline figures of a log and its process map as sanitised SVG (``null`` when the map
+    cannot be laid out in time: ``map.message`` says why and ``map.fits`` gives the largest
+    ``activities`` and ``paths`` shares that fit, each with the other kept). Query parameters:
     ``calendar`` (id, id-sat: working time), ``standard`` (a service standard for whole cases
     in working days; needs the calendar), ``decision`` (repeated: the decision steps; default:
     found by name) or ``decisions=none`` (no decision steps), ``handoff`` (resource, role,
@@ -301,13 +303,14 @@ def api_log(request: Request, wid: str, name: str, user: CurrentUser) -> dict[st
     ``paths`` (percent shown, 1–100). The same parameters apply to ``/analysis``, the report
     and the downloads. ``warnings`` and ``suggestions`` help choosing the decision steps."""
     data = log_data(request, user, wid, name, texts(request))
-    data["map_svg"] = str(data["map_svg"])
+    data["map_svg"] = None if data["map_svg"] is None else str(data["map_svg"])
     view = data.pop("view")
     data["settings"] = {"calendar": view.calendar, "standard_days": view.standard,
                         "decisions": list(view.decisions or ()),
                         "decision_choice": view.decision_mode, "handoff": view.handoff}
     data["map"] = {"profile": view.profile, "activities": view.activities,
-                   "paths": view.paths}
+                   "paths": view.paths, "steps": data.pop("map_steps"),
+                   "message": data.pop("map_message"), "fits": data.pop("map_fits")}
     return data
 
 

@@ -23,6 +23,7 @@ from procflow.conform.conformance import KIND_WORDS, Method
 from procflow.conform.summary import outcome_rows, summary_lines
 from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
+from procflow.render.map_budget import MapTooLarge
 from procflow.report.comparison import comparison_report
 from procflow.web import results, service, views
 from procflow.web.deps import (
@@ -548,6 +549,22 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 
 
+def map_download(request: Request, path: Path, wid: str, name: str, fmt: str) -> bytes:
+    """The map file of a log; 422 saying which setting fits when it is too large to lay out,
+    503 when Graphviz fails."""
+    t = texts(request)
+    try:
+        return service.map_bytes(files_of(request), path, wid, name, fmt, t,
+                                 checked_view(request, wid, name))
+    except MapTooLarge as err:
+        raise HTTPException(422, err.explain(t, "web")) from err
+    except WorkspaceError:
+        raise
+    except ProcflowError as err:
+        raise HTTPException(503, t("Graphviz could not draw this map: {reason}",
+                                   reason=err.message)) from err
+
+
 def download(request: Request, user: User, wid: str, name: str, what: str) -> Response:
     member(request, user, wid)
     if what not in DOWNLOADS:
@@ -557,8 +574,7 @@ def download(request: Request, user: User, wid: str, name: str, what: str) -> Re
         if what == "tables.xlsx":
             body = service.xlsx_bytes(files, path, wid, name, checked_view(request, wid, name))
         elif what.startswith("map."):
-            body = service.map_bytes(files, path, wid, name, what[4:], texts(request),
-                                     checked_view(request, wid, name))
+            body = map_download(request, path, wid, name, what[4:])
         else:
             body = service.model_bytes(files, path, wid, name, what[5:])
     except WorkspaceError as err:

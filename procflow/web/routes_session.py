@@ -86,6 +86,13 @@ def style() -> Response:
                     headers={"cache-control": "max-age=3600"})
 
 
+@router.get("/static/map.js", include_in_schema=False)
+def map_script() -> Response:
+    """The map viewer: pan, zoom and find a step (the page works without it)."""
+    return Response((STATIC / "map.js").read_bytes(), media_type="text/javascript",
+                    headers={"cache-control": "max-age=3600"})
+
+
 @router.get("/", include_in_schema=False)
 def home() -> RedirectResponse:
     return RedirectResponse("/workspaces", status_code=303)

@@ -19,7 +19,8 @@ LOGIN_FAILURES = 5  # per user name and address
 ADDRESS_FAILURES = 20  # per address, whatever the names
 LOGIN_WINDOW = 15 * 60
 KEYS_KEPT = 10_000  # past this many counters, the expired ones are dropped
-CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 

@@ -16,6 +16,7 @@ import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ from procflow.compare.comparison import Comparison, compare, split
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
-from procflow.errors import WorkspaceError
+from procflow.errors import ProcflowError, WorkspaceError
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
@@ -38,8 +39,9 @@ from procflow.measure.analysis import Analysis, analyze
 from procflow.measure.decision_hints import MIN_RETURN_SHARE
 from procflow.measure.prepare import HandoffBy, prepared
 from procflow.measure.variants import case_variants
-from procflow.render.files import graph_bytes
-from procflow.render.process_map import process_map
+from procflow.render import map_budget
+from procflow.render.map_budget import MapTooLarge
+from procflow.render.process_map import abstraction
 from procflow.report.html import analysis_report, analysis_sections, headline
 from procflow.report.svg import inline_svg
 from procflow.report.xlsx import analysis_tables, write_workbook
@@ -402,15 +404,45 @@ def _analysis(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: L
                             lambda: analyze(ws.log(name), **view.keywords(zone)))
 
 
+@dataclass(frozen=True)
+class MapDrawing:
+    """A log's process map for the page: the sanitised SVG and the steps on it, or the message
+    saying why it is not drawn and the settings that fit (shares of activities and paths in
+    percent, None for the share asked for), best first."""
+
+    svg: Markup | None = None
+    steps: tuple[str, ...] = ()
+    message: str | None = None
+    fits: tuple[tuple[int | None, int | None], ...] = ()
+
+
+def map_drawing(files: WorkspaceFiles, info: dict[str, Any], data: dict[str, Any], wid: str,
+                name: str, t: Texts, view: LogView) -> MapDrawing:
+    """The map of the view (cached per import, language and map settings, refusals too)."""
+    options = view.options(t)
+
+    def draw() -> MapDrawing:
+        try:
+            svg = inline_svg(map_budget.draw(data, options, "svg"), "process map")
+        except MapTooLarge as err:
+            return MapDrawing(message=err.explain(t, "web"),
+                              fits=tuple((fit.activities, fit.paths) for fit in err.fits))
+        return MapDrawing(svg=svg, steps=abstraction(data, options).activities)
+
+    try:
+        return files.memo(("map", wid, name, info["sha256"], info["imported_at"], t.lang,
+                           *view.drawing), draw)
+    except ProcflowError as err:  # Graphviz missing or failing: said on the page, not cached
+        return MapDrawing(message=t("Graphviz could not draw this map: {reason}",
+                                    reason=err.message))
+
+
 def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
              view: LogView = DEFAULT_VIEW) -> dict[str, Any]:
-    """Headline figures and the process map (sanitised inline SVG) of a log."""
+    """Headline figures and the process map (sanitised inline SVG, or why there is none)."""
     info, analysis = analysis_of(files, path, wid, name, view)
     data = analysis.to_dict()
-    svg = files.memo(("map", wid, name, info["sha256"], info["imported_at"], t.lang,
-                      *view.drawing),
-                     lambda: inline_svg(graph_bytes(process_map(data, view.options(t)), "svg"),
-                                        "process map"))
+    drawn = map_drawing(files, info, data, wid, name, t, view)
     report = info.get("report") or {}
     return {
         "name": name,
@@ -429,7 +461,10 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
         "discovery": {"activities": data["log"]["activities"],
                       "fall_throughs": not mine.skips_fall_throughs(data["log"]["activities"])},
         "import": {k: report.get(k) for k in ("rows", "accepted", "rejected")},
-        "map_svg": Markup(view.sized(svg)),
+        "map_svg": Markup(view.sized(drawn.svg)) if drawn.svg is not None else None,
+        "map_steps": list(drawn.steps),
+        "map_message": drawn.message,
+        "map_fits": [{"activities": a, "paths": p} for a, p in drawn.fits],
     }
 
 
@@ -568,11 +603,12 @@ def xlsx_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str,
 
 def map_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, fmt: str, t: Texts,
               view: LogView = DEFAULT_VIEW) -> bytes:
-    """The process map of a log as SVG or PNG."""
+    """The process map of a log as SVG or PNG (:class:`MapTooLarge` when it cannot be laid
+    out in time)."""
     info, analysis = analysis_of(files, path, wid, name, view)
     return files.memo(("map-file", wid, name, info["sha256"], info["imported_at"], t.lang, fmt,
                        *view.drawing),
-                      lambda: graph_bytes(process_map(analysis.to_dict(), view.options(t)), fmt))
+                      lambda: map_budget.draw(analysis.to_dict(), view.options(t), fmt))
 
 
 def model_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, suffix: str) -> bytes:

@@ -14,13 +14,16 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from procflow.core.i18n import Texts
+from procflow.render.map_budget import SHARES
 from procflow.render.process_map import MapOptions, Profile
 
 SIZE = re.compile(r'\b(width|height)="([0-9.]+)(pt|px)?"')
 PROFILES: tuple[Profile, ...] = ("performance", "frequency")
-ZOOMS = (100, 150, 200, 300)
+#: Zooms offered, in percent of the drawing's natural size; None fits the map to the page.
+ZOOMS: tuple[int | None, ...] = (None, 100, 150, 200, 300)
+FIT = "fit"
 #: Choices offered for the share of activities and paths shown (percent; None: automatic).
-PERCENTS = (None, 100, 80, 60, 40, 20, 10)
+PERCENTS: tuple[int | None, ...] = (None, *SHARES)
 CALENDARS = ("id", "id-sat")
 #: How the decision steps are chosen: found by the default pattern, ticked, or none.
 DecisionMode = Literal["pattern", "chosen", "none"]
@@ -41,8 +44,8 @@ class LogView:
     the default pattern finds by name; empty: none) and the ``handoff`` granularity (None:
     resource, else role, else unit). The map: its ``profile``, the percent of ``activities``
     and ``paths`` shown (None: automatic, at most 25 steps and 60 paths) and the ``zoom`` in
-    percent of the drawing's natural size. ``find`` filters the list of steps offered as
-    decision steps."""
+    percent of the drawing's natural size (None: fitted to the page's width). ``find``
+    filters the list of steps offered as decision steps."""
 
     calendar: str | None = None
     standard: int | None = None
@@ -50,7 +53,7 @@ class LogView:
     profile: Profile = "performance"
     activities: int | None = None
     paths: int | None = None
-    zoom: int = 100
+    zoom: int | None = 100
     handoff: str | None = None
     find: str = ""
 
@@ -71,9 +74,10 @@ class LogView:
         profile = query.get("profile") or "performance"
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
-        zoom = _whole(query, "zoom") or 100
+        zoom = None if query.get("zoom") == FIT else _whole(query, "zoom") or 100
         if zoom not in ZOOMS:
-            raise ValueError(f"zoom must be one of {', '.join(map(str, ZOOMS))}.")
+            raise ValueError(f"zoom must be {FIT} or one of "
+                             f"{', '.join(str(z) for z in ZOOMS if z)}.")
         decisions = decision_choice(query.get("decisions") or None, query.getlist("decision"),
                                     t)
         handoff = query.get("handoff") or None
@@ -121,20 +125,25 @@ class LogView:
         return MapOptions(profile=self.profile, activities=self.activities, edges=self.paths,
                           texts=t)
 
-    def zoomed(self, zoom: int) -> LogView:
+    def zoomed(self, zoom: int | None) -> LogView:
         """This view at another zoom."""
         return replace(self, zoom=zoom)
 
+    def shares(self, activities: int | None, paths: int | None) -> LogView:
+        """This view with other shares of activities and paths."""
+        return replace(self, activities=activities, paths=paths)
+
     def sized(self, svg: str) -> str:
         """``svg`` (a drawing whose root has ``width``/``height`` in pt) at this view's zoom
-        of its natural size; at 100 the page fits it to the width available."""
+        of its natural size (unchanged at 100, and when the page fits it to its width)."""
         svg = str(svg)  # plain text: joining parts of Markup would escape them
-        if self.zoom == 100:
+        zoom = self.zoom
+        if zoom is None or zoom == 100:
             return svg
         head_end = svg.find(">")
 
         def scale(found: re.Match[str]) -> str:
-            size = float(found.group(2)) * self.zoom / 100
+            size = float(found.group(2)) * zoom / 100
             return f'{found.group(1)}="{size:.0f}{found.group(3)}"'
 
         return SIZE.sub(scale, svg[:head_end]) + svg[head_end:]
@@ -166,7 +175,7 @@ class LogView:
         drawing: list[tuple[str, Any]] = [
             ("profile", self.profile if self.profile != "performance" else None),
             ("activities", self.activities), ("paths", self.paths),
-            ("zoom", self.zoom if self.zoom != 100 else None)]
+            ("zoom", FIT if self.zoom is None else self.zoom if self.zoom != 100 else None)]
         chosen = {"analysis": analysis, "map": drawing, "settings": settings,
                   "decisions": decision_pairs(self.decisions)}.get(only or "",
                                                                    analysis + drawing)
