@@ -173,7 +173,8 @@ def test_every_route_needs_a_session(site: Site) -> None:
     assert anon.get("/login").status_code == 200
 
 
-OPEN = {"/", "/login", "/api/login", "/setup/{token}", "/api/setup/{token}", "/static/style.css"}
+OPEN = {"/", "/login", "/api/login", "/setup/{token}", "/api/setup/{token}", "/static/style.css",
+        "/static/map.js"}
 PARAMS = {"wid": "0123456789abcdef", "upload_id": "0" * 32, "name": "x", "rid": "0" * 32,
           "what": "map.svg", "token": "t", "username": "x", "job_id": "0" * 32}
 
