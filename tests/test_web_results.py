@@ -282,3 +282,27 @@ def test_a_comparison_with_an_empty_side_is_refused_clearly(stored: Stored) -> N
     assert_error(r, 422)
     assert r.json()["error"]["message"].startswith("no events in kosong.csv")
     assert len(andi.get(f"/api/w/{site.a}").json()["results"]) == listed
+
+
+def test_downloads_are_named_after_the_logs(stored: Stored) -> None:
+    site, andi, rids = stored
+    base = f"/w/{site.a}/compare/{rids['pair']}"
+    assert 'filename="q1-vs-q2-comparison.json"' in andi.get(
+        f"{base}/comparison.json").headers["content-disposition"]
+    assert 'filename="q1-vs-q2-comparison.html"' in andi.get(
+        f"{base}/report.html").headers["content-disposition"]
+    check = andi.get(f"/w/{site.a}/logs/q2/conform/{rids['check']}/conformance.json")
+    assert 'filename="q2-conformance.json"' in check.headers["content-disposition"]
+
+
+def test_the_compare_form_puts_the_older_log_before(stored: Stored) -> None:
+    site, andi, _ = stored
+    upload_and_import(andi, site.a, "q0", small_csv("q0", 30).replace(b"2024-03-", b"2024-01-"))
+    form = " ".join(andi.get(f"/w/{site.a}/compare").text.split())
+    before = form[form.index('<select name="before">'):]
+    after = form[form.index('<select name="after">'):]
+    assert '<option value="q0" selected>' in before[:before.index("</select>")]
+    assert '<option value="q2" selected>' in after[:after.index("</select>")]
+    chosen = " ".join(andi.get(f"/w/{site.a}/compare?before=q2").text.split())
+    assert '<option value="q2" selected>' in chosen
+    andi.delete(f"/api/w/{site.a}/logs/q0")

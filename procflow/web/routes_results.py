@@ -58,6 +58,11 @@ def _stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:64] or "log"
 
 
+def _pair_stem(comparison: dict[str, Any]) -> str:
+    """``before-vs-after``: a comparison's file names say which logs it compares."""
+    return f"{_stem(comparison['before']['name'])}-vs-{_stem(comparison['after']['name'])}"
+
+
 def _attachment(filename: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{filename}"'}
 
@@ -216,8 +221,11 @@ def compare_form(request: Request, user: User, wid: str, status: int = 200,
     steps from."""
     found = member(request, user, wid)
     t = texts(request)
-    chosen = chosen or {}
+    chosen = dict(chosen or {})
     logs = _log_names(request, wid)
+    if len(logs) > 1 and not any(chosen.get(k) for k in ("before", "after", "split")):
+        by_age = service.oldest_first(files_of(request), _workspace_file(request, wid), logs)
+        chosen.update(before=by_age[0], after=by_age[-1])
     picked = [n for n in (chosen.get("before"), chosen.get("after")) if n and n in logs]
     picker = None
     granularities: set[str] = set()
@@ -322,7 +330,7 @@ def api_comparison(request: Request, wid: str, rid: str, user: CurrentUser) -> J
 def comparison_download(request: Request, wid: str, rid: str, user: CurrentUser
                         ) -> JSONResponse:
     data = _stored_comparison(request, user, wid, rid)
-    return JSONResponse(data, headers=_attachment("comparison.json"))
+    return JSONResponse(data, headers=_attachment(f"{_pair_stem(data)}-comparison.json"))
 
 
 @router.get("/w/{wid}/compare/{rid}/report.html", include_in_schema=False)
@@ -330,7 +338,7 @@ def comparison_report_download(request: Request, wid: str, rid: str, user: Curre
                                ) -> HTMLResponse:
     data = _stored_comparison(request, user, wid, rid)
     html = comparison_report(Comparison(data), lang=lang_of(request))
-    return HTMLResponse(html, headers=_attachment("comparison-report.html"))
+    return HTMLResponse(html, headers=_attachment(f"{_pair_stem(data)}-comparison.html"))
 
 
 # conformance -------------------------------------------------------------------------------
@@ -444,7 +452,7 @@ def conformance_download(request: Request, wid: str, name: str, rid: str, user: 
                          ) -> JSONResponse:
     data = _conformance(request, user, wid, name, rid)
     data.pop("web", None)
-    return JSONResponse(data, headers=_attachment("conformance.json"))
+    return JSONResponse(data, headers=_attachment(f"{_stem(name)}-conformance.json"))
 
 
 # deleting a stored result ------------------------------------------------------------------

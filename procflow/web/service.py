@@ -229,6 +229,14 @@ def list_logs(files: WorkspaceFiles, path: Path) -> list[dict[str, Any]]:
         return [jsonable(row) for row in ws.logs()]
 
 
+def oldest_first(files: WorkspaceFiles, path: Path, names: list[str]) -> list[str]:
+    """The logs ``names`` by their first event, oldest first (for the comparison form's
+    defaults: before = the oldest, after = the newest)."""
+    with files.read(path) as ws:
+        firsts = {name: ws.log(name).summary()["start"] or "" for name in names}
+    return sorted(names, key=lambda name: (firsts[name], name))
+
+
 def preview(files: WorkspaceFiles, upload_id: str, path: Path, original_name: str
             ) -> dict[str, Any]:
     """Headers, the first rows and the suggested mapping of an uploaded file (cached)."""
