@@ -264,6 +264,15 @@ def case_totals(working: bool = False) -> str:
 
 VARIANTS = "SELECT variant AS sequence, count(*) AS cases FROM pf_cases GROUP BY variant"
 
+
+def variant_ranks(cases: str) -> str:
+    """Each ``variant`` of the table ``cases`` with its ``cases`` and its ``rank``: 1 for the
+    most cases, ties in the order of the activity names (codes are in name order), as
+    ``variants.top`` lists them."""
+    return (f"SELECT variant, count(*) AS cases, row_number() OVER (ORDER BY count(*) DESC, "
+            f"CAST(string_split(variant, ',') AS INTEGER[])) AS rank "
+            f"FROM {cases} GROUP BY variant")
+
 # Groupings materialised as pf_by_activity, pf_by_edge and pf_by_resource: they give the
 # activities, the DFG edges and the bottlenecks, whose excess (below) needs their medians.
 BY_ACTIVITY = f"""

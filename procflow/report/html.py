@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from procflow.core.i18n import Lang, Texts
 from procflow.eventlog import EventLog
+from procflow.filters.words import describe_block, kept_text
 from procflow.measure.analysis import Analysis
 from procflow.measure.prepare import prepared
 from procflow.render import charts
@@ -60,7 +61,7 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
     context = {
         **section_context(log, analysis, t), "meta": versions(), "import_report": import_report,
         "calendar": calendar_text(data["settings"].get("calendar"), t),
-        "headline": headline(data, t),
+        "headline": headline(data, t), "filtered": filter_context(data.get("filter"), t),
         "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
                            "process map"),
     }
@@ -107,6 +108,13 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts) -> dict[str, An
             {b["name"]: b["share"] or 0.0 for b in activity_bottlenecks},
             title=t("Share of case time spent before each step"), t=t, unit="share")),
     }
+
+
+def filter_context(block: dict[str, Any] | None, t: Texts) -> dict[str, Any] | None:
+    """What a report says of a filtered log: "x of y cases (z%)…" and the filters in words."""
+    if not block:
+        return None
+    return {"kept": kept_text(block, t), "filters": describe_block(block, t)}
 
 
 def calendar_text(calendar: dict[str, Any] | None, t: Texts) -> str | None:
