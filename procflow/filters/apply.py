@@ -61,9 +61,9 @@ def filter_log(log: EventLog, filters: FilterInput, *, check: bool = True,
         return log
     if check:
         checks.check(items, [log])
-    run = _Run(log)
+    run = _Run(log, allow_empty)
     totals = None if log.selection else run.totals()
-    steps = [run.apply(item, allow_empty) for item in items]
+    steps = [run.apply(item) for item in items]
     table, subset = run.result()
     before = log.selection
     cases, events = run.count(table)
@@ -86,8 +86,9 @@ class _Run:
     """The state of one application: the current events, their step and case tables
     (``prefix``, once made) and the table of the case codes kept so far (None: all)."""
 
-    def __init__(self, log: EventLog):
+    def __init__(self, log: EventLog, allow_empty: bool = False):
         self.con = log.con
+        self.allow_empty = allow_empty
         self.zone = log.zone or "UTC"
         self.number = next(_runs)
         self.made = 0
@@ -147,7 +148,7 @@ class _Run:
 
     # --- one filter --------------------------------------------------------------------------
 
-    def apply(self, item: Filter, allow_empty: bool) -> dict[str, Any]:
+    def apply(self, item: Filter) -> dict[str, Any]:
         """Apply ``item``; its step entry: kind, cases and events left (and what it read)."""
         before = self.kept_cases()
         extra: dict[str, Any] = {}
@@ -158,7 +159,7 @@ class _Run:
             self.keep_cases(*self.case_test(item, extra))
             cases = self.kept_cases()
             events = self.kept_events()
-        if cases == 0 and not allow_empty:
+        if cases == 0 and not self.allow_empty:
             raise InputError(f"{OPTIONS[item.kind]}: no case is left (there were {before:,} "
                              "before this filter).",
                              fix="loosen this filter or those before it.")
@@ -291,7 +292,7 @@ class _Run:
         found = int(db.scalar(self.con, f"SELECT count(*) FROM ({sql}) s" + (
             f" WHERE case_id IN (SELECT case_id FROM {self.kept})" if self.kept else "")))
         extra.update({"listed": len(item.ids), "found": found})
-        if not found:
+        if not found and not self.allow_empty:
             example = db.scalar(self.con, f"SELECT min(case_id) FROM {self.events}")
             raise InputError(f"--cases {item.file or ''}: none of the {len(item.ids):,} ids is a "
                              f"case of the log (e.g. {item.ids[0]!r}).".replace("  ", " "),
