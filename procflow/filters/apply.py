@@ -38,8 +38,9 @@ from procflow.filters.spec import (
     from_list,
 )
 from procflow.filters.timespec import epoch_us, instant
+from procflow.ingest.instances import mode_of
 from procflow.measure import queries as q
-from procflow.measure.prepare import build_case_tables, has_cache
+from procflow.measure.prepare import build_case_tables, cut_case_tables, has_cache
 
 FilterInput = str | Sequence[Filter | dict[str, Any]]
 _runs = itertools.count(1)
@@ -66,7 +67,7 @@ def filter_log(log: EventLog, filters: FilterInput, *, check: bool = True,
     steps = [run.apply(item) for item in items]
     table, subset = run.result()
     before = log.selection
-    cases, events = run.count(table)
+    cases, events = steps[-1]["cases"], steps[-1]["events"]
     total_cases, total_events = ((before["cases"]["total"], before["events"]["total"])
                                  if before else totals or (0, 0))
     selection = {
@@ -96,6 +97,7 @@ class _Run:
         self.prefix: str | None = None
         self.kept: str | None = None
         self.view: tuple[str, str] | None = None
+        self.instances: bool | None = None
         if log.subset is not None:
             self.prefix, self.kept = log.subset.prefix, log.subset.cases
         elif has_cache(self.con, log.table):
@@ -153,12 +155,13 @@ class _Run:
         before = self.kept_cases()
         extra: dict[str, Any] = {}
         if cuts_events(item):
-            self.keep_events(*self.event_test(item, extra))
-            cases, events = self.count(self.events)
+            self.keep_events(item, extra)
         else:
             self.keep_cases(*self.case_test(item, extra))
-            cases = self.kept_cases()
-            events = self.kept_events()
+        if self.prefix is None:
+            cases, events = self.count(self.events)
+        else:
+            cases, events = self.kept_cases(), self.kept_events()
         if cases == 0 and not self.allow_empty:
             raise InputError(f"{OPTIONS[item.kind]}: no case is left (there were {before:,} "
                              "before this filter).",
@@ -173,6 +176,10 @@ class _Run:
         return self.count(self.events)[0]
 
     def kept_events(self) -> int:
+        if self.prefix is not None and self.rows_are_instances():
+            where = f" WHERE case_id IN (SELECT case_id FROM {self.kept})" if self.kept else ""
+            return int(db.scalar(self.con, f"SELECT coalesce(sum(instances), 0) FROM "
+                                           f"{self.prefix}_cases{where}"))
         return int(db.scalar(self.con, f"SELECT count(*) FROM {self.current()}"))
 
     def keep_cases(self, sql: str, params: list[Any]) -> None:
@@ -183,26 +190,64 @@ class _Run:
                          f"{within}", params)
         self.kept = table
 
-    def keep_events(self, predicate: str, params: list[Any]) -> None:
-        """Keep the current events for which ``predicate`` holds."""
+    def keep_events(self, item: Filter, extra: dict[str, Any]) -> None:
+        """Keep the current events that ``item`` (a filter of events) keeps. Where every
+        event is an instance and the filter reads what the step table holds, the new step
+        and case tables are cut from the current ones; else they are built again when
+        needed."""
         source = self.current()
+        predicate = self.event_test(item, extra)
+        step_test = self.step_test(item) if self.prefix is not None else None
+        if step_test is not None and self.rows_are_instances():
+            prefix = self.name("base")
+            cut_case_tables(self.con, self.case_tables(), step_test, prefix, self.kept)
+            view = self.name("cut")
+            db.run(self.con, f"CREATE TEMP VIEW {view} AS SELECT * FROM {source} "
+                             f"WHERE {predicate}")
+            self.events, self.prefix, self.kept = view, prefix, None
+            return
         table = self.name("cut")
         db.run(self.con, f"CREATE TEMP TABLE {table} AS SELECT * FROM {source} "
-                         f"WHERE {predicate}", params)
+                         f"WHERE {predicate}")
         self.events, self.prefix, self.kept = table, None, None
+
+    def rows_are_instances(self) -> bool:
+        """Whether every event is an activity instance (no start and complete rows to
+        pair): then the step table has a row for each event. Asked once: filters never
+        change it."""
+        if self.instances is None:
+            found = {v for (v,) in db.rows(self.con, f"SELECT DISTINCT lifecycle FROM "
+                                                     f"{self.events} WHERE lifecycle IS NOT NULL")}
+            self.instances = mode_of(found) != "standard"
+        return self.instances
 
     # --- the SQL of each kind ----------------------------------------------------------------
 
-    def event_test(self, item: Filter, extra: dict[str, Any]) -> tuple[str, list[Any]]:
+    def event_test(self, item: Filter, extra: dict[str, Any]) -> str:
         """The condition on an event of a filter of events."""
         if isinstance(item, Period):
             low, high = self.bounds(item, extra)
-            return self.between("epoch_us(timestamp)", low, high), []
+            return self.between("epoch_us(timestamp)", low, high)
         assert isinstance(item, Values)
-        value, marks = self.values_sql(item.field, item.values, OPTIONS[item.kind])
-        if item.kind == "keep_events":
-            return f"{value} IN ({marks})", list(item.values)
-        return f"NOT coalesce({value} IN ({marks}), FALSE)", list(item.values)
+        value, _ = self.values_sql(item.field, item.values, OPTIONS[item.kind])
+        found = f"{value} IN ({_literals(item.values)})"
+        return found if item.kind == "keep_events" else f"NOT coalesce({found}, FALSE)"
+
+    def step_test(self, item: Filter) -> str | None:
+        """The same condition on a row of the step table, if it holds what the filter reads
+        (times, activities, performers, levels)."""
+        if isinstance(item, Period):
+            low, high = self.bounds(item, {})
+            return self.between("ts_us", low, high)
+        assert isinstance(item, Values)
+        if item.field in ("activity", "resource", "role", "unit"):
+            found = (f"{item.field} IN (SELECT code FROM {self.prefix}_dict_{item.field} "
+                     f"WHERE name IN ({_literals(item.values)}))")
+        elif item.field == "level":
+            found = f"CAST(level AS VARCHAR) IN ({_literals(item.values)})"
+        else:
+            return None
+        return found if item.kind == "keep_events" else f"NOT coalesce({found}, FALSE)"
 
     def case_test(self, item: Filter, extra: dict[str, Any]) -> tuple[str, list[Any]]:
         """A query of the codes of the cases a filter of whole cases keeps."""
@@ -298,6 +343,11 @@ class _Run:
                              f"case of the log (e.g. {item.ids[0]!r}).".replace("  ", " "),
                              fix=f"list case ids as the log writes them, e.g. {example!r}.")
         return sql
+
+
+def _literals(values: Sequence[str]) -> str:
+    """SQL text literals of ``values``."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _iso(micros: int | None) -> str | None:
