@@ -68,8 +68,12 @@ def pm4py_frame(log: EventLog) -> Any:
         "case_id": "case:concept:name", "activity": "concept:name",
         "timestamp": "time:timestamp", "resource": "org:resource"})
     df["org:resource"] = df["org:resource"].fillna("(unknown)")
-    return pm4py.format_dataframe(df, case_id="case:concept:name",
-                                  activity_key="concept:name", timestamp_key="time:timestamp")
+    df = pm4py.format_dataframe(df, case_id="case:concept:name",
+                                activity_key="concept:name", timestamp_key="time:timestamp")
+    # pm4py 2.7's variant filter fails on pandas' Arrow-backed strings (no is_in for lists).
+    for column in ("case:concept:name", "concept:name", "org:resource"):
+        df[column] = df[column].astype(object)
+    return df
 
 
 def pm4py_filters(df: Any, resource: str, drop: bool) -> Any:

@@ -400,3 +400,30 @@ def _case_rows(log: EventLog) -> list[dict[str, Any]]:
     from procflow.measure.cases import case_table
 
     return case_table(log).frame.to_dict(orient="records")
+
+
+@pytest.mark.parametrize("spec", [
+    [values("keep_events", "activity", "A", "C")],
+    [values("drop_events", "lifecycle", "assign")],
+    [period("2024-03-04T08:45:00Z", None, "trim"), {"kind": "top_variants", "n": 1}],
+    [{"kind": "with", "field": "activity", "values": ["B"]},
+     values("drop_events", "activity", "B")],
+])
+def test_events_cut_from_start_and_complete_rows(tmp_path: Path,
+                                                 spec: list[dict[str, Any]]) -> None:
+    """With start and complete rows the instances are paired again from the rows kept."""
+    from procflow.store.export import export_log
+    from tests.test_metrics_exact import LIFECYCLE_CSV
+
+    path = tmp_path / "lifecycle.csv"
+    path.write_text(LIFECYCLE_CSV, encoding="utf-8")
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        ws.import_file(path, options=ImportOptions())
+        for log in (ws.log("lifecycle"), procflow.read(path)):
+            out = filter_log(log, spec)
+            again = procflow.read(export_log(out, tmp_path / "cut.csv"))
+            ours, theirs = procflow.analyze(out).to_dict(), procflow.analyze(again).to_dict()
+            ours.pop("filter")
+            for data in (ours, theirs):
+                data["log"].pop("name")
+            assert ours == theirs

@@ -199,12 +199,13 @@ class _Run:
         predicate = self.event_test(item, extra)
         step_test = self.step_test(item) if self.prefix is not None else None
         if step_test is not None and self.rows_are_instances():
-            prefix = self.name("base")
+            prefix, kept, view = self.name("base"), self.name("kept"), self.name("cut")
             cut_case_tables(self.con, self.case_tables(), step_test, prefix, self.kept)
-            view = self.name("cut")
+            # The cut's dictionaries are the whole log's: its cases are those left.
+            db.run(self.con, f"CREATE TEMP TABLE {kept} AS SELECT case_id FROM {prefix}_cases")
             db.run(self.con, f"CREATE TEMP VIEW {view} AS SELECT * FROM {source} "
                              f"WHERE {predicate}")
-            self.events, self.prefix, self.kept = view, prefix, None
+            self.events, self.prefix, self.kept = view, prefix, kept
             return
         table = self.name("cut")
         db.run(self.con, f"CREATE TEMP TABLE {table} AS SELECT * FROM {source} "

@@ -241,13 +241,17 @@ def build_case_tables(con: Any, table: str, prefix: str) -> None:
 
 def cut_case_tables(con: Any, prefix: str, keep: str, new: str,
                     cases: str | None = None) -> None:
-    """``<new>_steps``, ``_cases`` and ``_dict_<column>`` (temporary): the tables of
-    ``prefix`` for the cases in the table ``cases`` (column ``case_id``; None: all) and the
-    instances for which ``keep`` (a condition on a row of the step table) holds. The cases
-    that lose an instance are numbered, linked and summed again in their order; the others
-    are copied. When every event is an instance (no start and complete rows to pair) and
-    ``keep`` selects the instances of the events kept, these are the tables
-    :func:`build_case_tables` would build from the events kept."""
+    """``<new>_steps``, ``_cases`` and ``_dict_<column>`` (temporary): the step and case
+    tables of ``prefix`` for the cases in the table ``cases`` (column ``case_id``; None: all)
+    and the instances for which ``keep`` (a condition on a row of the step table) holds. The
+    cases that lose an instance are numbered, linked and summed again in their order; the
+    others are read as they are (the steps through a view: read them through a
+    :class:`CaseSubset` with a table of the cases, which copies them once). The dictionaries
+    are ``prefix``'s (the same codes; names of vanished events included).
+
+    When every event is an instance (no start and complete rows to pair) and ``keep``
+    selects the instances of the events kept, these are the tables :func:`build_case_tables`
+    would build from the events kept."""
     within = f"case_id IN (SELECT case_id FROM {cases})" if cases else "TRUE"
     touched = f"(SELECT case_id FROM {new}_touched)"
     db.run(con, f"CREATE TEMP TABLE {new}_touched AS SELECT DISTINCT case_id FROM "
@@ -257,7 +261,7 @@ def cut_case_tables(con: Any, prefix: str, keep: str, new: str,
                 f"WHERE case_id IN {touched} AND ({keep})")
     db.run(con, f"CREATE TEMP TABLE {new}_redone AS "
                 + q.steps(None, None, set(q.ATTRIBUTES), instances=f"{new}_inst"))
-    db.run(con, f"CREATE TEMP TABLE {new}_steps AS SELECT * FROM {prefix}_steps "
+    db.run(con, f"CREATE TEMP VIEW {new}_steps AS SELECT * FROM {prefix}_steps "
                 f"WHERE {within} AND case_id NOT IN {touched} "
                 f"UNION ALL BY NAME SELECT * FROM {new}_redone")
     db.run(con, f"CREATE TEMP TABLE {new}_cases AS SELECT * FROM {prefix}_cases "
@@ -265,8 +269,7 @@ def cut_case_tables(con: Any, prefix: str, keep: str, new: str,
                 + q.cases(None, None, part="times", steps=f"{new}_redone"))
     for column in q.DICT_COLUMNS:
         db.run(con, f"CREATE TEMP VIEW {new}_dict_{column} AS SELECT name, code FROM "
-                    f"{prefix}_dict_{column} WHERE code IN "
-                    f"(SELECT DISTINCT {column} FROM {new}_steps)")
+                    f"{prefix}_dict_{column}")
 
 
 def _case_tables(backend: DuckDBBackend, prefix: str, kind: str
