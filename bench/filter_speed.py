@@ -16,7 +16,7 @@ On a simulated permit log of about a million events, imported into a workspace (
   each on its own and with pm4py's figures of the filtered frame (DFG, performance DFG,
   handover network, case durations, variants) — printed as ratios.
 
-Each time is the fastest of ``--repeat`` runs after a warm-up run.
+Each time is the fastest of ``--repeat`` runs (5) after a warm-up run; the runs take turns.
 """
 
 from __future__ import annotations
@@ -44,14 +44,17 @@ PERIOD = ("2023-03-01", "2023-12-31")
 DROPPED = "Perbaikan Berkas oleh Pemohon"
 
 
-def fastest(run: Callable[[], Any], repeat: int) -> float:
-    """The fastest of ``repeat`` timed runs, after one untimed warm-up."""
-    run()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
+def fastest(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """The fastest of ``repeat`` timed runs of each, after one untimed warm-up; the runs
+    take turns, so that load on the machine affects them alike."""
+    for run in runs.values():
         run()
-        best = min(best, time.perf_counter() - start)
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeat):
+        for label, run in runs.items():
+            start = time.perf_counter()
+            run()
+            best[label] = min(best[label], time.perf_counter() - start)
     return best
 
 
@@ -101,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=110_000)
     parser.add_argument("--skip-pm4py", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -118,14 +121,17 @@ def main() -> None:
                 "resource ORDER BY count(*) DESC, resource LIMIT 1 OFFSET 3").fetchall()[0][0]
             cut = [{"kind": "drop_events", "field": "activity", "values": [DROPPED]},
                    *case_filters(resource)]
-            plain = fastest(lambda: analyze(log), args.repeat)
             runs = {"filters of cases": case_filters(resource), "drop events + same": cut}
             kept = {label: filter_log(log, spec).selection for label, spec in runs.items()}
-            only = {label: fastest(lambda spec=spec: filter_log(log, spec), args.repeat)
-                    for label, spec in runs.items()}
-            both = {label: fastest(lambda spec=spec: analyze(filter_log(log, spec)),
-                                   args.repeat) for label, spec in runs.items()}
-            cases = fastest(lambda: case_table(log), args.repeat)
+            timed: dict[str, Callable[[], Any]] = {"plain": lambda: analyze(log),
+                                                   "cases": lambda: case_table(log)}
+            for label, spec in runs.items():
+                timed[f"only {label}"] = lambda spec=spec: filter_log(log, spec)
+                timed[f"both {label}"] = lambda spec=spec: analyze(filter_log(log, spec))
+            best = fastest(timed, args.repeat)
+            plain, cases = best["plain"], best["cases"]
+            only = {label: best[f"only {label}"] for label in runs}
+            both = {label: best[f"both {label}"] for label in runs}
             print(f"\nsimulated permit log: {events:,} events; filters: --period "
                   f"{PERIOD[0]}..{PERIOD[1]} --period-mode contained, --with "
                   f"'resource={resource}', --top-variants 10\n")
@@ -143,19 +149,21 @@ def main() -> None:
                 return
             df = pm4py_frame(log)
             print()
+            pm4py_runs: dict[str, Callable[[], Any]] = {}
             for label, drop in (("filters of cases", False), ("drop events + same", True)):
-                filters_only = fastest(lambda drop=drop: pm4py_filters(df, resource, drop),
-                                       args.repeat)
+                pm4py_runs[f"only {label}"] = lambda drop=drop: pm4py_filters(df, resource,
+                                                                              drop)
+                pm4py_runs[f"both {label}"] = lambda drop=drop: pm4py_figures(
+                    pm4py_filters(df, resource, drop))
+            theirs = fastest(pm4py_runs, args.repeat)
+            for label, drop in (("filters of cases", False), ("drop events + same", True)):
                 kept_rows = len(pm4py_filters(df, resource, drop))
-                with_figures = fastest(
-                    lambda drop=drop: pm4py_figures(pm4py_filters(df, resource, drop)),
-                    args.repeat)
-                print(f"{'pm4py filters, ' + label:<44} {filters_only:6.2f} s  "
+                print(f"{'pm4py filters, ' + label:<44} {theirs['only ' + label]:6.2f} s  "
                       f"({kept_rows:,} events kept) | procflow filter_log is "
-                      f"{filters_only / only[label]:.1f}x faster")
-                print(f"{'pm4py filters + figures, ' + label:<44} {with_figures:6.2f} s  "
-                      f"| procflow filter_log + analyze is "
-                      f"{with_figures / both[label]:.1f}x faster")
+                      f"{theirs['only ' + label] / only[label]:.1f}x faster")
+                print(f"{'pm4py filters + figures, ' + label:<44} "
+                      f"{theirs['both ' + label]:6.2f} s  | procflow filter_log + analyze is "
+                      f"{theirs['both ' + label] / both[label]:.1f}x faster")
 
 
 if __name__ == "__main__":

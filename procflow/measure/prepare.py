@@ -117,8 +117,10 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
               and settings.calendar is None else None)
     cache = _cache(backend) if settings.calendar is None and subset is None else None
     if subset is not None:
-        _restrict(backend, subset)
-    names, mode, log, present = _base(backend, SUBSET if subset is not None else cache)
+        mode = _restrict(backend, subset)
+        names, mode, log, present = _base(backend, SUBSET, mode)
+    else:
+        names, mode, log, present = _base(backend, cache)
     chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
                               names=list(settings.decision_activities)
                               if settings.decision_activities else None)
@@ -164,15 +166,16 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
 SUBSET = "pf_part"
 
 
-def _restrict(backend: Backend, subset: CaseSubset) -> None:
+def _restrict(backend: Backend, subset: CaseSubset) -> LifecycleMode:
     """``pf_part_steps``, ``_cases`` and ``_dict_<column>``: the tables of ``subset.prefix``
     for the cases of ``subset.cases``, the dictionaries keeping the names that the events of
     ``pf_events`` use (their codes unchanged, so still in name order)."""
     prefix = subset.prefix
+    mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
     if subset.cases is None:
         for part in ("steps", "cases", *(f"dict_{c}" for c in q.DICT_COLUMNS)):
             backend.view(f"{SUBSET}_{part}", f"SELECT * FROM {prefix}_{part}")
-        return
+        return mode
     kept = f"SELECT case_id FROM {subset.cases}"
     backend.create(f"{SUBSET}_steps", f"SELECT * FROM {prefix}_steps WHERE case_id IN ({kept})")
     backend.view(f"{SUBSET}_cases", f"SELECT * FROM {prefix}_cases WHERE case_id IN ({kept})")
@@ -180,21 +183,27 @@ def _restrict(backend: Backend, subset: CaseSubset) -> None:
                  f"SELECT name, code FROM {prefix}_dict_case_id WHERE code IN ({kept})")
     # Every row is an instance unless start and complete rows are paired; then rows that are
     # not instances (starts, other transitions) may name other activities and performers.
-    pairs = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)}) == "standard"
+    pairs = mode == "standard"
     for column in q.DICT_COLUMNS[1:]:
         used = (f"name IN (SELECT {column} FROM pf_events)" if pairs
                 else f"code IN (SELECT DISTINCT {column} FROM {SUBSET}_steps)")
         backend.create(f"{SUBSET}_dict_{column}",
                        f"SELECT name, code FROM {prefix}_dict_{column} WHERE {used}")
+    return mode
 
 
-def _base(backend: Backend, cache: str | None = None
+def _base(backend: Backend, cache: str | None = None, mode: LifecycleMode | None = None
           ) -> tuple[dict[str, dict[int, str]], LifecycleMode, dict[str, Any], dict[str, int]]:
-    """The dictionaries (read from ``cache`` if given), the lifecycle mode, the log block
-    and how many instances carry each attribute."""
+    """The dictionaries (read from ``cache`` if given), the lifecycle mode (unless given:
+    then ``cache`` is a filtered log's, whose log block comes from its steps when every
+    event is an instance), the log block and how many instances carry each attribute."""
     names = _dictionaries(backend, cache)
-    mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
-    log = backend.rows(q.events(mode))[0]
+    if mode is None:
+        mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
+        log = backend.rows(q.events(mode))[0]
+    else:
+        log = backend.rows(q.events(mode) if mode == "standard"
+                           else q.events_of_steps(f"{cache}_steps"))[0]
     present = {c: int(log[c]) for c in q.ATTRIBUTES}
     return names, mode, log, present
 

@@ -81,6 +81,18 @@ def events(mode: LifecycleMode) -> str:
             f"max(epoch_us(timestamp)) AS end_us, {known} FROM pf_events")
 
 
+def events_of_steps(steps: str) -> str:
+    """:func:`events` from the step table ``steps`` of a log whose every event is an
+    instance (no start and complete rows to pair): the same figures without reading the
+    events."""
+    sizes = ", ".join(f"(SELECT count(*) FROM pf_dict_{c}) AS {alias}" for c, alias in
+                      (("case_id", "cases"), ("activity", "activities"),
+                       ("resource", "resources")))
+    known = ", ".join(f"count({c}) AS {c}" for c in ATTRIBUTES)
+    return (f"SELECT {sizes}, count(*) AS events, min(ts_us) AS start_us, "
+            f"max(ts_us) AS end_us, {known} FROM {steps}")
+
+
 PREV2 = ("resource", "role", "unit")
 
 
