@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python bench/xes_speed.py
 	$(BIN)/python bench/import_speed.py
 	$(BIN)/python bench/analyze_speed.py --ten-million
+	$(BIN)/python bench/filter_speed.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -16,10 +16,13 @@ from procflow.errors import (
     WorkspaceError,
 )
 from procflow.eventlog import EventLog
+from procflow.filters import filter_log
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ColumnMapping, suggest_mapping
 from procflow.ingest.window import TimeWindow
 from procflow.measure.analysis import Analysis, analyze
+from procflow.measure.cases import case_table
+from procflow.measure.timeline import case_timeline
 from procflow.store.workspace import ImportResult, Workspace
 
 __version__ = "0.1.0"
@@ -41,6 +44,9 @@ __all__ = [
     "WorkspaceError",
     "__version__",
     "analyze",
+    "case_table",
+    "case_timeline",
+    "filter_log",
     "read",
     "suggest_mapping",
 ]

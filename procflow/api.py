@@ -40,4 +40,4 @@ def read_with(path: Path, options: ImportOptions) -> EventLog:
     events, report = load_events(Path(path), options)
     con = db.connect()
     con.register("events", events)  # scanned in place: no copy into DuckDB
-    return EventLog(Path(path).name.split(".")[0], con, "events", report)
+    return EventLog(Path(path).name.split(".")[0], con, "events", report, zone=options.zone)

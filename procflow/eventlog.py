@@ -16,14 +16,32 @@ if TYPE_CHECKING:
     from procflow.ingest.validate import ImportReport
 
 
+@dataclass(frozen=True)
+class CaseSubset:
+    """Where the step and case tables of a log cut from another one are: ``prefix`` names
+    the tables ``<prefix>_dict_<column>``, ``<prefix>_steps`` and ``<prefix>_cases`` that
+    ``procflow.measure.prepare`` builds (case ids coded), and ``cases`` a table whose column
+    ``case_id`` holds the codes of the cases the log keeps (None: every case)."""
+
+    prefix: str
+    cases: str | None = None
+
+
 @dataclass
 class EventLog:
-    """Canonical events of one log (see METRICS.md §1), stored in a DuckDB table."""
+    """Canonical events of one log (see METRICS.md §1), stored in a DuckDB table.
+
+    ``zone`` is the zone its naive times were read in (the import zone), ``selection`` the
+    ``filter`` block of a filtered log (its filters and what they kept) and ``subset`` where
+    the step and case tables of its whole cases already are."""
 
     name: str
     con: duckdb.DuckDBPyConnection
     table: str
     report: ImportReport | None = None
+    zone: str | None = None
+    selection: dict[str, Any] | None = None
+    subset: CaseSubset | None = None
 
     @property
     def relation(self) -> duckdb.DuckDBPyRelation:

@@ -24,7 +24,7 @@ RANKS: dict[str, int] = {
     "eventlog": 4,
     "api": 5,
     "measure": 6,
-    "store": 7,
+    "store": 7, "filters": 7,
     "render": 8,
     "mine": 9,
     "conform": 10,

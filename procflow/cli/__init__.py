@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from procflow.cli import analyze, calendar, logs, models, reports, web
+from procflow.cli import analyze, calendar, cases, logs, models, reports, web
 from procflow.errors import InputError, ProcflowError
 
 
@@ -33,6 +33,7 @@ def main() -> None:
 COMMANDS: tuple[click.Command, ...] = (
     logs.import_command, logs.logs_command, logs.info_command, logs.export_command,
     logs.remove_command, logs.simulate_command, analyze.analyze_command,
+    cases.cases_command, cases.case_command,
     models.map_command, models.handoff_map_command, models.discover_command,
     models.conform_command, reports.compare_command, reports.report_command,
     calendar.calendar_group, web.serve_command, web.user_group, web.workspace_group,

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from procflow.cli.filtering import FilterCommand, echo_filter, filter_options, open_filtered
 from procflow.cli.options import (
     calendar_options,
     calendar_settings,
@@ -16,12 +17,13 @@ from procflow.cli.options import (
     handoff_option,
     import_options,
     json_option,
-    open_log,
     workspace_option,
 )
+from procflow.errors import InputError
+from procflow.filters import Filter
 
 
-@click.command("analyze")
+@click.command("analyze", cls=FilterCommand)
 @click.argument("log")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for analysis.json.")
@@ -32,6 +34,7 @@ from procflow.cli.options import (
 @click.option("--spark-master", default="local[*]", show_default=True,
               help="Spark master URL (with --engine spark).")
 @calendar_options
+@filter_options
 @import_options
 @workspace_option
 @json_option
@@ -39,7 +42,7 @@ def analyze_command(log: str, out: Path, decisions: str | None,
                     decision_activities: str | None, handoff_by: str | None, engine: str,
                     spark_master: str, calendar: str | None, calendar_zone: str,
                     sla: tuple[str, ...], pause: tuple[str, ...], workspace: Path,
-                    as_json: bool, **params: Any) -> None:
+                    as_json: bool, filters: list[Filter], **params: Any) -> None:
     """Measure LOG (a workspace log name, or a file read on the fly) into OUT/analysis.json."""
     from procflow.measure.analysis import analyze, is_parquet_source
     from procflow.measure.summary import summary_lines
@@ -49,12 +52,17 @@ def analyze_command(log: str, out: Path, decisions: str | None,
                                   handoff_by=handoff_by, engine=engine,
                                   spark_master=spark_master)
     if engine == "spark" and is_parquet_source(log):
+        if filters:
+            raise InputError("filters apply to a log read into procflow, not to Parquet files "
+                             "read by Spark.",
+                             fix="import the log (procflow import) and analyze it by name.")
         result = analyze(log, **kwargs)
     else:
-        with open_log(log, workspace, params) as event_log:
+        with open_filtered(log, workspace, params, filters) as event_log:
             result = analyze(event_log, **kwargs)
     path = result.write(out)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
+    echo_filter(result.to_dict().get("filter"))
     click.echo("\n".join([*summary_lines(result.to_dict()), f"Wrote {path}"]))

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from procflow.cli.filtering import FilterCommand, echo_filter, filter_options
 from procflow.cli.options import (
     import_options,
     json_option,
@@ -16,6 +17,9 @@ from procflow.cli.options import (
     progress_bar,
     workspace_option,
 )
+from procflow.core.i18n import Texts
+from procflow.errors import InputError
+from procflow.filters import Filter, to_json
 from procflow.store.pseudonyms import KEY_WORDS
 from procflow.store.workspace import ImportResult, Workspace
 
@@ -131,18 +135,42 @@ def info_command(name: str, workspace: Path, as_json: bool) -> None:
     click.echo(f"  rejected rows: {sum(rejected.values()):,} {rejected or ''}".rstrip())
 
 
-@click.command("export")
+@click.command("export", cls=FilterCommand)
 @click.argument("name")
-@click.option("--to", "to", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--to", "to", type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .csv, .parquet or .xes.")
+@click.option("--save-as", metavar="NEWNAME",
+              help="Also store the (filtered) events as a new log of the workspace.")
+@click.option("--tz", help="Zone of the dates in --period (default: the log's import zone).")
+@filter_options
 @workspace_option
-def export_command(name: str, to: Path, workspace: Path) -> None:
-    """Write log NAME's canonical events (timestamps in UTC) to a file."""
+def export_command(name: str, to: Path | None, save_as: str | None, tz: str | None,
+                   workspace: Path, filters: list[Filter]) -> None:
+    """Write log NAME's canonical events (timestamps in UTC) to a file, or store them as a
+    new log; filter options export a slice."""
+    from procflow.filters import filter_log
+    from procflow.filters.words import describe_block, kept_text
     from procflow.store.export import export_log
 
+    if to is None and save_as is None:
+        raise InputError("nothing to do: give --to FILE, --save-as NEWNAME or both.",
+                         fix="e.g. procflow export NAME --top-variants 5 --to top5.csv.")
     with Workspace(workspace) as ws:
-        path = export_log(ws.log(name), to)
-    click.echo(f"Wrote {path}")
+        log = ws.log(name)
+        if filters:
+            log = filter_log(log, filters)
+        echo_filter(log.selection)
+        if to is not None:
+            click.echo(f"Wrote {export_log(log, to)}")
+        if save_as is not None:
+            notes = [f"events of log {name!r}"]
+            if log.selection:
+                t = Texts("en")
+                notes[0] += f" filtered to {kept_text(log.selection, t)}: " + "; ".join(
+                    describe_block(log.selection, t)) + f" (filters: {to_json(filters)})"
+            result = ws.store_log(log, name=save_as, notes=notes)
+            click.echo(f"Stored {save_as!r} in {workspace} ({result.cases:,} cases, "
+                       f"{result.events:,} events)")
 
 
 @click.command("remove")

@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from procflow.cli.filtering import FilterCommand, echo_filter, filter_options, open_filtered
 from procflow.cli.options import (
     decision_options,
     decision_settings,
     import_options,
     json_option,
-    open_log,
     progress_bar,
     workspace_option,
 )
 from procflow.errors import InputError
+from procflow.filters import Filter
 
 if TYPE_CHECKING:
     from procflow.core.i18n import Texts
@@ -44,7 +45,7 @@ def lanes_of(analysis: dict[str, Any], by: str) -> dict[str, str]:
     return out
 
 
-@click.command("map")
+@click.command("map", cls=FilterCommand)
 @click.argument("log")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Drawing to write: .svg, .png, .pdf or .dot.")
@@ -64,12 +65,13 @@ def lanes_of(analysis: dict[str, Any], by: str) -> dict[str, str]:
 @click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
               help="Language of the labels and caption.")
 @decision_options
+@filter_options
 @import_options
 @workspace_option
 def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
                 activities: float | None, edges: float | None, by: str | None, lang: str,
                 decisions: str | None, decision_activities: str | None, workspace: Path,
-                **params: Any) -> None:
+                filters: list[Filter], **params: Any) -> None:
     """Draw the process map of LOG (directly-follows, with bottlenecks highlighted).
 
     A map Graphviz cannot lay out within seconds is drawn with a quicker layout, or refused
@@ -80,17 +82,18 @@ def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
     from procflow.render.process_map import MapOptions
 
     _graph_out(out)
-    with open_log(log, workspace, params) as event_log:
+    with open_filtered(log, workspace, params, filters) as event_log:
         analysis = analyze(event_log, **decision_settings(decisions, decision_activities))
     data = analysis.to_dict()
     options = MapOptions(profile=profile, measure=measure, timing=timing,  # type: ignore[arg-type]
                          activities=activities, edges=edges,
                          lanes=lanes_of(data, by) if by else None, lane_title=by,
                          texts=Texts(lang))  # type: ignore[arg-type]
+    echo_filter(data.get("filter"))
     click.echo(f"Wrote {write(data, options, out)}")
 
 
-@click.command("handoff-map")
+@click.command("handoff-map", cls=FilterCommand)
 @click.argument("log")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Drawing to write (.svg, .png, .pdf or .dot); figures go beside it as .json.")
@@ -98,33 +101,37 @@ def map_command(log: str, out: Path, profile: str, measure: str, timing: str,
               help="Who hands over to whom (default: resource, else role, else unit).")
 @click.option("--top", type=click.IntRange(min=2), default=40, show_default=True,
               help="Draw the busiest TOP nodes.")
+@filter_options
 @import_options
 @workspace_option
 @json_option
 def handoff_map_command(log: str, out: Path, by: str | None, top: int, workspace: Path,
-                        as_json: bool, **params: Any) -> None:
+                        as_json: bool, filters: list[Filter], **params: Any) -> None:
     """Draw who hands work to whom in LOG, with median delays and centrality figures."""
     from procflow.measure.analysis import analyze
     from procflow.render.files import write_graph
     from procflow.render.handoff_map import handoff_graph, handoff_map, handoff_summary
 
     _graph_out(out)
-    with open_log(log, workspace, params) as event_log:
+    with open_filtered(log, workspace, params, filters) as event_log:
         data = analyze(event_log, handoff_by=by).to_dict()  # type: ignore[arg-type]
     if data["handoffs"]["granularity"] is None:
         raise InputError("the log has no resource, role or unit, so there are no handoffs.",
                          fix="import it with --resource, --role or --unit columns.")
     drawing = write_graph(handoff_map(handoff_graph(data), top=top), out)
     summary = handoff_summary(data)
+    if data.get("filter"):
+        summary["filter"] = data["filter"]
     figures = out.with_suffix(".json")
     figures.write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return
+    echo_filter(data.get("filter"))
     click.echo(f"Wrote {drawing} and {figures}")
 
 
-@click.command("discover")
+@click.command("discover", cls=FilterCommand)
 @click.argument("log")
 @click.argument("more_outs", nargs=-1, type=click.Path(dir_okay=False, path_type=Path),
                 metavar="[MORE_OUT]...")
@@ -146,12 +153,14 @@ def handoff_map_command(log: str, out: Path, by: str | None, top: int, workspace
               show_default=True, metavar="N",
               help="Above N distinct activities the inductive miner skips the fall-through "
               "search unless --full-search is given.")
+@filter_options
 @import_options
 @workspace_option
 @json_option
 def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ...],
                      algorithm: str, noise: float, full_search: bool, time_limit: float,
                      fall_through_limit: int, workspace: Path, as_json: bool,
+                     filters: list[Filter],
                      **params: Any) -> None:
     """Discover a process model of LOG with pm4py and export it."""
     from procflow import mine
@@ -164,9 +173,10 @@ def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ..
         if path.suffix.lower() not in MODEL_SUFFIXES:
             raise InputError(f"cannot tell the model format of {path}.",
                              fix="end --out with .bpmn, .pnml, .svg, .png, .pdf or .dot.")
-    with open_log(log, workspace, params) as event_log, prepared(event_log) as prep:
+    with open_filtered(log, workspace, params, filters) as event_log, \
+            prepared(event_log) as prep:
         variants = case_variants(prep).counts
-        name = event_log.name
+        name, selection = event_log.name, event_log.selection
     model = mine.discover(variants, algorithm=algorithm,  # type: ignore[arg-type]
                           noise=noise, name=name, fall_through_limit=fall_through_limit,
                           full_search=full_search and algorithm == "inductive",
@@ -175,9 +185,10 @@ def discover_command(log: str, more_outs: tuple[Path, ...], outs: tuple[Path, ..
     if as_json:
         click.echo(json.dumps({"model": model.name, "algorithm": algorithm, "noise": noise,
                                "files": [str(p) for p in written],
-                               "search": model.search.to_dict() if model.search else None},
-                              ensure_ascii=False))
+                               "search": model.search.to_dict() if model.search else None,
+                               "filter": selection}, ensure_ascii=False))
         return
+    echo_filter(selection)
     lines = search_lines(model.search, Texts("en")) if model.search else []
     click.echo("\n".join([*lines, *(f"Wrote {path}" for path in written)]))
 
@@ -200,7 +211,7 @@ def search_lines(search: Search, t: Texts) -> list[str]:
     return []
 
 
-@click.command("conform")
+@click.command("conform", cls=FilterCommand)
 @click.argument("log")
 @click.option("--model", "reference", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -214,12 +225,14 @@ def search_lines(search: Search, t: Texts) -> list[str]:
 @click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
               help="Language of the summary.")
 @decision_options
+@filter_options
 @import_options
 @workspace_option
 @json_option
 def conform_command(log: str, reference: Path, alignments: bool, time_limit: float,
                     out: Path | None, lang: str, decisions: str | None,
                     decision_activities: str | None, workspace: Path, as_json: bool,
+                    filters: list[Filter],
                     **params: Any) -> None:
     """Check LOG against a to-be model: fitness, deviations by kind, shadow approval layers."""
     from procflow.conform.conformance import PROGRESS_STEPS, conform
@@ -227,7 +240,7 @@ def conform_command(log: str, reference: Path, alignments: bool, time_limit: flo
     from procflow.core.i18n import Texts
 
     quiet = as_json or not alignments
-    with open_log(log, workspace, params) as event_log, \
+    with open_filtered(log, workspace, params, filters) as event_log, \
             progress_bar("Aligning variants", PROGRESS_STEPS, quiet=quiet) as bar:
         result = conform(event_log, reference, method="alignments" if alignments else "token",
                          time_limit=time_limit, progress=bar,
@@ -236,6 +249,7 @@ def conform_command(log: str, reference: Path, alignments: bool, time_limit: flo
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
+    echo_filter(result.to_dict().get("filter"))
     click.echo("\n".join(summary_lines(result.to_dict(), Texts(lang))))  # type: ignore[arg-type]
     if path:
         click.echo(f"Wrote {path}")

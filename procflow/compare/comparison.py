@@ -63,7 +63,7 @@ def subset(log: EventLog, cases_sql: str, name: str) -> EventLog:
     view = f"pf_subset_{next(_views)}"
     log.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {log.table} "
                     f"WHERE case_id IN ({cases_sql.format(events=log.table)})").fetchall()
-    return EventLog(name, log.con, view, log.report)
+    return EventLog(name, log.con, view, log.report, zone=log.zone)
 
 
 ARRIVAL = "min(least(coalesce(start_timestamp, timestamp), timestamp))"
@@ -170,6 +170,8 @@ def compare(
     tested = _compare_kpis(sides[0], sides[1], resamples, seed, progress)
     if calendar_settings:
         _working_days(tested, float(calendar_settings["day_seconds"]))
+    selection = ({"filter": {"before": before.selection, "after": after.selection}}
+                 if before.selection or after.selection else {})
     return Comparison({
         "before": analyses[0]["log"], "after": analyses[1]["log"],
         "kpis": tested,
@@ -191,6 +193,7 @@ def compare(
                      else sorted(settings.decision_activities),
                      "calendar": calendar_settings},
         "seed": seed,
+        **selection,
     })
 
 

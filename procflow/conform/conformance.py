@@ -114,6 +114,7 @@ def conform(
         "decision_activities": chosen,
         "norms": norms,
         "variants": _top_variants(cases, found, fit),
+        **({"filter": log.selection} if log.selection else {}),
     })
 
 

@@ -92,11 +92,12 @@ def analyze(
 
         log = read(log, **read_options)
     if engine == "duckdb":
-        return _run(DuckDBBackend(log.con, log.table), log.name, settings)
+        return _run(DuckDBBackend(log.con, log.table, log.subset), log.name, settings,
+                    log.selection)
     with tempfile.TemporaryDirectory() as tmp:
         parquet = Path(tmp) / "events.parquet"
         log.relation.write_parquet(str(parquet))
-        return _run(SparkBackend(parquet, spark_master), log.name, settings)
+        return _run(SparkBackend(parquet, spark_master), log.name, settings, log.selection)
 
 
 def is_parquet_source(source: str | Path) -> bool:
@@ -105,8 +106,13 @@ def is_parquet_source(source: str | Path) -> bool:
     return "://" in text or text.endswith(".parquet") or Path(text).is_dir()
 
 
-def _run(backend: Backend, name: str, settings: Settings) -> Analysis:
+def _run(backend: Backend, name: str, settings: Settings,
+         selection: dict[str, Any] | None = None) -> Analysis:
+    """The analysis on ``backend``, with the ``filter`` block of a filtered log."""
     try:
-        return Analysis(compute(backend, name, settings), settings)
+        data = compute(backend, name, settings)
     finally:
         backend.close()
+    if selection is not None:
+        data["filter"] = selection
+    return Analysis(data, settings)

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from procflow.core import db
 from procflow.errors import InputError, ProcflowError
+from procflow.eventlog import CaseSubset
 from procflow.ingest.schema import CANONICAL
 
 
@@ -47,13 +48,17 @@ class Backend(Protocol):
 
 
 class DuckDBBackend:
-    """Runs on a DuckDB connection (a workspace or an in-memory log) in temporary tables."""
+    """Runs on a DuckDB connection (a workspace or an in-memory log) in temporary tables;
+    ``subset`` says where the step and case tables of the events ``source`` already are
+    (a filtered log's)."""
 
     name = "duckdb"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: str):
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str,
+                 subset: CaseSubset | None = None):
         self.con = con
         self.source = source
+        self.subset = subset
         self._made: list[str] = []
         self._views: list[str] = []
         # Every result is ordered explicitly, so DuckDB may materialise rows in any order.

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from procflow.calendar import Calendar
 from procflow.core import db
 from procflow.errors import InputError
-from procflow.eventlog import EventLog
+from procflow.eventlog import CaseSubset, EventLog
 from procflow.ingest.instances import LifecycleMode, mode_of
 from procflow.measure import queries as q
 from procflow.measure.backends import Backend, DuckDBBackend
@@ -99,7 +99,7 @@ class Prepared:
 @contextmanager
 def prepared(log: EventLog, settings: Settings = Settings()) -> Iterator[Prepared]:
     """DuckDB: build pf_steps and pf_cases for `log` and drop them afterwards."""
-    backend = DuckDBBackend(log.con, log.table)
+    backend = DuckDBBackend(log.con, log.table, log.subset)
     try:
         yield prepare(backend, settings)
     finally:
@@ -110,9 +110,17 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
     """Build ``pf_steps`` and ``pf_cases`` from ``pf_events`` on ``backend`` (METRICS §2).
 
     A workspace log's stored dictionaries and step table (:func:`build_cache`) are read
-    instead of being rebuilt, except with a calendar (whose clock joins the instances)."""
-    cache = _cache(backend) if settings.calendar is None else None
-    names, mode, log, present = _base(backend, cache)
+    instead of being rebuilt, except with a calendar (whose clock joins the instances); so
+    are those of the log a filtered log was cut from (its ``subset``), restricted to its
+    cases."""
+    subset = (backend.subset if isinstance(backend, DuckDBBackend)
+              and settings.calendar is None else None)
+    cache = _cache(backend) if settings.calendar is None and subset is None else None
+    if subset is not None:
+        mode = _restrict(backend, subset)
+        names, mode, log, present = _base(backend, SUBSET, mode)
+    else:
+        names, mode, log, present = _base(backend, cache)
     chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
                               names=None if settings.decision_activities is None
                               else list(settings.decision_activities))
@@ -125,7 +133,9 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
     clock = load_clock(backend, settings.calendar, settings.calendar_zone, log, mode)
     granularity = _granularity(settings, present)
     decisions = [codes[a] for a in chosen]
-    if cache is not None:
+    if subset is not None:
+        backend.view("pf_steps", q.cached_steps(f"{SUBSET}_steps", decisions, granularity))
+    elif cache is not None:
         backend.view("pf_steps", q.cached_steps(f"{cache}_steps", decisions, granularity))
     else:
         _instances(backend, mode)
@@ -138,10 +148,12 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
         backend.drop("pf_coded")
     present["start"] = int(backend.rows("SELECT count(start_us) AS n FROM pf_steps")[0]["n"])
     layers_by = _layers_by(present)
-    if cache is not None:
+    stored = subset.prefix if subset is not None else cache
+    if stored is not None:
         backend.create("pf_cases", q.cached_cases(
-            f"{cache}_cases", granularity, layers_by if chosen else None,
-            _stored_paths(backend, cache, decisions, layers_by if chosen else None)))
+            f"{SUBSET if subset is not None else cache}_cases", granularity,
+            layers_by if chosen else None,
+            _stored_paths(backend, stored, decisions, layers_by if chosen else None)))
     else:
         backend.create("pf_cases", q.cases(granularity, layers_by if chosen else None,
                                            working=clock is not None,
@@ -150,13 +162,48 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
                     cache)
 
 
-def _base(backend: Backend, cache: str | None = None
-          ) -> tuple[dict[str, dict[int, str]], LifecycleMode, dict[str, Any], dict[str, int]]:
-    """The dictionaries (read from ``cache`` if given), the lifecycle mode, the log block
-    and how many instances carry each attribute."""
-    names = _dictionaries(backend, cache)
+#: Prefix of the step, case and dictionary tables of a filtered log's cases (:func:`_restrict`).
+SUBSET = "pf_part"
+
+
+def _restrict(backend: Backend, subset: CaseSubset) -> LifecycleMode:
+    """``pf_part_steps``, ``_cases`` and ``_dict_<column>``: the tables of ``subset.prefix``
+    for the cases of ``subset.cases``, the dictionaries keeping the names that the events of
+    ``pf_events`` use (their codes unchanged, so still in name order)."""
+    prefix = subset.prefix
     mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
-    log = backend.rows(q.events(mode))[0]
+    if subset.cases is None:
+        for part in ("steps", "cases", *(f"dict_{c}" for c in q.DICT_COLUMNS)):
+            backend.view(f"{SUBSET}_{part}", f"SELECT * FROM {prefix}_{part}")
+        return mode
+    kept = f"SELECT case_id FROM {subset.cases}"
+    backend.create(f"{SUBSET}_steps", f"SELECT * FROM {prefix}_steps WHERE case_id IN ({kept})")
+    backend.view(f"{SUBSET}_cases", f"SELECT * FROM {prefix}_cases WHERE case_id IN ({kept})")
+    backend.view(f"{SUBSET}_dict_case_id",
+                 f"SELECT name, code FROM {prefix}_dict_case_id WHERE code IN ({kept})")
+    # Every row is an instance unless start and complete rows are paired; then rows that are
+    # not instances (starts, other transitions) may name other activities and performers.
+    pairs = mode == "standard"
+    for column in q.DICT_COLUMNS[1:]:
+        used = (f"name IN (SELECT {column} FROM pf_events)" if pairs
+                else f"code IN (SELECT DISTINCT {column} FROM {SUBSET}_steps)")
+        backend.create(f"{SUBSET}_dict_{column}",
+                       f"SELECT name, code FROM {prefix}_dict_{column} WHERE {used}")
+    return mode
+
+
+def _base(backend: Backend, cache: str | None = None, mode: LifecycleMode | None = None
+          ) -> tuple[dict[str, dict[int, str]], LifecycleMode, dict[str, Any], dict[str, int]]:
+    """The dictionaries (read from ``cache`` if given), the lifecycle mode (unless given:
+    then ``cache`` is a filtered log's, whose log block comes from its steps when every
+    event is an instance), the log block and how many instances carry each attribute."""
+    names = _dictionaries(backend, cache)
+    if mode is None:
+        mode = mode_of({r["lifecycle"] for r in backend.rows(q.LIFECYCLES)})
+        log = backend.rows(q.events(mode))[0]
+    else:
+        log = backend.rows(q.events(mode) if mode == "standard"
+                           else q.events_of_steps(f"{cache}_steps"))[0]
     present = {c: int(log[c]) for c in q.ATTRIBUTES}
     return names, mode, log, present
 
@@ -179,11 +226,76 @@ def _cache(backend: Backend) -> str | None:
     """The prefix of the stored derived tables of a workspace log, if it has them."""
     if not isinstance(backend, DuckDBBackend):
         return None
-    prefix = backend.source
-    found = backend.rows(
-        "SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND table_name IN ("
-        + ", ".join(f"'{prefix}_{part}'" for part in CACHE_PARTS) + ")")[0]["n"]
-    return prefix if found == len(CACHE_PARTS) else None
+    return backend.source if has_cache(backend.con, backend.source) else None
+
+
+def has_cache(con: Any, table: str) -> bool:
+    """Whether the events table ``table`` has its derived tables stored beside it."""
+    found = db.scalar(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name IN ("
+        + ", ".join(f"'{table}_{part}'" for part in CACHE_PARTS) + ")")
+    return bool(found == len(CACHE_PARTS))
+
+
+def build_case_tables(con: Any, table: str, prefix: str) -> None:
+    """The dictionaries, step table and case times of the events ``table`` as temporary
+    tables ``<prefix>_dict_<column>``, ``<prefix>_steps`` and ``<prefix>_cases`` (as
+    :func:`build_cache` stores them), for a :class:`CaseSubset` of its cases."""
+    backend = DuckDBBackend(con, table)
+    try:
+        _case_tables(backend, prefix, "TEMP TABLE")
+    finally:
+        backend.close()
+
+
+def cut_case_tables(con: Any, prefix: str, keep: str, new: str,
+                    cases: str | None = None) -> None:
+    """``<new>_steps``, ``_cases`` and ``_dict_<column>`` (temporary): the step and case
+    tables of ``prefix`` for the cases in the table ``cases`` (column ``case_id``; None: all)
+    and the instances for which ``keep`` (a condition on a row of the step table) holds. The
+    cases that lose an instance are numbered, linked and summed again in their order; the
+    others are read as they are (the steps through a view: read them through a
+    :class:`CaseSubset` with a table of the cases, which copies them once). The dictionaries
+    are ``prefix``'s (the same codes; names of vanished events included).
+
+    When every event is an instance (no start and complete rows to pair) and ``keep``
+    selects the instances of the events kept, these are the tables :func:`build_case_tables`
+    would build from the events kept."""
+    within = f"case_id IN (SELECT case_id FROM {cases})" if cases else "TRUE"
+    touched = f"(SELECT case_id FROM {new}_touched)"
+    db.run(con, f"CREATE TEMP TABLE {new}_touched AS SELECT DISTINCT case_id FROM "
+                f"{prefix}_steps WHERE {within} AND NOT coalesce(({keep}), FALSE)")
+    db.run(con, f"CREATE TEMP VIEW {new}_inst AS SELECT case_id, activity, ts_us, start_us, "
+                f"resource, role, unit, level, seq AS event_id FROM {prefix}_steps "
+                f"WHERE case_id IN {touched} AND ({keep})")
+    db.run(con, f"CREATE TEMP TABLE {new}_redone AS "
+                + q.steps(None, None, set(q.ATTRIBUTES), instances=f"{new}_inst"))
+    db.run(con, f"CREATE TEMP VIEW {new}_steps AS SELECT * FROM {prefix}_steps "
+                f"WHERE {within} AND case_id NOT IN {touched} "
+                f"UNION ALL BY NAME SELECT * FROM {new}_redone")
+    db.run(con, f"CREATE TEMP TABLE {new}_cases AS SELECT * FROM {prefix}_cases "
+                f"WHERE {within} AND case_id NOT IN {touched} UNION ALL BY NAME "
+                + q.cases(None, None, part="times", steps=f"{new}_redone"))
+    for column in q.DICT_COLUMNS:
+        db.run(con, f"CREATE TEMP VIEW {new}_dict_{column} AS SELECT name, code FROM "
+                    f"{prefix}_dict_{column}")
+
+
+def _case_tables(backend: DuckDBBackend, prefix: str, kind: str
+                 ) -> tuple[dict[str, dict[int, str]], dict[str, int]]:
+    """Create the dictionaries, ``<prefix>_steps`` and ``<prefix>_cases`` (``kind`` is
+    ``TABLE`` or ``TEMP TABLE``); ``pf_steps`` is then a view of the steps. Returns the
+    names by code and the attribute counts."""
+    con = backend.con
+    names, mode, _, present = _base(backend)
+    _instances(backend, mode)
+    for column in q.DICT_COLUMNS:
+        db.run(con, f"CREATE {kind} {prefix}_dict_{column} AS SELECT * FROM pf_dict_{column}")
+    db.run(con, f"CREATE {kind} {prefix}_steps AS "
+                + q.steps(None, None, {c for c, n in present.items() if n}))
+    backend.view("pf_steps", f"SELECT * FROM {prefix}_steps")
+    db.run(con, f"CREATE {kind} {prefix}_cases AS " + q.cases(None, None, part="times"))
+    return names, present
 
 
 def build_cache(con: Any, table: str) -> None:
@@ -194,14 +306,7 @@ def build_cache(con: Any, table: str) -> None:
     built by the same queries as :func:`prepare`. :func:`drop_cache` removes them."""
     backend = DuckDBBackend(con, table)
     try:
-        names, mode, _, present = _base(backend)
-        _instances(backend, mode)
-        for column in q.DICT_COLUMNS:
-            db.run(con, f"CREATE TABLE {table}_dict_{column} AS SELECT * FROM pf_dict_{column}")
-        db.run(con, f"CREATE TABLE {table}_steps AS "
-                    + q.steps(None, None, {c for c, n in present.items() if n}))
-        backend.view("pf_steps", f"SELECT * FROM {table}_steps")
-        db.run(con, f"CREATE TABLE {table}_cases AS " + q.cases(None, None, part="times"))
+        names, present = _case_tables(backend, table, "TABLE")
         backend.view("pf_steps", q.cached_steps(f"{table}_steps", [], None))
         # The groupings, excess and lanes that do not depend on the decisions.
         backend.create("pf_by_activity", q.GROUPINGS["activity"])

@@ -81,6 +81,18 @@ def events(mode: LifecycleMode) -> str:
             f"max(epoch_us(timestamp)) AS end_us, {known} FROM pf_events")
 
 
+def events_of_steps(steps: str) -> str:
+    """:func:`events` from the step table ``steps`` of a log whose every event is an
+    instance (no start and complete rows to pair): the same figures without reading the
+    events."""
+    sizes = ", ".join(f"(SELECT count(*) FROM pf_dict_{c}) AS {alias}" for c, alias in
+                      (("case_id", "cases"), ("activity", "activities"),
+                       ("resource", "resources")))
+    known = ", ".join(f"count({c}) AS {c}" for c in ATTRIBUTES)
+    return (f"SELECT {sizes}, count(*) AS events, min(ts_us) AS start_us, "
+            f"max(ts_us) AS end_us, {known} FROM {steps}")
+
+
 PREV2 = ("resource", "role", "unit")
 
 
@@ -91,7 +103,7 @@ def _is_decision(decisions: list[int]) -> str:
 
 def steps(decisions: list[int] | None, granularity: str | None, known: set[str],
           offset_us: int | None = None, max_periods: int = MAX_PERIODS,
-          starts: bool = True) -> str:
+          starts: bool = True, instances: str = "pf_inst") -> str:
     """Instances in case order with the previous instance's attributes (transitions);
     ``decisions`` are activity codes, ``known`` the ATTRIBUTES that have values (the others'
     ``prev_`` columns are null without a window).
@@ -105,7 +117,9 @@ def steps(decisions: list[int] | None, granularity: str | None, known: set[str],
 
     With ``decisions=None`` the rows are the settings-independent step table stored beside
     a workspace log (:func:`cached_steps` reads it): no ``is_decision`` column, and
-    ``prev2_<g>`` for every g of PREV2 (``granularity`` is then ignored)."""
+    ``prev2_<g>`` for every g of PREV2 (``granularity`` is then ignored).
+
+    ``instances`` names the table of instances (columns as ``pf_inst``'s)."""
     lags = ", ".join(f"lag({c}) OVER w AS prev_{c}" if c in known or c == "activity"
                      else f"CAST(NULL AS INTEGER) AS prev_{c}" for c in ("activity", *ATTRIBUTES))
     prev = ", ".join(f"prev_{c}" for c in ("activity", *ATTRIBUTES))
@@ -119,14 +133,15 @@ def steps(decisions: list[int] | None, granularity: str | None, known: set[str],
         decision_outer = "is_decision, "
         lag2 = f", lag({granularity}, 2) OVER w AS prev2_{granularity}" if granularity else ""
         prev2 = f", prev2_{granularity}" if granularity else ""
-    source, w_inner, w_outer = "pf_inst", "", ""
+    source, w_inner, w_outer = instances, "", ""
     if offset_us is not None:
         j1, w_ts = cumulative_sql("i.ts_us", offset_us=offset_us, alias="cal_ts",
                                   max_periods=max_periods)
         j2, w_start = (cumulative_sql("i.start_us", offset_us=offset_us, alias="cal_start",
                                       max_periods=max_periods) if starts
                        else ("", "CAST(NULL AS BIGINT)"))
-        source = f"(SELECT i.*, {w_ts} AS w_ts, {w_start} AS w_start FROM pf_inst i {j1} {j2}) p"
+        source = (f"(SELECT i.*, {w_ts} AS w_ts, {w_start} AS w_start FROM {instances} i "
+                  f"{j1} {j2}) p")
         w_inner = ", w_ts, w_start, lag(w_ts) OVER w AS prev_w_ts"
         w_outer = (f", w_ts, w_start, (w_ts - prev_w_ts) / {US} AS w_elapsed, "
                    f"CASE WHEN w_start IS NOT NULL AND prev_w_ts IS NOT NULL "
@@ -186,7 +201,7 @@ CASE_TIMES = ("arrival_us", "completion_us", "first_us", "instances", "cycle_tim
 
 
 def cases(granularity: str | None, layers_by: str | None, working: bool = False,
-          paused: list[int] | None = None, part: str = "all") -> str:
+          paused: list[int] | None = None, part: str = "all", steps: str = "pf_steps") -> str:
     """One row per case (``pf_cases``): times, the variant (activity codes in case order),
     handoffs and ping-pongs at ``granularity``, and the ``layers_by`` codes of its decision
     instances in case order (``decision_path``).
@@ -198,7 +213,8 @@ def cases(granularity: str | None, layers_by: str | None, working: bool = False,
     ``part="times"`` gives ``case_id``, CASE_TIMES and ``handoffs_<g>``, ``ping_pongs_<g>``
     for every g of PREV2 (they do not depend on the settings: stored beside a workspace log
     from a step table with every ``prev2_<g>``), ``part="path"`` ``case_id`` and
-    ``decision_path`` of the cases with decisions; :func:`cached_cases` joins the two."""
+    ``decision_path`` of the cases with decisions; :func:`cached_cases` joins the two.
+    ``steps`` names the step table (``pf_steps``)."""
     path = (f"string_agg(CAST({layers_by} AS VARCHAR), '→' ORDER BY seq) "
             f"FILTER (WHERE is_decision AND {layers_by} IS NOT NULL)" if layers_by
             else "CAST(NULL AS VARCHAR)")
@@ -218,14 +234,14 @@ def cases(granularity: str | None, layers_by: str | None, working: bool = False,
        string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS variant"""
     if part == "times":
         sums = ", ".join(_handoff_sums(g, f"_{g}") for g in PREV2)
-        return f"SELECT case_id, {times}, {sums} FROM pf_steps GROUP BY case_id"
+        return f"SELECT case_id, {times}, {sums} FROM {steps} GROUP BY case_id"
     if part == "path":
-        return (f"SELECT case_id, {path} AS decision_path FROM pf_steps WHERE is_decision "
+        return (f"SELECT case_id, {path} AS decision_path FROM {steps} WHERE is_decision "
                 f"GROUP BY case_id")
     return f"""
     SELECT case_id, {times},
        {_handoff_sums(granularity)}, {path} AS decision_path{working_sql}
-    FROM pf_steps GROUP BY case_id
+    FROM {steps} GROUP BY case_id
     """
 
 
@@ -263,6 +279,15 @@ def case_totals(working: bool = False) -> str:
 
 
 VARIANTS = "SELECT variant AS sequence, count(*) AS cases FROM pf_cases GROUP BY variant"
+
+
+def variant_ranks(cases: str) -> str:
+    """Each ``variant`` of the table ``cases`` with its ``cases`` and its ``rank``: 1 for the
+    most cases, ties in the order of the activity names (codes are in name order), as
+    ``variants.top`` lists them."""
+    return (f"SELECT variant, count(*) AS cases, row_number() OVER (ORDER BY count(*) DESC, "
+            f"CAST(string_split(variant, ',') AS INTEGER[])) AS rank "
+            f"FROM {cases} GROUP BY variant")
 
 # Groupings materialised as pf_by_activity, pf_by_edge and pf_by_resource: they give the
 # activities, the DFG edges and the bottlenecks, whose excess (below) needs their medians.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import pandas as pd
 
 from procflow.core.i18n import Texts
 from procflow.measure.decisions import warning_text
@@ -71,3 +74,51 @@ def decision_warning_lines(data: dict[str, Any], t: Texts, hints: int = 5) -> li
                                   "decisions): {steps}",
                                   steps=", ".join(s["activity"] for s in suggested)))
     return lines
+
+
+def table_lines(header: Sequence[str], rows: Sequence[Sequence[str]],
+                right: Sequence[bool]) -> list[str]:
+    """Rows of text cells in columns as wide as their widest cell (``right``: aligned right)."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    return ["  ".join(str(c).rjust(w) if r else str(c).ljust(w)
+                      for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
+            for cells in (header, *rows)]
+
+
+def case_lines(frame: pd.DataFrame, top: int = 20) -> list[str]:
+    """The first ``top`` rows of a case table (``procflow.measure.cases``) for the terminal."""
+    def number(value: Any) -> str:
+        return "–" if value is None or pd.isna(value) else f"{int(value):,}"
+
+    def duration(value: Any) -> str:
+        return human_duration(None if value is None or pd.isna(value) else float(value))
+
+    rows = [[str(r["case_id"]), f"{r['arrival']:%Y-%m-%d %H:%M}", duration(r["cycle_time"]),
+             number(r["events"]), number(r["variant"]), number(r["handoffs"]),
+             number(r["layers"]), number(r["ping_pongs"]), duration(r["decision_latency"])]
+            for r in frame.head(top).to_dict(orient="records")]
+    header = ["case", "arrival (UTC)", "cycle", "events", "variant", "handoffs", "layers",
+              "ping-pongs", "decision latency"]
+    lines = table_lines(header, rows, [False, False, *([True] * 7)])
+    if len(frame) > top:
+        lines.append(f"… {len(frame) - top:,} more cases (write them all with --out "
+                     "cases.csv, .xlsx or .json)")
+    return lines
+
+
+def timeline_lines(steps: Sequence[dict[str, Any]]) -> list[str]:
+    """A case's instances (``procflow.measure.timeline``) for the terminal."""
+    def text(value: Any) -> str:
+        return "–" if value is None else str(value)
+
+    rows = [[str(s["seq"]), s["activity"] + (" *" if s["decision"] else ""),
+             text(s["resource"]), text(s["role"]), text(s["level"]),
+             f"{s['start']:%Y-%m-%d %H:%M}" if s["start"] else "–",
+             f"{s['completion']:%Y-%m-%d %H:%M}", human_duration(s["waiting"]),
+             human_duration(s["processing"]), human_duration(s["elapsed"])]
+            for s in steps]
+    header = ["#", "activity", "resource", "role", "level", "start (UTC)", "completed (UTC)",
+              "waiting", "processing", "elapsed"]
+    return [*table_lines(header, rows, [True, False, False, False, True, False, False, True,
+                                        True, True]),
+            "(* decision step; elapsed = from the previous step's completion)"]

@@ -25,6 +25,7 @@ import graphviz
 
 from procflow.core.i18n import Texts
 from procflow.errors import InputError
+from procflow.filters.words import kept_text
 from procflow.render import scale
 from procflow.render.layout_cost import QUICK
 from procflow.render.text import label
@@ -200,6 +201,7 @@ class _Builder:
         self.t = options.texts
         self.profile: Profile = options.profile
         self.view = abstraction(analysis, options)
+        self.selection = analysis.get("filter")
         self.counts = activity_counts(analysis)
         self.ids = {name: f"a{i}" for i, name in enumerate(sorted(self.counts), 1)}
         dfg = analysis.get("dfg", {})
@@ -289,6 +291,8 @@ class _Builder:
     def caption(self) -> list[str]:
         opts, t = self.options, self.t
         lines = [self.view.describe(t)]
+        if self.selection:
+            lines.append(t("Filtered: {kept}", kept=kept_text(self.selection, t)))
         if self.profile == "frequency":
             lines.append(t("Frequency: numbers count activity instances and transitions; "
                            "darker and thicker = more frequent."))

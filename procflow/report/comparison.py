@@ -10,7 +10,7 @@ from procflow.compare.narrative import TABLE_TOP, kpi_name, kpi_rows, ordered, s
 from procflow.core.i18n import Lang, Texts
 from procflow.render import charts
 from procflow.render.diff_map import diff_map
-from procflow.report.html import drawing, environment, versions
+from procflow.report.html import drawing, environment, filter_context, versions
 from procflow.report.svg import inline_svg
 
 FOREST_ROWS = 20
@@ -51,6 +51,8 @@ def comparison_report(comparison: Comparison, *, lang: Lang = "id") -> str:
         "forest": _forest(kpis + paths, t),
         "diff_svg": drawing(diff_map(c, t), "difference map"),
         "distributions": distributions,
+        "filtered_sides": [(t(side.capitalize()), filter_context(block, t))
+                           for side, block in (c.get("filter") or {}).items() if block],
         "variant_tables": [(t("Variants that appeared"), c["variants"]["appeared"]),
                            (t("Variants that disappeared"), c["variants"]["disappeared"])],
     }

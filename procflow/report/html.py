@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from procflow.core.i18n import Lang, Texts
 from procflow.eventlog import EventLog
+from procflow.filters.words import describe_block, kept_text
 from procflow.measure.analysis import Analysis
 from procflow.measure.decisions import Audience, warning_text
 from procflow.measure.prepare import prepared
@@ -72,7 +73,7 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
         "lifecycle_words": LIFECYCLE_WORDS,
         "import_report": import_report,
         "calendar": calendar_text(data["settings"].get("calendar"), t),
-        "headline": headline(data, t),
+        "headline": headline(data, t), "filtered": filter_context(data.get("filter"), t),
         "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
                            "process map"),
     }
@@ -122,6 +123,13 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts,
             {b["name"]: b["share"] or 0.0 for b in activity_bottlenecks},
             title=t("Share of case time spent before each step"), t=t, unit="share")),
     }
+
+
+def filter_context(block: dict[str, Any] | None, t: Texts) -> dict[str, Any] | None:
+    """What a report says of a filtered log: "x of y cases (z%)…" and the filters in words."""
+    if not block:
+        return None
+    return {"kept": kept_text(block, t), "filters": describe_block(block, t)}
 
 
 def calendar_text(calendar: dict[str, Any] | None, t: Texts) -> str | None:

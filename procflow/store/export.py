@@ -12,7 +12,7 @@ import pyarrow.csv as pacsv
 from procflow.core.cells import safe_array, safe_names
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
-from procflow.ingest.schema import ATTRIBUTE_PREFIX, FIELDS, XES_KEYS
+from procflow.ingest.schema import ATTRIBUTE_PREFIX, EVENT_ID, FIELDS, XES_KEYS
 
 ExportFormat = Literal["csv", "parquet", "xes"]
 
@@ -32,6 +32,17 @@ def export_log(log: EventLog, to: Path, *, format: ExportFormat | None = None) -
         from procflow.store.export_xes import write_xes
 
         write_xes(to_xes_table(log.to_arrow()), to)
+    return to
+
+
+def canonical_parquet(log: EventLog, to: Path) -> Path:
+    """Write ``log``'s events in event order without ``event_id`` (an import numbers them
+    again in that order), attributes under their source names: a file that imports as the
+    same log."""
+    import pyarrow.parquet as pq
+
+    events = plain_attribute_names(log.to_arrow())
+    pq.write_table(events.drop_columns([EVENT_ID]), to)
     return to
 
 

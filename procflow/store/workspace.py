@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from procflow.core import db
 from procflow.errors import WorkspaceError
 from procflow.eventlog import EventLog
 from procflow.ingest.importer import ImportOptions, load_events
+from procflow.ingest.schema import FIELDS
 from procflow.ingest.sniff import Limits, ProgressFn
 from procflow.ingest.validate import ImportReport
 from procflow.store import pseudonyms, rewrite
@@ -146,6 +149,22 @@ class Workspace:
         self._rewrite_if_marked()
         return ImportResult(name, *counts, report=report)
 
+    def store_log(self, log: EventLog, *, name: str, notes: Sequence[str] = (),
+                  replace: bool = False) -> ImportResult:
+        """Store the events of ``log`` (a filtered log, say) as a new log ``name`` by the
+        import path: written as Parquet in event order, read back with the canonical columns
+        mapped to themselves and stored with its derived tables in one transaction. The new
+        log keeps ``log``'s import zone; ``notes`` go into its import report."""
+        from procflow.store.export import canonical_parquet
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = canonical_parquet(log, Path(tmp) / "events.parquet")
+            options = ImportOptions(format="parquet", columns={f: f for f in FIELDS},
+                                    tz=log.zone)
+            loaded = load_file(path, options)
+            loaded.report.notes.extend(notes)
+            return self.store(loaded, name=name, replace=replace)
+
     def _unchanged(self, name: str, digest: str, replace: bool) -> ImportResult | None:
         """The stored log when it holds this very file; an error when another file holds
         the name (and ``replace`` is off); else None."""
@@ -236,7 +255,8 @@ class Workspace:
     def log(self, name: str) -> EventLog:
         """The stored log ``name``."""
         row = self.entry(name)
-        return EventLog(name, self.con, f"events_{row['log_id']}")
+        zone = json.loads(row["options"] or "{}").get("tz")
+        return EventLog(name, self.con, f"events_{row['log_id']}", zone=zone)
 
     def info(self, name: str) -> dict[str, Any]:
         """Counts, time span, columns present, mapping and import report of ``name``."""
