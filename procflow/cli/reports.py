@@ -142,8 +142,27 @@ def _sides(opened: list[EventLog], shared: list[Filter], own: list[list[Filter]]
         items = [*shared, *split, *side]
         name = f"{log.name} {'before' if part == 'before' else 'from'} {at:%Y-%m-%d}" \
             if at else log.name
-        sides.append(filter_log(log, items, check=False, name=name) if items else log)
+        try:
+            sides.append(filter_log(log, items, check=False, name=name) if items else log)
+        except InputError as err:
+            raise _empty_side(log, shared, at, part) or err from None
     return sides[0], sides[1]
+
+
+def _empty_side(log: EventLog, shared: list[Filter], at: dt.datetime | None,
+                part: str) -> InputError | None:
+    """Why the ``part`` side of a split is empty (the dates that would split the log), when
+    it is the split that empties it."""
+    from procflow.compare.comparison import split_error
+
+    if at is None:
+        return None
+    base = filter_log(log, shared, check=False) if shared else log
+    try:
+        filter_log(base, [Split(at.isoformat(), part)], check=False)  # type: ignore[arg-type]
+    except InputError:
+        return split_error(base, at, [part])
+    return None
 
 
 def _write_comparison(result: Any, out: Path, lang: str, xlsx: bool) -> list[Path]:

@@ -80,7 +80,7 @@ def split(log: EventLog, at: dt.datetime) -> tuple[EventLog, EventLog]:
     empty = [side for side, part in zip(("before", "after"), sides, strict=True)
              if not case_count(part)]
     if empty:
-        raise _split_error(log, at, empty)
+        raise split_error(log, at, empty)
     return sides
 
 
@@ -90,7 +90,7 @@ def case_count(log: EventLog) -> int:
     return int(found[0][0])
 
 
-def _split_error(log: EventLog, at: dt.datetime, empty: list[str]) -> InputError:
+def split_error(log: EventLog, at: dt.datetime, empty: list[str]) -> InputError:
     """Why splitting ``log`` at ``at`` leaves the ``empty`` side(s) without cases, and which
     split dates would not."""
     first, last = log.con.execute(
