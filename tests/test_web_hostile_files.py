@@ -7,8 +7,6 @@ than 200 MiB, and the other user is served throughout.
 
 from __future__ import annotations
 
-import itertools
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.webserver import MemoryWatch, MiB, Server, seed
+from tests.webserver import MemoryWatch, MiB, Reader, Server, seed
 from tests.xlsxbomb import row, write_xlsx
 
 MAX_GROWTH = 200 * MiB
@@ -57,23 +55,7 @@ def attempt(server: Server, wid: str, path: Path) -> tuple[list[httpx.Response],
     for _ in range(3):
         assert vera.get(f"/api/w/{wid}").status_code == 200
     baseline = server.rss()
-    done = threading.Event()
-    others: list[tuple[float, int]] = []
-
-    def other_user() -> None:
-        for page in itertools.islice(itertools.cycle([f"/api/w/{wid}", f"/w/{wid}"]), 2000):
-            begun = time.monotonic()
-            try:
-                status = vera.get(page).status_code
-            except httpx.HTTPError:
-                status = 0
-            others.append((time.monotonic() - begun, status))
-            if done.is_set():
-                return
-
-    reader = threading.Thread(target=other_user)
-    with MemoryWatch(server) as watch:
-        reader.start()
+    with MemoryWatch(server) as watch, Reader(vera, [f"/api/w/{wid}", f"/w/{wid}"]) as reader:
         up = andi.post(f"/api/w/{wid}/upload",
                        files={"file": (path.name, path.read_bytes(), "application/octet-stream")})
         answers = [up]
@@ -82,11 +64,9 @@ def attempt(server: Server, wid: str, path: Path) -> tuple[list[httpx.Response],
             answers.append(andi.get(f"/api/w/{wid}/uploads/{upload}"))
             answers.append(andi.post(f"/api/w/{wid}/uploads/{upload}/import",
                                      json={"name": path.stem.replace(".", "_"), "tz": "UTC"}))
-        done.set()
-        reader.join(60)
     andi.close()
     vera.close()
-    return answers, baseline, watch.peak, others
+    return answers, baseline, watch.peak, reader.times
 
 
 def calm(baseline: int, peak: int, others: list[tuple[float, int]]) -> None:

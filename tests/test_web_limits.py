@@ -24,6 +24,7 @@ import pytest
 from tests.webserver import (
     MemoryWatch,
     MiB,
+    Reader,
     Sent,
     Server,
     answered,
@@ -97,21 +98,8 @@ def hostile(server: Server, request_head: bytes, pieces: Callable[[], Iterator[b
         assert vera.get(f"/api/w/{wid}").status_code == 200
         assert vera.get(f"/w/{wid}").status_code == 200
     baseline = server.rss()
-    started, done = threading.Event(), threading.Event()
-    others: list[tuple[float, int]] = []
+    started = threading.Event()
     sent: list[Sent] = []
-
-    def other_user() -> None:
-        started.wait(30)
-        for path in itertools.islice(itertools.cycle([f"/api/w/{wid}", f"/w/{wid}"]), 500):
-            begun = time.monotonic()
-            try:
-                status = vera.get(path).status_code
-            except httpx.HTTPError:
-                status = 0
-            others.append((time.monotonic() - begun, status))
-            if done.is_set():
-                return
 
     def attacker() -> None:
         until = time.monotonic() + seconds
@@ -121,17 +109,14 @@ def hostile(server: Server, request_head: bytes, pieces: Callable[[], Iterator[b
                 return
 
     threads = [threading.Thread(target=attacker) for _ in range(attackers)]
-    reader = threading.Thread(target=other_user)
-    with MemoryWatch(server) as watch:
-        reader.start()
+    with MemoryWatch(server) as watch, Reader(vera, [f"/api/w/{wid}", f"/w/{wid}"],
+                                              begin=started, most=500) as reader:
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(300)
-        done.set()
-        reader.join(60)
     vera.close()
-    return Hostile(sent, baseline, watch.peak, others)
+    return Hostile(sent, baseline, watch.peak, reader.times)
 
 
 def check_calm(result: Hostile, what: str) -> None:

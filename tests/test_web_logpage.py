@@ -376,3 +376,16 @@ def test_a_map_too_dense_to_read_is_refused_in_the_page(site: Site) -> None:
                         "&lang=id")
     assert download.status_code == 422 and "Log ini memiliki 60 aktivitas" in download.text
     assert andi.get(f"{base}?lang=en").json()["map_svg"].startswith("<svg")  # automatic
+
+
+def test_the_log_page_shows_the_variants(site: Site) -> None:
+    page = site.client("vera").get(f"/w/{site.a}/logs/after?lang=en").text
+    section = page[page.index('<section id="variants">'):]
+    section = section[:section.index("</section>")]
+    analysis = site.client("vera").get(f"/api/w/{site.a}/logs/after/analysis").json()
+    top = analysis["variants"]["top"][:10]
+    share = sum(v["cases"] for v in top) / analysis["log"]["cases"]
+    assert (f"{analysis['variants']['count']} different paths through the process; the "
+            f"{len(top)} most frequent cover {share:.1%} of the cases.") in section
+    assert section.count("<tr>") == len(top) + 1
+    assert '<a href="#variants">' in page

@@ -8,6 +8,7 @@ Also raw HTTP/1.1 over a socket, for requests that clients like httpx will not s
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import select
@@ -273,3 +274,40 @@ def filler(total: int, piece: bytes) -> Iterator[bytes]:
     while left > 0:
         yield piece[:left]
         left -= len(piece)
+
+
+@dataclass
+class Reader:
+    """Another user reading ``paths`` in turn in a thread (after ``begin`` is set, when given)
+    until the block ends; ``times`` holds each request's seconds and status (0: failed)."""
+
+    client: httpx.Client
+    paths: list[str]
+    begin: threading.Event | None = None
+    most: int = 2000
+    times: list[tuple[float, int]] = field(default_factory=list)
+    _done: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        if self.begin is not None:
+            self.begin.wait(30)
+        for _, path in zip(range(self.most), itertools.cycle(self.paths), strict=False):
+            begun = time.monotonic()
+            try:
+                status = self.client.get(path).status_code
+            except httpx.HTTPError:
+                status = 0
+            self.times.append((time.monotonic() - begun, status))
+            if self._done.is_set():
+                return
+
+    def __enter__(self) -> Reader:
+        self._thread = threading.Thread(target=self._run)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        assert self._thread is not None
+        self._thread.join(60)
