@@ -9,12 +9,7 @@ server by ``bench/web_load.py``.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +24,7 @@ from procflow import ImportOptions, Workspace
 from procflow.simulate.permits import simulate
 from procflow.web import accounts as accounts_module
 from procflow.web.accounts import Accounts
+from tests.webserver import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "logs" / "permit-delayering" / "after.csv"
@@ -49,55 +45,6 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A simulated permit log (same columns and formats as the sample), much larger."""
     out = tmp_path_factory.mktemp("big")
     return simulate(out, cases=BIG_CASES).after
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``procflow serve`` on a data folder, in a subprocess that can be killed and restarted."""
-
-    def __init__(self, data: Path, log: Path):
-        self.data = data
-        self.log = log
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from procflow.cli import main; main()", "serve",
-                 "--data", str(self.data), "--port", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
-            try:
-                if httpx.get(f"{self.base}/login", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError("the server did not start within 30 s")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        assert self.proc.wait(10) == -signal.SIGKILL
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
 
 
 @pytest.fixture

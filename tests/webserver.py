@@ -12,6 +12,7 @@ import itertools
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -90,6 +91,12 @@ class Server:
         found = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
         assert found is not None, text
         return int(found.group(1)) * 1024
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an operator's ``kill -9`` would."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        assert self.proc.wait(10) == -signal.SIGKILL
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

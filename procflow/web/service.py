@@ -233,7 +233,10 @@ def oldest_first(files: WorkspaceFiles, path: Path, names: list[str]) -> list[st
     """The logs ``names`` by their first event, oldest first (for the comparison form's
     defaults: before = the oldest, after = the newest)."""
     with files.read(path) as ws:
-        firsts = {name: ws.log(name).summary()["start"] or "" for name in names}
+        firsts = {}
+        for name in names:
+            log = ws.log(name)
+            firsts[name] = str(db.scalar(log.con, f"SELECT min(timestamp) FROM {log.table}"))
     return sorted(names, key=lambda name: (firsts[name], name))
 
 
