@@ -128,7 +128,9 @@ def test_settings_flow_into_every_download(logs: tuple[Site, TestClient]) -> Non
     none = andi.get(f"{base}/analysis.json?decisions=none").json()
     assert none["decisions"]["activities"] == [] and none["layers"] is None
     assert none["warnings"] == []
-    assert "Decision steps used: –." in _page(andi, f"{base}/report.html?decisions=none&lang=en")
+    none_report = _page(andi, f"{base}/report.html?decisions=none&lang=en")
+    assert "No decision steps are chosen, so decision latency is not measured." in none_report
+    assert "Decision steps used" not in none_report
     plain = andi.get(f"{base}/analysis.json").json()
     assert plain["handoffs"]["granularity"] == "resource"
     assert [w["code"] for w in plain["warnings"]] == ["default_decisions_many"]
