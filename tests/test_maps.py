@@ -617,10 +617,10 @@ def test_too_many_paths_are_refused_naming_the_largest_setting_that_fits():
                                                 len(chosen.view.edges))
         assert fit.shown < 60 or fit.shown_paths < 2_670
     best = err.fits[0]
-    assert "This log has 60 activities; a readable map" in message
+    assert "Choose --" in message and "of the log's 60 activities and" in message
     assert f"--activities {best.activities}" in message or f"--edges {best.paths}" in message
     web = err.explain(Texts("id"), "web")
-    assert "Log ini memiliki 60 aktivitas" in web
+    assert "dari 60 aktivitas log ini" in web
     assert "“Aktivitas yang ditampilkan”" in web or "“Alur yang ditampilkan”" in web
     assert "--" not in web
 

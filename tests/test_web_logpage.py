@@ -362,8 +362,8 @@ def test_a_map_too_dense_to_read_is_refused_in_the_page(site: Site) -> None:
     assert answer["map_svg"] is None
     message = answer["map"]["message"]
     assert message.startswith("This map would show 60 activities and ")
-    assert "This log has 60 activities; a readable map" in message
-    assert "choose “Activities shown” 20% or less" in message
+    assert "of the log's 60 activities and" in message
+    assert "Choose “Activities shown” 20% or less" in message
     assert answer["map"]["fits"] and answer["map"]["steps"] == []
     fit = answer["map"]["fits"][0]
     drawn = andi.get(f"{base}?activities={fit['activities'] or 100}&paths={fit['paths'] or 100}")
@@ -374,7 +374,7 @@ def test_a_map_too_dense_to_read_is_refused_in_the_page(site: Site) -> None:
     assert "/download/map.svg" not in page.text
     download = andi.get(f"/w/{site.a}/logs/dense/download/map.png?activities=100&paths=100"
                         "&lang=id")
-    assert download.status_code == 422 and "Log ini memiliki 60 aktivitas" in download.text
+    assert download.status_code == 422 and "dari 60 aktivitas log ini" in download.text
     assert andi.get(f"{base}?lang=en").json()["map_svg"].startswith("<svg")  # automatic
 
 

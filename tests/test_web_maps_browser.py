@@ -117,8 +117,8 @@ def test_a_suggested_setting_is_drawn(site: tuple[str, str]) -> None:
         sign_in(page, base)
         page.goto(f"{base}/w/{wid}/logs/{LOG}?profile=frequency&activities=100&paths=100")
         message = page.inner_text(".map-refused p")
-        assert re.search(r"a readable map (with these paths shows at most \d+ of them|of [\d,]+ of "
-                         r"them shows at most [\d,]+ paths)", message), message
+        assert re.search(r"Choose .+ or less: the map then shows [\d,]+ of the log's [\d,]+ "
+                         r"activities and [\d,]+ paths", message), message
         page.screenshot(path=artifact("maps-refused-page.png"), full_page=False)
         page.locator(".map-refused a.button").first.click()
         page.wait_for_selector("figure.map svg g.node")

@@ -105,22 +105,12 @@ class MapTooLarge(InputError):
         total = t.integer(asked.total_activities)
         parts = [why]
         for i, fit in enumerate(self.fits):
-            setting = _choice(t, shell, fit)
-            if fit.paths is None:
-                parts.append(t("This log has {total} activities; a readable map with these "
-                               "paths shows at most {n} of them: choose {setting}.",
-                               total=total, n=t.integer(fit.shown), setting=setting))
-            elif fit.activities is None:
-                parts.append(t("Or keep the activities and choose {setting}.", setting=setting)
-                             if i else
-                             t("This log has {total} activities; a readable map of {n} of them "
-                               "shows at most {m} paths: choose {setting}.", total=total,
-                               n=t.integer(fit.shown), m=t.integer(fit.shown_paths),
-                               setting=setting))
-            else:
-                parts.append(t("This log has {total} activities; a readable map shows at most "
-                               "{n} of them: choose {setting}.", total=total,
-                               n=t.integer(fit.shown), setting=setting))
+            counts = {"setting": _choice(t, shell, fit), "n": t.integer(fit.shown),
+                      "total": total, "m": t.integer(fit.shown_paths)}
+            parts.append(t("Or choose {setting}: the map then shows {n} of the log's {total} "
+                           "activities and {m} paths.", **counts) if i else
+                         t("Choose {setting}: the map then shows {n} of the log's {total} "
+                           "activities and {m} paths.", **counts))
         if not self.fits:
             parts.append(t("This log has {total} activities; choose {setting}.", total=total,
                            setting=_automatic(t, shell)))
