@@ -83,7 +83,7 @@ def test_every_offered_setting_gives_a_map_or_says_what_fits(site: tuple[str, st
                         message = page.inner_text(".map-refused p")
                         assert message.startswith(("This map would show", "This map is too "
                                                    "large", "Graphviz did not finish")), message
-                        assert "This log has 398 activities" in message, message
+                        assert "of the log's 398 activities" in message, message
                         assert page.locator("a[href*='/download/map.']").count() == 0
                         href = page.locator(".map-refused a.button").first.get_attribute("href")
                         asked = dict(re.findall(r"(\w+)=(\w+)", href or ""))
@@ -224,7 +224,7 @@ def test_map_downloads_refuse_with_the_message(site: tuple[str, str]) -> None:
             answer = page.request.get(f"{base}/api/w/{wid}/logs/{LOG}/download/map.{ext}"
                                       "?activities=100&paths=100")
             assert answer.status == 422
-            assert "This log has 398 activities" in answer.json()["error"]["message"]
+            assert "of the log's 398 activities" in answer.json()["error"]["message"]
         drawn = page.request.get(f"{base}/api/w/{wid}/logs/{LOG}/download/map.png"
                                  "?activities=40")
         assert drawn.status == 200 and drawn.body().startswith(b"\x89PNG")
