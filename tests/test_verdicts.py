@@ -122,6 +122,11 @@ def test_no_sentence_or_row_of_a_change_shows_equal_figures_on_bpic15() -> None:
         assert changed and all(r["before"] != r["after"] for r in changed)
         lines = [text for kind, text in summary(data, t) if kind == "finding"]
         assert lines[0].startswith(t("Cycle time"))
+        paths_moved = any(k["name"] == "path_elapsed" and k["verdict"] != "unchanged"
+                          for k in data["kpis"])
+        alone = [text for text in lines if text in (t("No other measure changed meaningfully."),
+                                                    t("No measure changed significantly."))]
+        assert not (paths_moved and alone), alone  # never "nothing changed" beside moved paths
         for text in lines:
             moved = re.search(r"(?:from|dari) (.+?) (?:to|menjadi) (.+?) \(", text)
             assert not moved or moved.group(1) != moved.group(2), text

@@ -148,11 +148,16 @@ def summary(data: dict[str, Any], t: Texts, top: int = 6) -> list[tuple[str, str
         lines.append(("finding", kpi_sentence(k, t)))
         if len(lines) == top:
             break
-    if not changed:
-        lines.append(("finding", t("No other measure changed meaningfully.") if lead
-                      else t("No measure changed significantly.")))
     paths = [k for k in data["kpis"] if k["name"] == "path_elapsed"]
     moved = sum(k["verdict"] != "unchanged" for k in paths)
+    if not changed and moved:
+        lines.append(("finding", t("No other measure changed meaningfully, apart from times on "
+                                   "paths between steps.") if lead
+                      else t("No measure changed significantly, apart from times on paths "
+                             "between steps.")))
+    elif not changed:
+        lines.append(("finding", t("No other measure changed meaningfully.") if lead
+                      else t("No measure changed significantly.")))
     if moved:
         lines.append(("finding", t("The time on {n} of {m} paths between steps changed (improved, "
                                    "worsened or unclear); see the table of measures.",
