@@ -373,6 +373,16 @@ def mann_whitney_p(x: ArrayLike, y: ArrayLike) -> float | None:
     greater, less = _pair_counts(xa, ya)
     tied = n1 * n2 - greater - less
     u = max(less, greater) + tied / 2  # max(U1, U2); U1 = #(x > y) + ties / 2
+    return u_p_value(u, n1, n2, ties)
+
+
+def u_p_value(u: float, n1: int, n2: int, ties: IntArray) -> float:
+    """The two-sided p-value of ``u = max(U1, U2)`` for sides of ``n1`` and ``n2`` values whose
+    pooled values come in groups of equal values of sizes ``ties`` (as
+    :func:`mann_whitney_p`: exact without ties for small sides, else normal with tie and
+    continuity corrections). For callers holding U from ranks of the pooled values."""
+    if ties.size <= 1:
+        return 1.0
     if ties.max() == 1 and exact_fits(n1, n2):
         counts = _u_counts(min(n1, n2), max(n1, n2))
         return min(1.0, 2 * int(counts[int(u):].sum()) / math.comb(n1 + n2, n1))

@@ -1,0 +1,160 @@
+"""Each (field, value) against the rest: medians, bootstrap CI, Mann–Whitney, Cliff's delta.
+
+The statistics are those of ``procflow compare`` (:mod:`procflow.compare.stats`): the rows with
+the value are the "after" side and the others the "before" side, so ``diff_median`` =
+median(with) − median(without) and a positive Cliff's delta means the value's rows take longer.
+Both sides together are always all rows, so the pooled ranks and ties are computed once for
+every pair and each pair's U is a sum of ranks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from procflow.compare.stats import Sample, benjamini_hochberg, median_diff_ci, u_p_value
+from procflow.explain.targets import MISSING, case_counts, field_values
+
+OTHER = "(other)"
+#: Keys of each factor of explain.json, in order.
+FACTOR_KEYS = ("field", "value", "cases", "median_with", "median_without", "diff_median",
+               "ci95", "p_value", "cliffs_delta", "p_adjusted", "impact")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """A field's rows grouped: ``labels[codes[i]]`` is row i's group (values with too few
+    cases pooled into :data:`OTHER`); ``tested`` the group codes compared with the rest."""
+
+    field: str
+    codes: np.ndarray
+    labels: list[str]
+    tested: list[int]
+    info: dict[str, Any]
+
+
+def group_field(frame: pd.DataFrame, field: str, cases: np.ndarray, values: np.ndarray,
+                min_cases: int, max_values: int) -> Grouping:
+    """Pool the values of ``field`` with fewer than ``min_cases`` cases, keep at most
+    ``max_values`` (the most frequent) and choose the groups to test: each group with at
+    least ``min_cases`` cases whose rest has rows too; of a field of two groups only the one
+    with the higher median (the other is its mirror image)."""
+    text = field_values(frame, field).to_numpy()
+    raw_codes, raw_labels = pd.factorize(text, sort=True)
+    counts = case_counts(cases, raw_codes, len(raw_labels))
+    order = sorted(range(len(raw_labels)), key=lambda i: (-counts[i], str(raw_labels[i])))
+    frequent = [i for i in order if counts[i] >= min_cases]
+    kept = frequent[:max_values]
+    mapping = np.full(len(raw_labels), len(kept), dtype=np.int64)
+    for new, old in enumerate(kept):
+        mapping[old] = new
+    labels = [str(raw_labels[i]) for i in kept]
+    codes = mapping[raw_codes] if len(raw_labels) else raw_codes.astype(np.int64)
+    pooled = len(raw_labels) - len(kept)
+    if pooled:
+        labels.append(OTHER)
+    group_cases = case_counts(cases, codes, len(labels))
+    sizes = np.bincount(codes, minlength=len(labels))
+    tested = [g for g in range(len(labels))
+              if group_cases[g] >= min_cases and 0 < sizes[g] < codes.size]
+    if len(labels) == 2 and len(tested) == 2:
+        medians = [float(np.median(values[codes == g])) for g in tested]
+        tested = [tested[int(np.argmax(medians))]] if medians[0] != medians[1] else tested[:1]
+    info = {"field": field, "values": len(raw_labels), "tested": len(tested),
+            "pooled": pooled, "limited": len(frequent) > max_values,
+            "missing": int((text == MISSING).sum())}
+    return Grouping(field, codes, labels, tested, info)
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """All rows' values with what every pair shares: midranks and tie group sizes."""
+
+    values: np.ndarray
+    cases: np.ndarray
+    n_cases: int
+    ranks: np.ndarray
+    ties: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray, cases: np.ndarray, n_cases: int) -> Pooled:
+        ranks = pd.Series(values).rank(method="average").to_numpy()
+        _, ties = np.unique(values, return_counts=True)
+        return cls(values, cases, n_cases, ranks, ties)
+
+
+def compare_group(pool: Pooled, mask: np.ndarray, *, resamples: int, seed: int,
+                  ci: bool = True) -> dict[str, Any]:
+    """The rows of ``mask`` against the others: medians, difference, CI, p-value, delta."""
+    n1 = int(mask.sum())
+    n2 = pool.values.size - n1
+    with_values, without_values = pool.values[mask], pool.values[~mask]
+    median_with, median_without = float(np.median(with_values)), float(np.median(without_values))
+    u_with = float(pool.ranks[mask].sum()) - n1 * (n1 + 1) / 2
+    delta = (2 * u_with - n1 * n2) / (n1 * n2)
+    p = u_p_value(max(u_with, n1 * n2 - u_with), n1, n2, pool.ties)
+    interval = None
+    if ci:
+        interval = median_diff_ci(Sample(without_values, pool.cases[~mask], pool.n_cases),
+                                  Sample(with_values, pool.cases[mask], pool.n_cases),
+                                  resamples=resamples, seed=seed)
+    return {"median_with": median_with, "median_without": median_without,
+            "diff_median": median_with - median_without,
+            "ci95": None if interval is None else [interval[0], interval[1]],
+            "p_value": p, "cliffs_delta": delta}
+
+
+def share_interval(with_values: np.ndarray, without_values: np.ndarray) -> list[float]:
+    """95% normal-approximation interval of the difference of two shares (0/1 values)."""
+    p1, p2 = float(with_values.mean()), float(without_values.mean())
+    se = math.sqrt(p1 * (1 - p1) / with_values.size + p2 * (1 - p2) / without_values.size)
+    return [p1 - p2 - 1.959963984540054 * se, p1 - p2 + 1.959963984540054 * se]
+
+
+def factor_table(frame: pd.DataFrame, fields: list[str], n_cases: int, *, share: bool,
+                 min_cases: int, max_values: int, resamples: int, seed: int, alpha: float
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Grouping]]:
+    """Every tested (field, value) with its statistics, BH-adjusted over all of them and
+    sorted: significant first (``p_adjusted < alpha``), then by impact (cases × difference),
+    largest first. ``share`` (SLA breaches): the "medians" are shares of rows in breach and
+    the CI the normal interval of the difference of shares. Also each field's grouping
+    summary and the groupings themselves."""
+    values = frame["value"].to_numpy(dtype=np.float64)
+    cases = frame["case"].to_numpy(dtype=np.int64)
+    pool = Pooled.of(values, cases, n_cases)
+    factors: list[dict[str, Any]] = []
+    groupings = []
+    for field in fields:
+        grouping = group_field(frame, field, cases, values, min_cases, max_values)
+        groupings.append(grouping)
+        if not grouping.tested:
+            continue
+        group_cases = case_counts(cases, grouping.codes, len(grouping.labels))
+        for g in grouping.tested:
+            mask = grouping.codes == g
+            stats = compare_group(pool, mask, resamples=resamples, seed=seed + len(factors),
+                                  ci=not share)
+            if share:
+                stats["median_with"] = float(values[mask].mean())
+                stats["median_without"] = float(values[~mask].mean())
+                stats["diff_median"] = stats["median_with"] - stats["median_without"]
+                stats["ci95"] = share_interval(values[mask], values[~mask])
+            factor = {"field": field, "value": grouping.labels[g],
+                      "cases": int(group_cases[g]), **stats, "p_adjusted": None}
+            factor["impact"] = factor["cases"] * factor["diff_median"]
+            factors.append({k: factor[k] for k in FACTOR_KEYS})
+    for factor, adjusted in zip(factors, benjamini_hochberg([f["p_value"] for f in factors]),
+                                strict=True):
+        factor["p_adjusted"] = adjusted
+    factors.sort(key=lambda f: (not is_significant(f, alpha), -f["impact"], f["field"],
+                                f["value"]))
+    return factors, [g.info for g in groupings], groupings
+
+
+def is_significant(factor: dict[str, Any], alpha: float) -> bool:
+    """``p_adjusted < alpha``."""
+    return factor["p_adjusted"] is not None and factor["p_adjusted"] < alpha
