@@ -185,9 +185,19 @@ def factor_rows(data: dict[str, Any], t: Texts) -> list[dict[str, Any]]:
             "without": amount(target, f["median_without"], t),
             "diff": ("+" if f["diff_median"] > 0 else "")
             + amount(target, f["diff_median"], t, change=True),
-            "ci": f"{amount(target, ci[0], t, change=True)} … "
-                  f"{amount(target, ci[1], t, change=True)}" if ci else "–",
+            "ci": interval(target, ci, t),
             "p": p_text(f["p_adjusted"], t), "delta": signed(f["cliffs_delta"], t),
             "impact": amount(target, f["impact"], t, change=True),
             "significant": is_significant(f, alpha), "longer": f["diff_median"] > 0})
     return rows
+
+
+def interval(target: dict[str, Any], ci: list[float] | None, t: Texts) -> str:
+    """``3.8 … 4.4 days``: the unit said once when both ends share it."""
+    if not ci:
+        return "–"
+    lo, hi = amount(target, ci[0], t, change=True), amount(target, ci[1], t, change=True)
+    lo_number, _, lo_unit = lo.partition(" ")
+    if lo_unit and hi.partition(" ")[2] == lo_unit:
+        lo = lo_number
+    return f"{lo} … {hi}"

@@ -172,17 +172,17 @@ def _frame(log: EventLog, prep: Prepared, target: Target, activity: int | None,
     if attributes:
         attr_sql = "".join(f", a.{_quote(a)}" for a in attributes)
         if event_level:
-            picked = ", ".join(f"first(CAST({_quote(a)} AS VARCHAR)) FILTER (WHERE "
-                               f"{_quote(a)} IS NOT NULL) AS {_quote(a)}" for a in attributes)
+            picked = ", ".join(f"first({_text(a)}) FILTER (WHERE {_text(a)} IS NOT NULL) "
+                               f"AS {_quote(a)}" for a in attributes)
             name = prep.names["activity"][activity or 0].replace("'", "''")
             attr_join = (f"LEFT JOIN (SELECT d.code AS case_id, epoch_us(e.timestamp) AS ts_us, "
                          f"{picked} FROM {log.table} e JOIN pf_dict_case_id d "
                          f"ON d.name = e.case_id WHERE e.activity = '{name}' GROUP BY 1, 2) a "
                          f"ON a.case_id = t.case_id AND a.ts_us = t.ts_us")
         else:
-            picked = ", ".join(f"first(CAST({_quote(a)} AS VARCHAR) ORDER BY e.timestamp, "
-                               f"e.event_id) FILTER (WHERE {_quote(a)} IS NOT NULL) "
-                               f"AS {_quote(a)}" for a in attributes)
+            picked = ", ".join(f"first({_text(a)} ORDER BY e.timestamp, e.event_id) "
+                               f"FILTER (WHERE {_text(a)} IS NOT NULL) AS {_quote(a)}"
+                               for a in attributes)
             attr_join = (f"LEFT JOIN (SELECT d.code AS case_id, {picked} FROM {log.table} e "
                          f"JOIN pf_dict_case_id d ON d.name = e.case_id GROUP BY 1) a "
                          f"ON a.case_id = t.case_id")
@@ -204,6 +204,11 @@ def _frame(log: EventLog, prep: Prepared, target: Target, activity: int | None,
     return frame
 
 
+def _text(attribute: str) -> str:
+    """SQL: an attribute's value as text, null when empty or blank."""
+    return f"nullif(trim(CAST({_quote(attribute)} AS VARCHAR)), '')"
+
+
 def _name(prep: Prepared, column: str, code: str) -> str:
     """SQL: the name behind ``code`` of ``column`` (resource, role, unit)."""
     return f"(SELECT name FROM pf_dict_{column} WHERE code = {code})"
@@ -213,9 +218,8 @@ def _add_time_fields(frame: pd.DataFrame, zone: str) -> list[str]:
     """``arrival_month`` (YYYY-MM) and ``arrival_weekday`` of each row's case, in ``zone``."""
     arrival = pd.to_datetime(frame["arrival_us"], unit="us", utc=True).dt.tz_convert(zone)
     frame["arrival_month"] = arrival.dt.strftime("%Y-%m")
-    frame["arrival_weekday"] = pd.Categorical.from_codes(
-        arrival.dt.weekday.to_numpy(), categories=list(WEEKDAYS)).astype(object) \
-        if len(frame) else pd.Series([], dtype=object)
+    frame["arrival_weekday"] = np.array(WEEKDAYS, dtype=object)[
+        arrival.dt.day_of_week.to_numpy(dtype=np.int64)]
     return ["arrival_month", "arrival_weekday"]
 
 
