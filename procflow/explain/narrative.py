@@ -16,6 +16,20 @@ FIELD_NAMES = {"resource": "resource", "role": "role", "unit": "unit", "level": 
                "arrival_month": "arrival month", "arrival_weekday": "arrival weekday",
                "variant": "variant", "has_rework": "rework", "has_ping_pong": "ping-pong",
                "layers": "approval layers"}
+#: Each target's name (``{activity}`` for the step's).
+TARGET_NAMES = {"cycle_time": "Cycle time", "decision": "Decision latency at {activity}",
+                "wait": "Waiting before {activity}", "handoffs": "Handoffs per case",
+                "layers": "Approval layers per case"}
+#: Conditions said in words for yes/no fields, and for fields whose value fits in a phrase.
+CONDITIONS = {("has_rework", "yes"): "the case has rework",
+              ("has_rework", "no"): "the case has no rework",
+              ("has_ping_pong", "yes"): "work goes back and forth (ping-pong)",
+              ("has_ping_pong", "no"): "work never goes back and forth"}
+VALUE_CONDITIONS = {"variant": "the case follows variant {value}",
+                    "layers": "the case passes {value} approval layers",
+                    "arrival_month": "the case arrived in {value}",
+                    "arrival_weekday": "the case arrived on a {value}",
+                    "level": "the step is done at level {value}"}
 
 
 def target_name(target: dict[str, Any], t: Texts) -> str:
@@ -26,10 +40,8 @@ def target_name(target: dict[str, Any], t: Texts) -> str:
         of = t("the case") if sla["of"] == "case" else sla["of"]
         return t("Breach of the service standard for {of} ({n} working days)", of=of,
                  n=t.number(sla["limit_days"], 0))
-    names = {"cycle_time": "Cycle time", "decision": "Decision latency at {activity}",
-             "wait": "Waiting before {activity}", "handoffs": "Handoffs per case",
-             "layers": "Approval layers per case"}
-    name = t(names[kind], activity=activity) if activity else t(names[kind])
+    name = (t(TARGET_NAMES[kind], activity=activity) if activity
+            else t(TARGET_NAMES[kind]))
     if target["working_time"] and target["unit"] == "seconds":
         name = t("{name} (working time)", name=name)
     return name
@@ -61,21 +73,10 @@ def condition(field: str, value: str, t: Texts) -> str:
         return t("{field} is one of the rarer values", field=field_name(field, t))
     if value == MISSING:
         return t("{field} is empty", field=field_name(field, t))
-    special = {
-        ("has_rework", "yes"): "the case has rework",
-        ("has_rework", "no"): "the case has no rework",
-        ("has_ping_pong", "yes"): "work goes back and forth (ping-pong)",
-        ("has_ping_pong", "no"): "work never goes back and forth",
-    }
-    if (field, value) in special:
-        return t(special[(field, value)])
-    templates = {"variant": "the case follows variant {value}",
-                 "layers": "the case passes {value} approval layers",
-                 "arrival_month": "the case arrived in {value}",
-                 "arrival_weekday": "the case arrived on a {value}",
-                 "level": "the step is done at level {value}"}
-    if field in templates:
-        return t(templates[field], value=value_name(field, value, t))
+    if (field, value) in CONDITIONS:
+        return t(CONDITIONS[(field, value)])
+    if field in VALUE_CONDITIONS:
+        return t(VALUE_CONDITIONS[field], value=value_name(field, value, t))
     return t("{field} is {value}", field=field_name(field, t), value=value)
 
 
