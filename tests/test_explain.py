@@ -4,6 +4,7 @@ rare values, the target errors, and the figures of a real log against pandas."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 import procflow
 from procflow import ImportOptions, Workspace
-from procflow.compare.stats import Sample, median_diff_ci
+from procflow.compare.stats import iid_bootstrap_medians, iid_median_diff_ci
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.explain import explain, parse_target
@@ -81,11 +82,10 @@ def test_each_column_by_hand_for_the_cycle_time(small: EventLog) -> None:
     assert kec["cliffs_delta"] == 1.0 and desk["cliffs_delta"] == pytest.approx(1 / 9)
     # Benjamini–Hochberg over the two: 0.1 · 2/1 = 0.2, then 1.0.
     assert kec["p_adjusted"] == pytest.approx(0.2) and desk["p_adjusted"] == 1.0
-    # The bootstrap interval is compare's, with the factor's seed (the seed plus its place).
-    values = np.array([10, 20, 30, 1, 2, 3]) * HOUR
-    a = np.array([True, True, True, False, False, False])
-    expected = median_diff_ci(Sample.per_case(values[~a]), Sample.per_case(values[a]),
-                              resamples=500, seed=3)
+    # The bootstrap interval is compare's (one value per case), with the factor's seed (the
+    # seed plus its place in the order of testing).
+    expected = iid_median_diff_ci(np.array([1.0, 2, 3]) * HOUR, np.array([10.0, 20, 30]) * HOUR,
+                                  resamples=500, seed=3)
     assert kec["ci95"] == pytest.approx(list(expected or ()))
     assert kec["ci95"][0] <= kec["diff_median"] <= kec["ci95"][1]
     fields = {f["field"]: f for f in data["fields"]}
@@ -148,6 +148,22 @@ def test_target_names_round_trip() -> None:
     for text in ("cycle_time", "decision:Persetujuan Kepala Bidang", "wait:A", "handoffs",
                  "layers", "sla"):
         assert parse_target(text).name == text
+
+
+def test_the_direct_bootstrap_median_has_the_exact_law() -> None:
+    """The medians of all m^m equally likely resamples of m values against 200,000 direct
+    draws (odd and even m, with a tie)."""
+    for values in ([1.0, 2.0, 2.0, 7.0], [1.0, 3.0, 4.0, 8.0, 9.0]):
+        x = np.array(values)
+        m = x.size
+        exact: dict[float, float] = {}
+        for picks in itertools.product(range(m), repeat=m):
+            median = float(np.median(x[list(picks)]))
+            exact[median] = exact.get(median, 0.0) + m ** -m
+        drawn = iid_bootstrap_medians(x, 200_000, np.random.default_rng(1))
+        for median, p in exact.items():
+            assert np.mean(drawn == median) == pytest.approx(p, abs=0.004), (values, median)
+        assert set(np.unique(drawn)) <= set(exact)
 
 
 # planted causes across seeds ------------------------------------------------------------------

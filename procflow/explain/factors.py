@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procflow.compare.stats import Sample, benjamini_hochberg, median_diff_ci, u_p_value
+from procflow.compare.stats import (
+    Sample,
+    benjamini_hochberg,
+    iid_median_diff_ci,
+    median_diff_ci,
+    u_p_value,
+)
 from procflow.explain.targets import MISSING, case_counts, field_values
 
 OTHER = "(other)"
@@ -72,19 +78,25 @@ def group_field(frame: pd.DataFrame, field: str, cases: np.ndarray, values: np.n
 
 @dataclass(frozen=True)
 class Pooled:
-    """All rows' values with what every pair shares: midranks and tie group sizes."""
+    """All rows' values with what every pair shares: midranks, tie group sizes and the
+    ascending order (``per_case``: one row per case)."""
 
     values: np.ndarray
     cases: np.ndarray
     n_cases: int
     ranks: np.ndarray
     ties: np.ndarray
+    order: np.ndarray
 
     @classmethod
     def of(cls, values: np.ndarray, cases: np.ndarray, n_cases: int) -> Pooled:
         ranks = pd.Series(values).rank(method="average").to_numpy()
         _, ties = np.unique(values, return_counts=True)
-        return cls(values, cases, n_cases, ranks, ties)
+        return cls(values, cases, n_cases, ranks, ties, np.argsort(values, kind="stable"))
+
+    @property
+    def per_case(self) -> bool:
+        return self.values.size == self.n_cases
 
 
 def compare_group(pool: Pooled, mask: np.ndarray, *, resamples: int, seed: int,
@@ -98,7 +110,11 @@ def compare_group(pool: Pooled, mask: np.ndarray, *, resamples: int, seed: int,
     delta = (2 * u_with - n1 * n2) / (n1 * n2)
     p = u_p_value(max(u_with, n1 * n2 - u_with), n1, n2, pool.ties)
     interval = None
-    if ci:
+    if ci and pool.per_case:  # one value per case: the same bootstrap law, drawn directly
+        ordered, inside = pool.values[pool.order], mask[pool.order]
+        interval = iid_median_diff_ci(ordered[~inside], ordered[inside], resamples=resamples,
+                                      seed=seed)
+    elif ci:
         interval = median_diff_ci(Sample(without_values, pool.cases[~mask], pool.n_cases),
                                   Sample(with_values, pool.cases[mask], pool.n_cases),
                                   resamples=resamples, seed=seed)
