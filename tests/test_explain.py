@@ -94,7 +94,7 @@ def test_each_column_by_hand_for_the_cycle_time(small: EventLog) -> None:
     assert fields["arrival_weekday"]["values"] == 1 and fields["arrival_weekday"]["tested"] == 0
     assert data["confounding"] == []  # nothing significant
     # The tree (leaves of at least 2 rows): kecamatan A splits 20 h from 2 h; no leaf of 2.
-    root, yes, no = data["tree"]["nodes"][0], *data["tree"]["nodes"][1:]
+    root = data["tree"]["nodes"][0]
     assert (root["field"], root["value"], root["rows"]) == ("attr:kec", "A", 6)
     by_id = {n["id"]: n for n in data["tree"]["nodes"]}
     assert len(by_id) == 3

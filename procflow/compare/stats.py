@@ -417,19 +417,37 @@ def mann_whitney_p(x: ArrayLike, y: ArrayLike) -> float | None:
     return u_p_value(u, n1, n2, ties)
 
 
-def u_p_value(u: float, n1: int, n2: int, ties: IntArray) -> float:
+@dataclass(frozen=True)
+class Ties:
+    """What the Mann–Whitney test needs of the pooled values' groups of equal values: how
+    many groups, the largest, and Σ (t³ − t) over their sizes t."""
+
+    groups: int
+    largest: int
+    term: float
+
+    @classmethod
+    def of(cls, sizes: IntArray) -> Ties:
+        t = sizes.astype(np.float64)
+        return cls(int(sizes.size), int(sizes.max()) if sizes.size else 0,
+                   float(np.sum(t**3 - t)))
+
+
+def u_p_value(u: float, n1: int, n2: int, ties: IntArray | Ties) -> float:
     """The two-sided p-value of ``u = max(U1, U2)`` for sides of ``n1`` and ``n2`` values whose
-    pooled values come in groups of equal values of sizes ``ties`` (as
-    :func:`mann_whitney_p`: exact without ties for small sides, else normal with tie and
-    continuity corrections). For callers holding U from ranks of the pooled values."""
-    if ties.size <= 1:
+    pooled values come in groups of equal values of sizes ``ties`` (or their :class:`Ties`,
+    computed once for many splits of the same values), as :func:`mann_whitney_p`: exact
+    without ties for small sides, else normal with tie and continuity corrections. For
+    callers holding U from ranks of the pooled values."""
+    if not isinstance(ties, Ties):
+        ties = Ties.of(ties)
+    if ties.groups <= 1:
         return 1.0
-    if ties.max() == 1 and exact_fits(n1, n2):
+    if ties.largest == 1 and exact_fits(n1, n2):
         counts = _u_counts(min(n1, n2), max(n1, n2))
         return min(1.0, 2 * int(counts[int(u):].sum()) / math.comb(n1 + n2, n1))
     n = n1 + n2
-    t = ties.astype(np.float64)
-    tie_term = float(np.sum(t**3 - t))
+    tie_term = ties.term
     var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
     if not var > 0:
         return 1.0

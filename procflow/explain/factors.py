@@ -18,12 +18,13 @@ import pandas as pd
 
 from procflow.compare.stats import (
     Sample,
+    Ties,
     benjamini_hochberg,
     iid_median_diff_ci,
     median_diff_ci,
     u_p_value,
 )
-from procflow.explain.targets import MISSING, case_counts, field_values
+from procflow.explain.targets import MISSING, case_counts, field_codes
 
 OTHER = "(other)"
 #: Keys of each factor of explain.json, in order.
@@ -41,16 +42,18 @@ class Grouping:
     labels: list[str]
     tested: list[int]
     info: dict[str, Any]
+    sorted_codes: np.ndarray
+    rank_sums: np.ndarray
 
 
-def group_field(frame: pd.DataFrame, field: str, cases: np.ndarray, values: np.ndarray,
-                min_cases: int, max_values: int) -> Grouping:
+def group_field(frame: pd.DataFrame, field: str, pool: Pooled, min_cases: int,
+                max_values: int) -> Grouping:
     """Pool the values of ``field`` with fewer than ``min_cases`` cases, keep at most
     ``max_values`` (the most frequent) and choose the groups to test: each group with at
     least ``min_cases`` cases whose rest has rows too; of a field of two groups only the one
     with the higher median (the other is its mirror image)."""
-    text = field_values(frame, field).to_numpy()
-    raw_codes, raw_labels = pd.factorize(text, sort=True)
+    raw_codes, raw_labels = field_codes(frame, field)
+    cases, values = pool.cases, pool.values
     counts = case_counts(cases, raw_codes, len(raw_labels))
     order = sorted(range(len(raw_labels)), key=lambda i: (-counts[i], str(raw_labels[i])))
     frequent = [i for i in order if counts[i] >= min_cases]
@@ -72,8 +75,10 @@ def group_field(frame: pd.DataFrame, field: str, cases: np.ndarray, values: np.n
         tested = [tested[int(np.argmax(medians))]] if medians[0] != medians[1] else tested[:1]
     info = {"field": field, "values": len(raw_labels), "tested": len(tested),
             "pooled": pooled, "limited": len(frequent) > max_values,
-            "missing": int((text == MISSING).sum())}
-    return Grouping(field, codes, labels, tested, info)
+            "missing": int((raw_codes == raw_labels.index(MISSING)).sum())
+            if MISSING in raw_labels else 0}
+    rank_sums = np.bincount(codes, weights=pool.ranks, minlength=len(labels))
+    return Grouping(field, codes, labels, tested, info, codes[pool.order], rank_sums)
 
 
 @dataclass(frozen=True)
@@ -85,43 +90,54 @@ class Pooled:
     cases: np.ndarray
     n_cases: int
     ranks: np.ndarray
-    ties: np.ndarray
+    ties: Ties
     order: np.ndarray
+    ordered: np.ndarray
 
     @classmethod
     def of(cls, values: np.ndarray, cases: np.ndarray, n_cases: int) -> Pooled:
         ranks = pd.Series(values).rank(method="average").to_numpy()
-        _, ties = np.unique(values, return_counts=True)
-        return cls(values, cases, n_cases, ranks, ties, np.argsort(values, kind="stable"))
+        _, sizes = np.unique(values, return_counts=True)
+        order = np.argsort(values, kind="stable")
+        return cls(values, cases, n_cases, ranks, Ties.of(sizes), order, values[order])
 
     @property
     def per_case(self) -> bool:
         return self.values.size == self.n_cases
 
 
-def compare_group(pool: Pooled, mask: np.ndarray, *, resamples: int, seed: int,
+def compare_group(pool: Pooled, grouping: Grouping, g: int, *, resamples: int, seed: int,
                   ci: bool = True) -> dict[str, Any]:
-    """The rows of ``mask`` against the others: medians, difference, CI, p-value, delta."""
-    n1 = int(mask.sum())
-    n2 = pool.values.size - n1
-    with_values, without_values = pool.values[mask], pool.values[~mask]
-    median_with, median_without = float(np.median(with_values)), float(np.median(without_values))
-    u_with = float(pool.ranks[mask].sum()) - n1 * (n1 + 1) / 2
+    """The rows of group ``g`` against the others: medians, difference, CI, p-value, delta
+    (``grouping.sorted_codes`` are the codes in the pool's ascending order)."""
+    inside = grouping.sorted_codes == g
+    with_sorted, without_sorted = pool.ordered[inside], pool.ordered[~inside]
+    n1, n2 = with_sorted.size, without_sorted.size
+    median_with, median_without = _median(with_sorted), _median(without_sorted)
+    u_with = float(grouping.rank_sums[g]) - n1 * (n1 + 1) / 2
     delta = (2 * u_with - n1 * n2) / (n1 * n2)
     p = u_p_value(max(u_with, n1 * n2 - u_with), n1, n2, pool.ties)
     interval = None
     if ci and pool.per_case:  # one value per case: the same bootstrap law, drawn directly
-        ordered, inside = pool.values[pool.order], mask[pool.order]
-        interval = iid_median_diff_ci(ordered[~inside], ordered[inside], resamples=resamples,
+        interval = iid_median_diff_ci(without_sorted, with_sorted, resamples=resamples,
                                       seed=seed)
     elif ci:
-        interval = median_diff_ci(Sample(without_values, pool.cases[~mask], pool.n_cases),
-                                  Sample(with_values, pool.cases[mask], pool.n_cases),
+        mask = grouping.codes == g
+        interval = median_diff_ci(Sample(pool.values[~mask], pool.cases[~mask], pool.n_cases),
+                                  Sample(pool.values[mask], pool.cases[mask], pool.n_cases),
                                   resamples=resamples, seed=seed)
     return {"median_with": median_with, "median_without": median_without,
             "diff_median": median_with - median_without,
             "ci95": None if interval is None else [interval[0], interval[1]],
             "p_value": p, "cliffs_delta": delta}
+
+
+def _median(ascending: np.ndarray) -> float:
+    """The median of values sorted ascending (as ``np.median``)."""
+    half = ascending.size // 2
+    if ascending.size % 2:
+        return float(ascending[half])
+    return float((ascending[half - 1] + ascending[half]) / 2)
 
 
 def share_interval(with_values: np.ndarray, without_values: np.ndarray) -> list[float]:
@@ -145,16 +161,16 @@ def factor_table(frame: pd.DataFrame, fields: list[str], n_cases: int, *, share:
     factors: list[dict[str, Any]] = []
     groupings = []
     for field in fields:
-        grouping = group_field(frame, field, cases, values, min_cases, max_values)
+        grouping = group_field(frame, field, pool, min_cases, max_values)
         groupings.append(grouping)
         if not grouping.tested:
             continue
         group_cases = case_counts(cases, grouping.codes, len(grouping.labels))
         for g in grouping.tested:
-            mask = grouping.codes == g
-            stats = compare_group(pool, mask, resamples=resamples, seed=seed + len(factors),
-                                  ci=not share)
+            stats = compare_group(pool, grouping, g, resamples=resamples,
+                                  seed=seed + len(factors), ci=not share)
             if share:
+                mask = grouping.codes == g
                 stats["median_with"] = float(values[mask].mean())
                 stats["median_without"] = float(values[~mask].mean())
                 stats["diff_median"] = stats["median_with"] - stats["median_without"]

@@ -147,7 +147,8 @@ def within_sentence(data: dict[str, Any], check: dict[str, Any], t: Texts) -> st
         return t("This holds in every group of {within} ({n} groups; {diff} on average "
                  "within them).", **values)
     if same == 0:
-        return t("It holds in no group of {within} ({n} groups): {within} may explain it.", **values)
+        return t("It holds in no group of {within} ({n} groups): {within} may explain it.",
+                 **values)
     return t("It holds in {k} of {n} groups of {within} ({diff} on average within them).",
              **values)
 

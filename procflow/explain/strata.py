@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from procflow.explain.factors import Grouping, is_significant
 
 #: How many of the strongest factors are checked within strata.
@@ -19,7 +20,7 @@ TOP_CHECKED = 5
 #: Rows on each side of a stratum for its difference to count.
 MIN_STRATUM = 10
 #: The tree is fitted on at most this many rows (a seeded sample beyond).
-TREE_ROWS = 200_000
+TREE_ROWS = 50_000
 #: The tree chooses among at most this many factors (the first of the ranking).
 TREE_FACTORS = 20
 
@@ -28,8 +29,9 @@ def confounding(factors: list[dict[str, Any]], groupings: list[Grouping],
                 values: np.ndarray, *, alpha: float, share: bool) -> list[dict[str, Any]]:
     """For each of the first :data:`TOP_CHECKED` significant factors that lengthen the
     target: the difference (with − without) within each group of the next strongest field
-    (the field of the first factor of another field in the ranking), the strata where both sides have :data:`MIN_STRATUM` rows, how many point the same
-    way, and the mean of the strata's differences weighted by the rows with the value."""
+    (the field of the first factor of another field in the ranking), the strata where both
+    sides have :data:`MIN_STRATUM` rows, how many point the same way, and the mean of the
+    strata's differences weighted by the rows with the value."""
     by_field = {g.field: g for g in groupings}
     strong = [f for f in factors if is_significant(f, alpha) and f["diff_median"] > 0]
     out = []

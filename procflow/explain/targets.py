@@ -180,9 +180,10 @@ def _frame(log: EventLog, prep: Prepared, target: Target, activity: int | None,
                          f"ON d.name = e.case_id WHERE e.activity = '{name}' GROUP BY 1, 2) a "
                          f"ON a.case_id = t.case_id AND a.ts_us = t.ts_us")
         else:
-            picked = ", ".join(f"first({_text(a)} ORDER BY e.timestamp, e.event_id) "
-                               f"FILTER (WHERE {_text(a)} IS NOT NULL) AS {_quote(a)}"
-                               for a in attributes)
+            # The first non-empty value in case order (time, then row): arg_min on one key.
+            key = "CAST(epoch_us(e.timestamp) AS HUGEINT) * 4294967296 + e.event_id"
+            picked = ", ".join(f"arg_min({_text(a)}, {key}) FILTER (WHERE {_text(a)} IS NOT "
+                               f"NULL) AS {_quote(a)}" for a in attributes)
             attr_join = (f"LEFT JOIN (SELECT d.code AS case_id, {picked} FROM {log.table} e "
                          f"JOIN pf_dict_case_id d ON d.name = e.case_id GROUP BY 1) a "
                          f"ON a.case_id = t.case_id")
@@ -223,14 +224,21 @@ def _add_time_fields(frame: pd.DataFrame, zone: str) -> list[str]:
     return ["arrival_month", "arrival_weekday"]
 
 
-def field_values(frame: pd.DataFrame, field: str) -> pd.Series:
-    """The field's values as text, :data:`MISSING` where unknown."""
-    values = frame[field]
-    return values.astype(object).where(values.notna(), MISSING).astype(str)
+def field_codes(frame: pd.DataFrame, field: str) -> tuple[np.ndarray, list[str]]:
+    """The field's values as codes into their texts (sorted), :data:`MISSING` where
+    unknown."""
+    codes, uniques = pd.factorize(frame[field], sort=True, use_na_sentinel=True)
+    labels = [str(u) for u in uniques]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append(MISSING)
+    return codes.astype(np.int64), labels
 
 
 def case_counts(cases: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray:
     """Distinct cases per label code (rows of the same case counted once per label)."""
+    if (np.diff(cases) > 0).all():  # one row per case (rows come in case order)
+        return np.bincount(labels, minlength=n_labels)
     pairs = np.unique(cases.astype(np.int64) * n_labels + labels)
     return np.bincount(pairs % n_labels, minlength=n_labels)
 

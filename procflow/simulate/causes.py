@@ -51,7 +51,7 @@ def planted_log(cases: int, seed: int, *, noise_fields: int = 0) -> pd.DataFrame
     position = np.arange(case_of.size) - np.repeat(np.cumsum(per_case) - per_case, per_case)
     rework_rows = rework[case_of]
     # Rework cases: registration, verification, correction, verification again, then the rest.
-    names = np.array(steps + ["Perbaikan Berkas"])
+    names = np.array([*steps, "Perbaikan Berkas"])
     plain = np.array([0, 1, 2, 3, 4, 0, 0])
     again = np.array([0, 1, 5, 1, 2, 3, 4])
     index = np.where(rework_rows, again[position], plain[position])
