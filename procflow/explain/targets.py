@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
@@ -171,21 +172,20 @@ def _frame(log: EventLog, prep: Prepared, target: Target, activity: int | None,
     attr_sql, attr_join = "", ""
     if attributes:
         attr_sql = "".join(f", a.{_quote(a)}" for a in attributes)
+        names = "".join(f", nullif(trim(a.{_quote(a)}), '') AS {_quote(a)}" for a in attributes)
         if event_level:
-            picked = ", ".join(f"first({_text(a)}) FILTER (WHERE {_text(a)} IS NOT NULL) "
-                               f"AS {_quote(a)}" for a in attributes)
+            picked = ", ".join(_first(a) for a in attributes)
             name = prep.names["activity"][activity or 0].replace("'", "''")
-            attr_join = (f"LEFT JOIN (SELECT d.code AS case_id, epoch_us(e.timestamp) AS ts_us, "
-                         f"{picked} FROM {log.table} e JOIN pf_dict_case_id d "
-                         f"ON d.name = e.case_id WHERE e.activity = '{name}' GROUP BY 1, 2) a "
+            attr_join = (f"LEFT JOIN (SELECT d.code AS case_id, a.ts_us{names} FROM (SELECT "
+                         f"e.case_id AS name, epoch_us(e.timestamp) AS ts_us, {picked} "
+                         f"FROM {log.table} e WHERE e.activity = '{name}' GROUP BY 1, 2) a "
+                         f"JOIN pf_dict_case_id d ON d.name = a.name) a "
                          f"ON a.case_id = t.case_id AND a.ts_us = t.ts_us")
         else:
-            # The first non-empty value in case order (time, then row): arg_min on one key.
-            key = "CAST(epoch_us(e.timestamp) AS HUGEINT) * 4294967296 + e.event_id"
-            picked = ", ".join(f"arg_min({_text(a)}, {key}) FILTER (WHERE {_text(a)} IS NOT "
-                               f"NULL) AS {_quote(a)}" for a in attributes)
-            attr_join = (f"LEFT JOIN (SELECT d.code AS case_id, {picked} FROM {log.table} e "
-                         f"JOIN pf_dict_case_id d ON d.name = e.case_id GROUP BY 1) a "
+            picked = ", ".join(_first(a) for a in attributes)
+            attr_join = (f"LEFT JOIN (SELECT d.code AS case_id{names} FROM (SELECT e.case_id "
+                         f"AS name, {picked} FROM {log.table} e GROUP BY 1) a "
+                         f"JOIN pf_dict_case_id d ON d.name = a.name) a "
                          f"ON a.case_id = t.case_id")
     sql = f"""
         SELECT t.case_id AS case, t.value{performer}, c.arrival_us,
@@ -194,20 +194,25 @@ def _frame(log: EventLog, prep: Prepared, target: Target, activity: int | None,
         FROM ({rows}) t
         JOIN pf_cases c ON c.case_id = t.case_id
         JOIN ({q.variant_ranks("pf_cases")}) r ON r.variant = c.variant
-        JOIN (SELECT case_id, count(*) > count(DISTINCT activity) AS rework FROM pf_steps
-              GROUP BY case_id) x ON x.case_id = t.case_id
+        JOIN (SELECT variant, len(list_distinct(steps)) < len(steps) AS rework
+              FROM (SELECT variant, string_split(variant, ',') AS steps
+                    FROM (SELECT DISTINCT variant FROM pf_cases))) x ON x.variant = c.variant
         {join_layers}
         {attr_join}
         WHERE t.value IS NOT NULL
         ORDER BY t.case_id{", t.ts_us" if event_level else ""}"""
-    frame = con.execute(sql).df()
+    # Through Arrow: text stays Arrow strings (fast to group), numbers become numpy.
+    frame = con.sql(sql).to_arrow_table().to_pandas(
+        types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_string(t) else None)
     frame["value"] = frame["value"].astype(np.float64)
     return frame
 
 
-def _text(attribute: str) -> str:
-    """SQL: an attribute's value as text, null when empty or blank."""
-    return f"nullif(trim(CAST({_quote(attribute)} AS VARCHAR)), '')"
+def _first(attribute: str) -> str:
+    """SQL aggregate: the attribute's first non-empty value in the log's row order, as text
+    (blank values are made missing after the aggregation, on one row per case)."""
+    text = f"CAST({_quote(attribute)} AS VARCHAR)"
+    return f"arg_min({text}, e.event_id) FILTER (WHERE {text} <> '') AS {_quote(attribute)}"
 
 
 def _name(prep: Prepared, column: str, code: str) -> str:
