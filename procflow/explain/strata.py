@@ -29,37 +29,48 @@ def confounding(factors: list[dict[str, Any]], groupings: list[Grouping],
                 values: np.ndarray, *, alpha: float, share: bool) -> list[dict[str, Any]]:
     """For each of the first :data:`TOP_CHECKED` significant factors that lengthen the
     target: the difference (with − without) within each group of the next strongest field
-    (the field of the first factor of another field in the ranking), the strata where both
-    sides have :data:`MIN_STRATUM` rows, how many point the same way, and the mean of the
-    strata's differences weighted by the rows with the value."""
+    (the field of the first factor of another field in the ranking that splits the factor's
+    rows into at least two strata), the strata where both sides have :data:`MIN_STRATUM`
+    rows, how many point the same way, and the mean of the strata's differences weighted by
+    the rows with the value."""
     by_field = {g.field: g for g in groupings}
     strong = [f for f in factors if is_significant(f, alpha) and f["diff_median"] > 0]
     out = []
     for factor in strong[:TOP_CHECKED]:
-        other = next((f for f in factors if f["field"] != factor["field"]), None)
-        if other is None:
-            break
-        own, within = by_field[factor["field"]], by_field[other["field"]]
+        own = by_field[factor["field"]]
         mask = own.codes == own.labels.index(factor["value"])
-        strata = []
-        for s, label in enumerate(within.labels):
-            inside = within.codes == s
-            with_values, without_values = values[mask & inside], values[~mask & inside]
-            if with_values.size < MIN_STRATUM or without_values.size < MIN_STRATUM:
-                continue
-            centre = np.mean if share else np.median
-            strata.append({"value": label, "rows_with": int(with_values.size),
-                           "rows_without": int(without_values.size),
-                           "diff_median": float(centre(with_values) - centre(without_values))})
+        others = list(dict.fromkeys(f["field"] for f in factors if f["field"] != factor["field"]))
+        for field in others:
+            strata = _strata(mask, by_field[field], values, share)
+            if len(strata) >= 2:
+                break
+        else:
+            continue
         weight = sum(s["rows_with"] for s in strata)
         out.append({
-            "field": factor["field"], "value": factor["value"], "within": other["field"],
+            "field": factor["field"], "value": factor["value"], "within": field,
             "diff_median": factor["diff_median"], "strata": strata,
             "strata_tested": len(strata),
             "same_direction": sum(1 for s in strata if s["diff_median"] > 0),
-            "diff_within": (sum(s["diff_median"] * s["rows_with"] for s in strata) / weight
-                            if weight else None)})
+            "diff_within": sum(s["diff_median"] * s["rows_with"] for s in strata) / weight})
     return out
+
+
+def _strata(mask: np.ndarray, within: Grouping, values: np.ndarray, share: bool
+            ) -> list[dict[str, Any]]:
+    """The difference (with − without) inside each group of ``within`` where both sides have
+    :data:`MIN_STRATUM` rows (medians; means of 0/1 values for ``share``)."""
+    centre = np.mean if share else np.median
+    strata = []
+    for s, label in enumerate(within.labels):
+        inside = within.codes == s
+        with_values, without_values = values[mask & inside], values[~mask & inside]
+        if with_values.size < MIN_STRATUM or without_values.size < MIN_STRATUM:
+            continue
+        strata.append({"value": label, "rows_with": int(with_values.size),
+                       "rows_without": int(without_values.size),
+                       "diff_median": float(centre(with_values) - centre(without_values))})
+    return strata
 
 
 def decision_tree(factors: list[dict[str, Any]], groupings: list[Grouping],

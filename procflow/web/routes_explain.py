@@ -110,7 +110,7 @@ def explain_report_download(request: Request, wid: str, name: str, user: Current
                             ) -> HTMLResponse:
     lang = lang_of(request)
     _, _, result, _ = _explained(request, user, wid, name, lang)
-    return HTMLResponse(explain_report(result, lang=lang), headers={  # type: ignore[arg-type]
+    return HTMLResponse(explain_report(result, lang=lang), headers={
         "content-disposition": 'attachment; filename="explain-report.html"'})
 
 
