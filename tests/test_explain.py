@@ -265,3 +265,21 @@ def test_sepsis_cycle_time_factors_agree_with_pandas() -> None:
     assert checked >= 5
     assert data["target"]["median"] == pytest.approx(cycle.median())
     assert pd.Series([f["p_adjusted"] >= f["p_value"] for f in data["factors"]]).all()
+
+
+def test_sla_breaches_are_shares_per_value(tmp_path: Path) -> None:
+    """With a calendar and a service standard for the approval, each row is one approval,
+    1 when its working elapsed time exceeds the standard: the "medians" are shares of rows in
+    breach, their difference has the normal interval of two shares."""
+    path = tmp_path / "planted-5.csv"
+    planted_log(400, 5).to_csv(path, index=False)
+    log = procflow.read(path)
+    standard = [f"{truth()[0]['target'].split(':', 1)[1]}=2 working days"]
+    data = explain(log, "sla", calendar="id", sla=standard, resamples=100).to_dict()
+    assert data["target"]["unit"] == "share" and data["target"]["working_time"]
+    assert data["target"]["sla"] == {"of": "Persetujuan Kepala Bidang", "limit_days": 2.0}
+    first = data["factors"][0]
+    assert (first["field"], first["value"]) == ("attr:kecamatan", "Samarinda Ulu")
+    assert 0 <= first["median_without"] < first["median_with"] <= 1
+    assert first["ci95"][0] < first["diff_median"] < first["ci95"][1]
+    assert "in breach" in data["sentences"][0]

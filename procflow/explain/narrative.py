@@ -159,14 +159,17 @@ def sentences(data: dict[str, Any], t: Texts) -> list[str]:
     target, settings = data["target"], data["settings"]
     factors = data["factors"]
     significant = [f for f in factors if is_significant(f, settings["alpha"])]
-    lines = [t("{what}: median {median} over {rows} rows ({cases} cases). {tested} values of "
+    values = {"what": target_name(target, t), "median": amount(target, target["median"], t),
+              "share": amount(target, target["mean"], t), "rows": t.integer(target["rows"]),
+              "cases": t.integer(target["cases"]), "tested": t.integer(len(factors)),
+              "fields": t.integer(sum(1 for f in data["fields"] if f["tested"])),
+              "found": t.integer(len(significant)), "alpha": t.number(settings["alpha"], 2)}
+    lines = [t("{what}: {share} of {rows} rows ({cases} cases) in breach. {tested} values of "
                "{fields} fields were compared with the rest; {found} differ significantly "
-               "(Benjamini–Hochberg, α = {alpha}).",
-               what=target_name(target, t), median=amount(target, target["median"], t),
-               rows=t.integer(target["rows"]), cases=t.integer(target["cases"]),
-               tested=t.integer(len(factors)),
-               fields=t.integer(sum(1 for f in data["fields"] if f["tested"])),
-               found=t.integer(len(significant)), alpha=t.number(settings["alpha"], 2))]
+               "(Benjamini–Hochberg, α = {alpha})." if target["unit"] == "share" else
+               "{what}: median {median} over {rows} rows ({cases} cases). {tested} values of "
+               "{fields} fields were compared with the rest; {found} differ significantly "
+               "(Benjamini–Hochberg, α = {alpha}).", **values)]
     longer = [f for f in significant if f["diff_median"] > 0][:TOP_SENTENCES]
     lines += [factor_sentence(data, f, t) for f in longer]
     if not longer:
