@@ -155,7 +155,7 @@ def within_sentence(data: dict[str, Any], check: dict[str, Any], t: Texts) -> st
 
 def sentences(data: dict[str, Any], t: Texts) -> list[str]:
     """The summary: the target and what was tested, then the strongest factors that
-    lengthen it, or that none does."""
+    lengthen it (significant, with an interval above zero), or that none does."""
     target, settings = data["target"], data["settings"]
     factors = data["factors"]
     significant = [f for f in factors if is_significant(f, settings["alpha"])]
@@ -170,7 +170,9 @@ def sentences(data: dict[str, Any], t: Texts) -> list[str]:
                "{what}: median {median} over {rows} rows ({cases} cases). {tested} values of "
                "{fields} fields were compared with the rest; {found} differ significantly "
                "(Benjamini–Hochberg, α = {alpha}).", **values)]
-    longer = [f for f in significant if f["diff_median"] > 0][:TOP_SENTENCES]
+    # Said in words: significant, longer, and an interval that excludes no difference.
+    longer = [f for f in significant if f["diff_median"] > 0
+              and (f["ci95"] is None or f["ci95"][0] > 0)][:TOP_SENTENCES]
     lines += [factor_sentence(data, f, t) for f in longer]
     if not longer:
         lines.append(t("No value of any field goes with a significantly longer or higher "
