@@ -16,6 +16,7 @@ from procflow.errors import (
     WorkspaceError,
 )
 from procflow.eventlog import EventLog
+from procflow.explain import Explanation, explain
 from procflow.filters import filter_log
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ColumnMapping, suggest_mapping
@@ -30,6 +31,7 @@ __all__ = [
     "Analysis",
     "ColumnMapping",
     "EventLog",
+    "Explanation",
     "FormatError",
     "ImportOptions",
     "ImportResult",
@@ -46,6 +48,7 @@ __all__ = [
     "analyze",
     "case_table",
     "case_timeline",
+    "explain",
     "filter_log",
     "read",
     "suggest_mapping",

@@ -12,6 +12,8 @@ import pytest
 from procflow.compare.narrative import KPI_NAMES
 from procflow.conform.conformance import KIND_WORDS
 from procflow.core.i18n import Texts, catalog
+from procflow.explain import narrative as explain_words
+from procflow.explain.targets import WEEKDAYS
 from procflow.render import handoff_map, process_map
 from procflow.report.html import BY_TITLES, LIFECYCLE_WORDS, REJECT_WORDS, WORDS
 
@@ -30,7 +32,9 @@ def _strings(node: ast.AST) -> list[str]:
 def used_messages() -> set[str]:
     found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values(), *process_map.WORDS,
                        *handoff_map.WORDS, *KIND_WORDS.values(), *LIFECYCLE_WORDS.values(),
-                       *REJECT_WORDS}
+                       *REJECT_WORDS, *explain_words.FIELD_NAMES.values(),
+                       *explain_words.TARGET_NAMES.values(), *explain_words.CONDITIONS.values(),
+                       *explain_words.VALUE_CONDITIONS.values(), *WEEKDAYS}
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

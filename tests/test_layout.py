@@ -29,10 +29,11 @@ RANKS: dict[str, int] = {
     "mine": 9,
     "conform": 10,
     "compare": 11,
-    "report": 12,
-    "web": 13,
-    "cli": 14,
-    "procflow": 15,  # the package root: the public names
+    "explain": 12,
+    "report": 13,
+    "web": 14,
+    "cli": 15,
+    "procflow": 16,  # the package root: the public names
 }
 TOP_MODULES = {"__init__.py", "api.py", "errors.py", "eventlog.py", "result.py"}
 

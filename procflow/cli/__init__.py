@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from procflow.cli import analyze, calendar, cases, logs, models, reports, web
+from procflow.cli import analyze, calendar, cases, explain, logs, models, reports, web
 from procflow.errors import InputError, ProcflowError
 
 
@@ -36,6 +36,7 @@ COMMANDS: tuple[click.Command, ...] = (
     cases.cases_command, cases.case_command,
     models.map_command, models.handoff_map_command, models.discover_command,
     models.conform_command, reports.compare_command, reports.report_command,
+    explain.explain_command,
     calendar.calendar_group, web.serve_command, web.user_group, web.workspace_group,
 )
 for _command in COMMANDS:

@@ -306,6 +306,47 @@ def median_diff_ci(before: Sample, after: Sample, *, resamples: int = 2000, leve
     return float(lo), float(hi)
 
 
+def iid_bootstrap_medians(sorted_values: FloatArray, resamples: int,
+                          rng: np.random.Generator) -> FloatArray:
+    """Medians of ``resamples`` bootstrap resamples of ``sorted_values`` (ascending, one value
+    per case), drawn without drawing the resamples: the same law as :func:`bootstrap_medians`
+    of :meth:`Sample.per_case`, in O(resamples).
+
+    A resample's values are ``x[ceil(m·U)]`` for m independent uniforms U, a non-decreasing
+    map, so its k-th smallest value is ``x[ceil(m·U_(k))]`` with the uniforms' order
+    statistic ``U_(k) ~ Beta(k, m − k + 1)``; the next one is ``U_(k) + (1 − U_(k))·B`` with
+    ``B ~ Beta(1, m − k)`` (the least of the m − k uniforms above it). The median is the
+    middle value (odd m) or the mean of the two middle ones (even m)."""
+    m = sorted_values.size
+    k = (m + 1) // 2
+    u = rng.beta(k, m - k + 1, resamples)
+
+    def at(q: FloatArray) -> FloatArray:
+        return sorted_values[np.clip(np.ceil(m * q).astype(np.int64), 1, m) - 1]
+
+    if m % 2:
+        return at(u)
+    upper = u + (1 - u) * rng.beta(1, m - k, resamples)
+    return (at(u) + at(upper)) / 2
+
+
+def iid_median_diff_ci(before: FloatArray, after: FloatArray, *, resamples: int = 2000,
+                       level: float = 0.95, seed: int = 0) -> tuple[float, float] | None:
+    """:func:`median_diff_ci` for sides of one value per case given sorted ascending (the same
+    law, drawn by :func:`iid_bootstrap_medians`; other random numbers, so other digits for a
+    seed): for the many comparisons of one log. None when a side is empty."""
+    if before.size == 0 or after.size == 0:
+        return None
+    if resamples < 1 or not 0 < level < 1:
+        raise ValueError("resamples must be ≥ 1 and level in (0, 1)")
+    rng_b, rng_a = (np.random.default_rng(c) for c in np.random.SeedSequence(seed).spawn(2))
+    diffs = (iid_bootstrap_medians(after, resamples, rng_a)
+             - iid_bootstrap_medians(before, resamples, rng_b))
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(diffs, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
 # --------------------------------------------------------------------------- rank statistics
 
 
@@ -373,12 +414,40 @@ def mann_whitney_p(x: ArrayLike, y: ArrayLike) -> float | None:
     greater, less = _pair_counts(xa, ya)
     tied = n1 * n2 - greater - less
     u = max(less, greater) + tied / 2  # max(U1, U2); U1 = #(x > y) + ties / 2
-    if ties.max() == 1 and exact_fits(n1, n2):
+    return u_p_value(u, n1, n2, ties)
+
+
+@dataclass(frozen=True)
+class Ties:
+    """What the Mann–Whitney test needs of the pooled values' groups of equal values: how
+    many groups, the largest, and Σ (t³ − t) over their sizes t."""
+
+    groups: int
+    largest: int
+    term: float
+
+    @classmethod
+    def of(cls, sizes: IntArray) -> Ties:
+        t = sizes.astype(np.float64)
+        return cls(int(sizes.size), int(sizes.max()) if sizes.size else 0,
+                   float(np.sum(t**3 - t)))
+
+
+def u_p_value(u: float, n1: int, n2: int, ties: IntArray | Ties) -> float:
+    """The two-sided p-value of ``u = max(U1, U2)`` for sides of ``n1`` and ``n2`` values whose
+    pooled values come in groups of equal values of sizes ``ties`` (or their :class:`Ties`,
+    computed once for many splits of the same values), as :func:`mann_whitney_p`: exact
+    without ties for small sides, else normal with tie and continuity corrections. For
+    callers holding U from ranks of the pooled values."""
+    if not isinstance(ties, Ties):
+        ties = Ties.of(ties)
+    if ties.groups <= 1:
+        return 1.0
+    if ties.largest == 1 and exact_fits(n1, n2):
         counts = _u_counts(min(n1, n2), max(n1, n2))
         return min(1.0, 2 * int(counts[int(u):].sum()) / math.comb(n1 + n2, n1))
     n = n1 + n2
-    t = ties.astype(np.float64)
-    tie_term = float(np.sum(t**3 - t))
+    tie_term = ties.term
     var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
     if not var > 0:
         return 1.0

@@ -6,7 +6,8 @@ CSRF token (form field ``csrf`` or header ``X-CSRF-Token``). API errors have one
 ``{"error": {"code": int, "message": str}}``.
 
 This module builds the app; the routes live in ``routes_session``, ``routes_workspaces``,
-``routes_logs`` and ``routes_results`` (comparisons, conformance, downloads), the helpers
+``routes_logs``, ``routes_results`` (comparisons, conformance, downloads) and
+``routes_explain`` (why a log's target is slow), the helpers
 they share in ``deps``, the middleware in ``security`` (body caps in ``limits``), the import
 queue in ``jobs`` and the sweeping of old uploads in ``upkeep``.
 """
@@ -25,6 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from procflow.errors import InputError
 from procflow.web import (
     results,
+    routes_explain,
     routes_logs,
     routes_results,
     routes_session,
@@ -86,6 +88,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB,
     app.include_router(routes_workspaces.router)
     app.include_router(routes_logs.router)
     app.include_router(routes_results.router)
+    app.include_router(routes_explain.router)
     return app
 
 

@@ -16,7 +16,7 @@ from procflow import mine
 from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
 from procflow.measure.decisions import warning_text
-from procflow.web import service, views
+from procflow.web import routes_explain, service, views
 from procflow.web.deps import (
     CurrentUser,
     User,
@@ -288,7 +288,8 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   picker=service.step_picker(facts["steps"], data["suggestions"],
                                              data["decisions"], view.find, t),
                   decision_warnings=[warning_text(w, t, "web") for w in data["warnings"]],
-                  fall_through_limit=mine.FALL_THROUGH_ACTIVITIES)
+                  fall_through_limit=mine.FALL_THROUGH_ACTIVITIES,
+                  why_slow=routes_explain.why_slow_links(request, wid, name, view, t))
 
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])
