@@ -22,6 +22,8 @@ Bucket = Literal["week", "month"]
 WEEKLY_SPAN_DAYS = 731
 #: The dotted chart draws every case up to this many, else a sample of this many.
 DOT_CASES = 5000
+#: ... and fewer when the cases have many events, to draw about this many dots at most.
+DOT_EVENTS = 30_000
 #: Activities drawn in their own colour on the dotted chart (the most frequent); others grey.
 DOT_ACTIVITIES = 8
 #: Performers in the workload table and heat map (the most active).
@@ -31,15 +33,17 @@ STEP = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
 
 def time_views(log: EventLog, settings: Settings | None = None, *,
                bucket: Bucket | None = None, dot_cases: int = DOT_CASES,
-               top: int = TOP_PERFORMERS) -> dict[str, Any]:
+               dot_events: int = DOT_EVENTS, top: int = TOP_PERFORMERS) -> dict[str, Any]:
     """The time views of ``log`` (see :func:`views_of`), measured with ``settings`` (a
     calendar makes the working hours and cycle times working time)."""
     with prepared(log, settings or Settings()) as prep:
-        return views_of(prep, log.zone, bucket=bucket, dot_cases=dot_cases, top=top)
+        return views_of(prep, log.zone, bucket=bucket, dot_cases=dot_cases,
+                        dot_events=dot_events, top=top)
 
 
 def views_of(prep: Prepared, zone: str | None = None, *, bucket: Bucket | None = None,
-             dot_cases: int = DOT_CASES, top: int = TOP_PERFORMERS) -> dict[str, Any]:
+             dot_cases: int = DOT_CASES, dot_events: int = DOT_EVENTS,
+             top: int = TOP_PERFORMERS) -> dict[str, Any]:
     """The time views of a prepared log, periods read in ``zone`` (None: UTC).
 
     ``bucket`` is the period of ``flow`` and ``workload`` (None: weeks for a log spanning at
@@ -64,7 +68,7 @@ def views_of(prep: Prepared, zone: str | None = None, *, bucket: Bucket | None =
     return {"zone": zone, "bucket": bucket, "flow": flow(prep, zone, bucket),
             "cycle_by_month": cycle_by_month(prep, zone),
             "workload": workload(prep, zone, bucket, top),
-            "dots": dots(prep, zone, dot_cases)}
+            "dots": dots(prep, zone, dot_cases, dot_events)}
 
 
 def local(column: str, zone: str) -> str:
@@ -170,18 +174,22 @@ def workload(prep: Prepared, zone: str, bucket: Bucket, top: int = TOP_PERFORMER
     return out
 
 
-def dots(prep: Prepared, zone: str, limit: int = DOT_CASES) -> dict[str, Any]:
+def dots(prep: Prepared, zone: str, limit: int = DOT_CASES, events: int = DOT_EVENTS
+         ) -> dict[str, Any]:
     """The activity instances of the cases for a dotted chart.
 
-    Cases are ranked by arrival (ties by case id); with more than ``limit`` cases, the case
-    of rank r (0, 1, …, n − 1) is kept when r·limit mod n < limit: exactly ``limit`` cases,
+    The limit is ``limit`` cases, lowered to ⌊events · cases / instances⌋ (at least 1) when
+    the cases have so many instances that all ``limit`` would draw more than about ``events``
+    dots. Cases are ranked by arrival (ties by case id); with more than the limit, the case
+    of rank r (0, 1, …, n − 1) is kept when r·limit mod n < limit: exactly that many cases,
     the first among them, evenly spread over the arrivals. Returns ``cases`` (all), ``shown``,
     ``sampled``, ``activities`` (the :data:`DOT_ACTIVITIES` most frequent, most first, ties
     by name) and per instance, in case then step order: ``row`` (the case's position among
     those shown, 0 = earliest arrival), ``local_us`` (its completion as local wall-clock
     time, microseconds since 1970-01-01) and ``activity`` (its index in ``activities``, −1 for the others)."""
-    total = int(prep.rows("SELECT count(*) AS n FROM pf_cases")[0]["n"])
-    limit = max(1, limit)
+    sizes = prep.rows("SELECT count(*) AS n, sum(instances) AS i FROM pf_cases")[0]
+    total, instances = int(sizes["n"]), int(sizes["i"] or 0)
+    limit = max(1, min(limit, events * total // instances if instances else limit))
     keep = "TRUE" if total <= limit else \
         f"rank * {limit} % {total} < {limit}"
     counts = prep.rows("SELECT activity, count(*) AS n FROM pf_steps GROUP BY activity")
@@ -196,7 +204,7 @@ def dots(prep: Prepared, zone: str, limit: int = DOT_CASES) -> dict[str, Any]:
         SELECT k.row, epoch_us({local("s.ts_us", zone)}) AS local_us, s.activity
         FROM pf_steps s JOIN kept k USING (case_id) ORDER BY k.row, s.seq""")
     shown = rows[-1]["row"] + 1 if rows else 0
-    return {"cases": total, "shown": int(shown), "sampled": total > limit,
+    return {"cases": total, "shown": int(shown), "sampled": total > limit, "limit": limit,
             "activities": [prep.name("activity", c) for c in chosen],
             "row": [int(r["row"]) for r in rows],
             "local_us": [int(r["local_us"]) for r in rows],
