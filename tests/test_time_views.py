@@ -357,3 +357,21 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "log.csv"
     path.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
     return path
+
+
+# the report --------------------------------------------------------------------------------
+
+def test_report_has_the_over_time_section(tiny: EventLog) -> None:
+    from procflow.report.html import analysis_report
+
+    analysis = procflow.analyze(tiny)
+    for lang, heading, rows in (("en", "Over time", "Active weeks"),
+                                ("id", "Dari waktu ke waktu", "Minggu aktif")):
+        page = analysis_report(tiny, analysis, lang=lang)  # type: ignore[arg-type]
+        section = page[page.index('<section id="time">'):]
+        section = section[:section.index("</section>")]
+        assert f"<h2>{heading}</h2>" in section and rows in section
+        assert section.count("<svg ") == 4 and 'href="#time"' in page
+        assert "<td>ana</td>" in section and "<td>citra</td>" in section
+    # ana worked 2.5 hours (1 + 0.5 + 0.25 + 0.75)
+    assert '<td class="num">2.5</td>' in analysis_report(tiny, analysis, lang="en")
