@@ -18,6 +18,7 @@ from procflow import ImportOptions, Workspace
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.filters import filter_log
+from procflow.measure.prepare import Settings
 from procflow.measure.time_views import time_views
 from tests.conftest import shared_file
 
@@ -375,3 +376,22 @@ def test_report_has_the_over_time_section(tiny: EventLog) -> None:
         assert "<td>ana</td>" in section and "<td>citra</td>" in section
     # ana worked 2.5 hours (1 + 0.5 + 0.25 + 0.75)
     assert '<td class="num">2.5</td>' in analysis_report(tiny, analysis, lang="en")
+
+
+def test_working_hours_with_a_calendar(tmp_path: Path) -> None:
+    # Government week in Jakarta: Monday 07:30–12:00 and 13:00–16:00, Friday 07:30–11:30 and
+    # 13:00–16:30; a working day is 37.5 / 5 = 7.5 hours.
+    log = read_csv(tmp_path, "case,activity,start,end,resource\n"
+                   "1,x,2024-01-08 11:00,2024-01-08 14:00,r\n"     # Mon: 2 working hours of 3
+                   "2,y,2024-01-12 15:00,2024-01-15 09:00,r\n",    # Fri–Mon: 1.5 + 1.5 of 66
+                   "Asia/Jakarta")
+    plain = time_views(log)
+    assert plain["workload"]["rows"][0]["per_period"]["seconds"] == [3 * HOUR, 66 * HOUR]
+    assert "median_working_days" not in plain["cycle_by_month"][0]
+    working = time_views(log, Settings(calendar="id"))
+    assert working["workload"]["periods"] == ["2024-01-08", "2024-01-15"]
+    assert working["workload"]["rows"][0]["per_period"]["seconds"] == [2 * HOUR, 3 * HOUR]
+    assert working["workload"]["rows"][0]["seconds"] == 5 * HOUR
+    month = working["cycle_by_month"][0]
+    assert month["median"] == (3 + 66) / 2 * HOUR
+    assert month["median_working_days"] == pytest.approx(2.5 / 7.5)
