@@ -19,7 +19,7 @@ from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.filters import filter_log
 from procflow.measure.prepare import Settings
-from procflow.measure.time_views import time_views
+from procflow.measure.time_views import Local, time_views
 from tests.conftest import shared_file
 
 HOUR = 3600.0
@@ -395,3 +395,20 @@ def test_working_hours_with_a_calendar(tmp_path: Path) -> None:
     month = working["cycle_by_month"][0]
     assert month["median"] == (3 + 66) / 2 * HOUR
     assert month["median_working_days"] == pytest.approx(2.5 / 7.5)
+
+
+def test_periods_across_a_change_of_utc_offset(tmp_path: Path) -> None:
+    # Amsterdam: CET (UTC+1) until 2024-03-31 02:00, then CEST (UTC+2). 2024-04-01 00:30
+    # CEST is 2024-03-31 22:30 UTC: April locally, March at the winter offset.
+    log = read_csv(tmp_path, "case,activity,start,end,resource\n"
+                   "1,a,2024-03-01 10:00,2024-03-01 10:00,x\n"
+                   "2,a,2024-04-01 00:30,2024-04-01 00:30,x\n", "Europe/Amsterdam")
+    assert Local.of("Europe/Amsterdam", 1_709_283_600_000_000, 1_711_924_200_000_000
+                    ).offset_us is None
+    assert Local.of("Asia/Jakarta", 0, 10**15).offset_us == 7 * 3600 * 10**6
+    views = time_views(log, bucket="month")
+    assert [(r["start"], r["arrivals"]) for r in views["flow"]] == [
+        ("2024-03-01", 1), ("2024-04-01", 1)]
+    assert [r["month"] for r in views["cycle_by_month"]] == ["2024-03", "2024-04"]
+    assert pd.Timestamp(views["dots"]["local_us"][-1], unit="us") == pd.Timestamp(
+        "2024-04-01 00:30")

@@ -10,6 +10,8 @@ or months in the log's zone (its import zone, else UTC); definitions in docs/met
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,29 +61,61 @@ def views_of(prep: Prepared, zone: str | None = None, *, bucket: Bucket | None =
     - ``workload``: see :func:`workload`;
     - ``dots``: see :func:`dots`.
     """
-    zone = _zone(zone)
-    if bucket is None:
-        bucket = _bucket(prep, zone)
-    elif bucket not in STEP:
+    if bucket is not None and bucket not in STEP:
         raise InputError(f"unknown period {bucket!r} for the time views.",
                          fix="choose week or month.")
-    return {"zone": zone, "bucket": bucket, "flow": flow(prep, zone, bucket),
-            "cycle_by_month": cycle_by_month(prep, zone),
-            "workload": workload(prep, zone, bucket, top),
-            "dots": dots(prep, zone, dot_cases, dot_events)}
+    span = prep.rows("SELECT min(arrival_us) AS lo, max(completion_us) AS hi FROM pf_cases")[0]
+    at = Local.of(_zone(zone), span["lo"], span["hi"])
+    if bucket is None:
+        days = 0 if span["lo"] is None else (span["hi"] - span["lo"]) / 86_400e6
+        bucket = "week" if days <= WEEKLY_SPAN_DAYS else "month"
+    periods = flow(prep, at, bucket)
+    return {"zone": at.zone, "bucket": bucket, "flow": periods,
+            "cycle_by_month": cycle_by_month(prep, at),
+            "workload": workload(prep, at, bucket, top, [r["start"] for r in periods]),
+            "dots": dots(prep, at, dot_cases, dot_events)}
 
 
-def local(column: str, zone: str) -> str:
-    """SQL: the UTC microseconds ``column`` as a local wall-clock TIMESTAMP in ``zone``."""
-    return f"timezone('{zone}', make_timestamp({column}) AT TIME ZONE 'UTC')"
+@dataclass(frozen=True)
+class Local:
+    """How the SQL reads UTC microseconds as wall-clock time in ``zone``: by adding
+    ``offset_us`` when the zone keeps one UTC offset on every day of the log's span (the
+    zones of Indonesia, UTC; fast), else through the time-zone database."""
+
+    zone: str
+    offset_us: int | None
+
+    @classmethod
+    def of(cls, zone: str, first_us: int | None, last_us: int | None) -> Local:
+        """``zone`` over the span from ``first_us`` to ``last_us`` (UTC microseconds)."""
+        place = ZoneInfo(zone)
+        if first_us is None or last_us is None:
+            return cls(zone, 0)
+        day = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=first_us)
+        end = day + dt.timedelta(microseconds=last_us - first_us, days=1)
+        offsets = set()
+        while day <= end and len(offsets) < 2:
+            offsets.add(day.astimezone(place).utcoffset())
+            day += dt.timedelta(days=1)
+        (offset,) = offsets if len(offsets) == 1 else (None,)
+        return cls(zone, None if offset is None else offset // dt.timedelta(microseconds=1))
+
+    def time(self, column: str) -> str:
+        """SQL: ``column`` (UTC microseconds) as a local wall-clock TIMESTAMP."""
+        if self.offset_us is not None:
+            return f"make_timestamp({column} + {self.offset_us})"
+        return f"timezone('{self.zone}', make_timestamp({column}) AT TIME ZONE 'UTC')"
+
+    def period(self, column: str, bucket: str) -> str:
+        """SQL: the first instant (local) of the week or month holding ``column``."""
+        return f"date_trunc('{bucket}', {self.time(column)})"
 
 
-def flow(prep: Prepared, zone: str, bucket: Bucket) -> list[dict[str, Any]]:
+def flow(prep: Prepared, at: Local, bucket: Bucket) -> list[dict[str, Any]]:
     """Arrivals, completions and open cases per period (see :func:`views_of`)."""
     rows = prep.rows(f"""
-        WITH b AS (SELECT date_trunc('{bucket}', {local("arrival_us", zone)}) AS a,
-                          date_trunc('{bucket}', {local("completion_us", zone)}) AS c
-                   FROM pf_cases),
+        WITH b AS (SELECT {at.period("arrival_us", bucket)} AS a,
+                          {at.period("completion_us", bucket)} AS c FROM pf_cases),
         grid AS (SELECT unnest(generate_series(min(a), max(c), {STEP[bucket]})) AS start
                  FROM b HAVING count(*) > 0),
         arr AS (SELECT a AS start, count(*) AS n FROM b GROUP BY a),
@@ -94,12 +128,12 @@ def flow(prep: Prepared, zone: str, bucket: Bucket) -> list[dict[str, Any]]:
              "completions": int(r["completions"]), "open": int(r["open"])} for r in rows]
 
 
-def cycle_by_month(prep: Prepared, zone: str) -> list[dict[str, Any]]:
+def cycle_by_month(prep: Prepared, at: Local) -> list[dict[str, Any]]:
     """Cases arrived per month and the median and 90th percentile of their cycle times."""
     working = prep.clock is not None
     extra = (", quantile_cont(m.w_cycle_time, 0.5) AS median_working" if working else "")
     rows = prep.rows(f"""
-        WITH m AS (SELECT date_trunc('month', {local("arrival_us", zone)}) AS month,
+        WITH m AS (SELECT {at.period("arrival_us", "month")} AS month,
                           cycle_time{", w_cycle_time" if working else ""} FROM pf_cases),
         grid AS (SELECT unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH))
                         AS month FROM m HAVING count(*) > 0)
@@ -119,62 +153,52 @@ def cycle_by_month(prep: Prepared, zone: str) -> list[dict[str, Any]]:
     return out
 
 
-def workload(prep: Prepared, zone: str, bucket: Bucket, top: int = TOP_PERFORMERS
-             ) -> dict[str, Any]:
+def workload(prep: Prepared, at: Local, bucket: Bucket, top: int = TOP_PERFORMERS,
+             periods: list[str] | None = None) -> dict[str, Any]:
     """Each performer's events and working hours per period, for the ``top`` most active.
 
     A performer is a resource (else a role, else a unit: ``by``; null without any). An
     activity instance counts as one event of its performer in the period of its completion;
     its hours are its processing time (start to completion, seconds; working seconds with a
     calendar), so ``hours`` is False and every ``seconds`` null when the log has no start
-    times. Returns ``by``, ``hours``, ``periods`` (the first days of the periods, as in
-    ``flow``), ``performers`` (how many), ``unknown`` (instances without a performer) and
-    ``rows``: ``name``, ``events``, ``seconds``, ``active`` (periods with an event) and
-    ``per_period`` (``events`` and ``seconds`` lists aligned with ``periods``), most events
-    first (ties by name)."""
+    times. Returns ``by``, ``hours``, ``periods`` (the first days of the periods: ``flow``'s,
+    given or computed), ``performers`` (how many), ``unknown`` (instances without a
+    performer) and ``rows``: ``name``, ``events``, ``seconds``, ``active`` (periods with an
+    event) and ``per_period`` (``events`` and ``seconds`` lists aligned with ``periods``),
+    most events first (ties by name)."""
     by = next((g for g in ("resource", "role", "unit") if prep.present[g]), None)
-    periods = [r["start"] for r in flow(prep, zone, bucket)]
+    if periods is None:
+        periods = [r["start"] for r in flow(prep, at, bucket)]
     out: dict[str, Any] = {"by": by, "hours": prep.has_start, "periods": periods,
                            "performers": 0, "unknown": 0, "rows": []}
-    if by is None:
-        out["unknown"] = int(prep.rows("SELECT count(*) AS n FROM pf_steps")[0]["n"])
-        return out
     busy = ("w_processing" if prep.clock is not None else "processing") \
         if prep.has_start else "CAST(NULL AS DOUBLE)"
-    prep.backend.create("pf_work", f"""
-        SELECT {by} AS who, date_trunc('{bucket}', {local("ts_us", zone)}) AS start,
-               {busy} AS busy FROM pf_steps""")
-    try:
-        totals = prep.rows("""
-            SELECT who, count(*) AS events, sum(busy) AS seconds,
-                   count(DISTINCT start) AS active
-            FROM pf_work WHERE who IS NOT NULL GROUP BY who""")
-        out["unknown"] = int(prep.rows(
-            "SELECT count(*) AS n FROM pf_work WHERE who IS NULL")[0]["n"])
-        totals.sort(key=lambda r: (-r["events"], prep.name(by, r["who"])))
-        chosen = totals[:max(0, top)]
-        out["performers"] = len(totals)
-        cells: dict[tuple[int, str], dict[str, Any]] = {}
-        if chosen:
-            codes = ", ".join(str(int(r["who"])) for r in chosen)
-            for r in prep.rows(f"""
-                    SELECT who, start, count(*) AS events, sum(busy) AS seconds FROM pf_work
-                    WHERE who IN ({codes}) GROUP BY who, start"""):
-                cells[(r["who"], r["start"].date().isoformat())] = r
-    finally:
-        prep.backend.drop("pf_work")
-    for r in chosen:
-        mine = [cells.get((r["who"], p)) for p in periods]
+    # one pass over the instances: a cell per performer and period
+    cells = prep.rows(f"""
+        SELECT {by or "CAST(NULL AS BIGINT)"} AS who, {at.period("ts_us", bucket)} AS start,
+               count(*) AS events, sum({busy}) AS seconds FROM pf_steps GROUP BY ALL""")
+    out["unknown"] = sum(int(c["events"]) for c in cells if c["who"] is None)
+    mine: dict[int, dict[str, dict[str, Any]]] = {}
+    for c in cells:
+        if c["who"] is not None:
+            mine.setdefault(c["who"], {})[c["start"].date().isoformat()] = c
+    out["performers"] = len(mine)
+    totals = sorted(((sum(int(c["events"]) for c in by_period.values()), who)
+                     for who, by_period in mine.items()),
+                    key=lambda item: (-item[0], prep.name(str(by), item[1])))
+    for events, who in totals[:max(0, top)]:
+        row = [mine[who].get(p) for p in periods]
+        seconds = [_float(c["seconds"]) if c else 0.0 for c in row]
         out["rows"].append({
-            "name": prep.name(by, r["who"]), "events": int(r["events"]),
-            "seconds": _float(r["seconds"]), "active": int(r["active"]),
-            "per_period": {"events": [int(c["events"]) if c else 0 for c in mine],
-                           "seconds": [_float(c["seconds"]) if c else 0.0 for c in mine]
-                           if prep.has_start else [None] * len(periods)}})
+            "name": prep.name(str(by), who), "events": events,
+            "seconds": _sum(seconds) if prep.has_start else None,
+            "active": len(mine[who]),
+            "per_period": {"events": [int(c["events"]) if c else 0 for c in row],
+                           "seconds": seconds if prep.has_start else [None] * len(periods)}})
     return out
 
 
-def dots(prep: Prepared, zone: str, limit: int = DOT_CASES, events: int = DOT_EVENTS
+def dots(prep: Prepared, at: Local, limit: int = DOT_CASES, events: int = DOT_EVENTS
          ) -> dict[str, Any]:
     """The activity instances of the cases for a dotted chart.
 
@@ -201,7 +225,7 @@ def dots(prep: Prepared, zone: str, limit: int = DOT_CASES, events: int = DOT_EV
                                AS rank FROM pf_cases),
         kept AS (SELECT case_id, row_number() OVER (ORDER BY rank) - 1 AS row FROM ranked
                  WHERE {keep})
-        SELECT k.row, epoch_us({local("s.ts_us", zone)}) AS local_us, s.activity
+        SELECT k.row, epoch_us({at.time("s.ts_us")}) AS local_us, s.activity
         FROM pf_steps s JOIN kept k USING (case_id) ORDER BY k.row, s.seq""")
     shown = rows[-1]["row"] + 1 if rows else 0
     return {"cases": total, "shown": int(shown), "sampled": total > limit, "limit": limit,
@@ -209,11 +233,6 @@ def dots(prep: Prepared, zone: str, limit: int = DOT_CASES, events: int = DOT_EV
             "row": [int(r["row"]) for r in rows],
             "local_us": [int(r["local_us"]) for r in rows],
             "activity": [index.get(r["activity"], -1) for r in rows]}
-
-
-def _bucket(prep: Prepared, zone: str) -> Bucket:
-    span = prep.rows("SELECT max(completion_us) - min(arrival_us) AS us FROM pf_cases")[0]["us"]
-    return "week" if span is None or span <= WEEKLY_SPAN_DAYS * 86_400_000_000 else "month"
 
 
 def _zone(zone: str | None) -> str:
@@ -228,3 +247,9 @@ def _zone(zone: str | None) -> str:
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _sum(values: list[float | None]) -> float | None:
+    """The sum of the known values (None if none is known)."""
+    known = [v for v in values if v is not None]
+    return float(sum(known)) if known else None
