@@ -16,16 +16,14 @@ from procflow.measure.time_views import time_views
 from procflow.render import time_charts as tc
 from procflow.report.svg import inline_svg
 from tests.test_charts import texts, words
-from tests.test_time_views import COLUMNS, TINY
+from tests.test_time_views import TINY, read_csv
 
 ID, EN = Texts("id"), Texts("en")
 
 
 @pytest.fixture(scope="module")
 def views(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    path = tmp_path_factory.mktemp("charts") / "tiny.csv"
-    path.write_text(TINY, encoding="utf-8")
-    return time_views(procflow.read(path, tz="UTC", **COLUMNS))
+    return time_views(read_csv(tmp_path_factory.mktemp("charts"), TINY))
 
 
 def draw(views: dict[str, Any], t: Texts) -> dict[str, str]:

@@ -37,14 +37,11 @@ C,Review,2024-01-24 09:00,2024-01-24 11:00,budi
 C,Approve,2024-02-05 09:00,2024-02-05 10:00,citra
 D,Submit,2024-02-06 09:00,2024-02-06 09:45,ana
 """
-COLUMNS = {"case_id": "case", "activity": "activity", "start_timestamp": "start",
-           "timestamp": "end", "resource": "resource"}
-
-
 def read_csv(tmp_path: Path, text: str, tz: str = "UTC", name: str = "tiny.csv") -> EventLog:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    return procflow.read(path, tz=tz, **COLUMNS)
+    return procflow.read(path, tz=tz, case_id="case", activity="activity",
+                         start_timestamp="start", timestamp="end", resource="resource")
 
 
 @pytest.fixture

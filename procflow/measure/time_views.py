@@ -93,7 +93,7 @@ class Local:
             return cls(zone, 0)
         day = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=first_us)
         end = day + dt.timedelta(microseconds=last_us - first_us, days=1)
-        offsets = set()
+        offsets: set[dt.timedelta | None] = set()
         while day <= end and len(offsets) < 2:
             offsets.add(day.astimezone(place).utcoffset())
             day += dt.timedelta(days=1)
@@ -210,7 +210,8 @@ def dots(prep: Prepared, at: Local, limit: int = DOT_CASES, events: int = DOT_EV
     ``sampled``, ``activities`` (the :data:`DOT_ACTIVITIES` most frequent, most first, ties
     by name) and per instance, in case then step order: ``row`` (the case's position among
     those shown, 0 = earliest arrival), ``local_us`` (its completion as local wall-clock
-    time, microseconds since 1970-01-01) and ``activity`` (its index in ``activities``, −1 for the others)."""
+    time, microseconds since 1970-01-01) and ``activity`` (its index in ``activities``, −1
+    for the others)."""
     sizes = prep.rows("SELECT count(*) AS n, sum(instances) AS i FROM pf_cases")[0]
     total, instances = int(sizes["n"]), int(sizes["i"] or 0)
     limit = max(1, min(limit, events * total // instances if instances else limit))

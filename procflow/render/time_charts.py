@@ -174,7 +174,7 @@ def workload_heatmap(workload: dict[str, Any], bucket: str, *, title: str, t: Te
         bar = fig.colorbar(mesh, ax=ax, fraction=0.04, pad=0.01, spacing="uniform")
         bar.set_label(t("Events per week") if bucket == "week" else t("Events per month"))
         _value_axis(bar.ax, t, "y", integer=True)
-        bar.ax.yaxis.set_major_locator(FixedLocator(bounds))
+        bar.ax.yaxis.set_major_locator(FixedLocator(bounds.tolist()))
         bar.ax.grid(False)
         note = ""
         if workload["performers"] > len(rows):
