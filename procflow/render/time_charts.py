@@ -11,6 +11,7 @@ the same in both languages.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +20,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, LinearSegmentedColormap
-from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num
+from matplotlib.dates import AutoDateLocator, date2num, num2date
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator
 
@@ -75,7 +76,7 @@ def flow_chart(flow: Sequence[dict[str, Any]], bucket: str, *, zone: str, title:
         bottom.set_ylim(0, max(open_cases) * 1.15 or 1)
         _value_axis(bottom, t, "y", integer=True)
         bottom.set_ylabel(t("Open cases"))
-        _date_axis(bottom)
+        _date_axis(bottom, edges[0], edges[-1])
         return _finish(fig, title, t("Open: cases arrived and not yet completed at the end of "
                                      "each period. Periods in {zone}.", zone=zone))
 
@@ -100,7 +101,9 @@ def cycle_chart(months: Sequence[dict[str, Any]], *, title: str, t: Texts) -> st
         _value_axis(ax, t, "y")
         ax.set_ylabel(t("Cycle time ({unit})", unit=unit))
         ax.legend(loc="upper left", frameon=False, ncols=2)
-        _date_axis(ax)
+        first = _day(months[0]["month"] + "-01")
+        _date_axis(ax, date2num(first), date2num(_next(_day(months[-1]["month"] + "-01"),
+                                                       "month")))
         ax.set_xlabel(t("Month the case arrived"))
         return _finish(fig, title, t("Cases arriving near the end of the log had less time to "
                                      "finish, so their months look faster."))
@@ -136,7 +139,8 @@ def dotted_chart(dots: dict[str, Any], *, title: str, t: Texts) -> str:
         _value_axis(ax, t, "y", integer=True)
         ax.grid(False)
         ax.set_ylabel(t("Cases, by arrival"))
-        _date_axis(ax)
+        margin = (days.max() - days.min()) * 0.02
+        _date_axis(ax, days.min() - margin, days.max() + margin)
         fig.legend(handles=handles, loc="outside right upper", frameon=False,
                    title=t("Activity"), alignment="left")
         note = t("All {n} cases.", n=t.integer(dots["cases"])) if not dots["sampled"] else \
@@ -170,7 +174,7 @@ def workload_heatmap(workload: dict[str, Any], bucket: str, *, title: str, t: Te
         ax.set_yticks(np.arange(len(rows)) + 0.5, [label(r["name"], 28) for r in rows])
         ax.set_ylim(len(rows), 0)
         ax.tick_params(axis="y", length=0)
-        _date_axis(ax)
+        _date_axis(ax, edges[0], edges[-1])
         bar = fig.colorbar(mesh, ax=ax, fraction=0.04, pad=0.01, spacing="uniform")
         bar.set_label(t("Events per week") if bucket == "week" else t("Events per month"))
         _value_axis(bar.ax, t, "y", integer=True)
@@ -190,15 +194,23 @@ def _steps(values: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate([[1.0], inner[(inner > 1) & (inner < top)], [top]]))
 
 
-def _date_axis(ax: Axes) -> None:
-    """Dates on the x axis, numeric and locale-free, with light vertical grid lines."""
+#: Tick label formats by the ticks' spacing in days (the first that fits).
+DATE_FORMATS = ((1 / 1440, "%H:%M:%S"), (1 / 24, "%Y-%m-%d %H:%M"), (27.0, "%Y-%m-%d"),
+                (364.0, "%Y-%m"), (math.inf, "%Y"))
+
+
+def _date_axis(ax: Axes, low: float, high: float) -> None:
+    """Dates from ``low`` to ``high`` (matplotlib date numbers) on the x axis, numeric and
+    locale-free, with light vertical grid lines. The ticks are placed once, as fixed ticks
+    (a date locator would be asked again at every layout pass, the chart's slowest part)."""
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    ax.set_xlim(low, high)
     locator = AutoDateLocator(minticks=3, maxticks=9)
-    formatter = AutoDateFormatter(locator)
-    # the format of the smallest key at least the ticks' spacing in days
-    formatter.scaled = {1 / 1440: "%H:%M:%S", 1 / 24: "%Y-%m-%d %H:%M", 27.0: "%Y-%m-%d",
-                        364.0: "%Y-%m", 1e9: "%Y"}
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(formatter)
+    ticks = [x for x in locator.tick_values(num2date(low), num2date(high)) if low <= x <= high]
+    spacing = ticks[1] - ticks[0] if len(ticks) > 1 else high - low
+    form = next(f for limit, f in DATE_FORMATS if spacing <= limit)
+    ax.set_xticks(ticks, [num2date(x).strftime(form) for x in ticks])
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.tick_params(axis="x", colors=INK)
     ax.xaxis.label.set_color(INK)
