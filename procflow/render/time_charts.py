@@ -19,9 +19,12 @@ from typing import Any
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm, LinearSegmentedColormap
 from matplotlib.dates import AutoDateLocator, date2num, num2date
 from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
 from matplotlib.ticker import FixedLocator
 
 from procflow.core.i18n import Texts
@@ -167,15 +170,19 @@ def workload_heatmap(workload: dict[str, Any], bucket: str, *, title: str, t: Te
         # one would be an image, which the report drops)
         bounds = _steps(grid[grid > 0])
         norm = BoundaryNorm(bounds, WORKLOAD.N, clip=True)
-        mesh = ax.pcolormesh(edges, np.arange(len(rows) + 1), np.ma.masked_equal(grid, 0),
-                             cmap=WORKLOAD, norm=norm, shading="flat", linewidth=0,
-                             antialiased=False)
-        ax.set_facecolor("#ffffff")
+        shades = ScalarMappable(norm=norm, cmap=WORKLOAD)
+        # one path per colour holding all its cells: a few SVG elements, not one per cell
+        level = np.digitize(grid, bounds[1:-1])
+        for step in np.unique(level[grid > 0]):
+            cells = np.argwhere((level == step) & (grid > 0))
+            ax.add_patch(PathPatch(_rectangles(edges, cells), linewidth=0,
+                                   facecolor=shades.to_rgba(grid[tuple(cells[0])])))
+        ax.set_xlim(edges[0], edges[-1])
         ax.set_yticks(np.arange(len(rows)) + 0.5, [label(r["name"], 28) for r in rows])
         ax.set_ylim(len(rows), 0)
         ax.tick_params(axis="y", length=0)
         _date_axis(ax, edges[0], edges[-1])
-        bar = fig.colorbar(mesh, ax=ax, fraction=0.04, pad=0.01, spacing="uniform")
+        bar = fig.colorbar(shades, ax=ax, fraction=0.04, pad=0.01, spacing="uniform")
         bar.set_label(t("Events per week") if bucket == "week" else t("Events per month"))
         _value_axis(bar.ax, t, "y", integer=True)
         bar.ax.yaxis.set_major_locator(FixedLocator(bounds.tolist()))
@@ -184,12 +191,16 @@ def workload_heatmap(workload: dict[str, Any], bucket: str, *, title: str, t: Te
         if workload["performers"] > len(rows):
             note = t("The {shown} most active of {total}; white: no event.",
                      shown=t.integer(len(rows)), total=t.integer(workload["performers"]))
-        return _compact_cells(_finish(fig, title, note))
+        return _finish(fig, title, note)
 
 
 def _steps(values: np.ndarray) -> np.ndarray:
-    """Colour steps for counts: 1, the quartiles and 90th percentile rounded up, the largest."""
-    top = max(float(values.max()), 2.0)
+    """Colour steps for counts (bounds of the bins): each value when there are at most six,
+    else 1, the quartiles and 90th percentile rounded up, and the largest."""
+    distinct = np.unique(values)
+    if distinct.size <= 6:
+        return np.concatenate([distinct, [distinct[-1] + 1]]).astype(float)
+    top = float(values.max())
     inner = np.ceil(np.quantile(values, [0.25, 0.5, 0.75, 0.9]))
     return np.unique(np.concatenate([[1.0], inner[(inner > 1) & (inner < top)], [top]]))
 
@@ -235,22 +246,16 @@ def _compact_dots(svg: str) -> str:
     return _DOT.sub(lambda m: f"M{float(m[1]):.2f} {float(m[2]):.2f}h0", svg)
 
 
-_NUM = r"(-?[\d.]+)"
-_CELL = re.compile(rf'<path d="M {_NUM} {_NUM} \nL {_NUM} \2 \nL \3 {_NUM} \nL \1 \4 \nL \1 \2 '
-                   rf'\n" clip-path="url\(#\w+\)" style="fill: (#[0-9a-f]{{6}}|none)"/>\s*')
-
-
-def _compact_cells(svg: str) -> str:
-    """The heat map's cells (closed rectangular paths, inside the axes) written as
-    ``<rect>`` to two decimals, empty ones left out: a quarter of the bytes, the same
-    drawing."""
-    def cell(m: re.Match[str]) -> str:
-        if m[5] == "none":
-            return ""
-        x0, y0, x1, y1 = (float(m[i]) for i in range(1, 5))
-        return (f'<rect x="{min(x0, x1):.2f}" y="{min(y0, y1):.2f}" '
-                f'width="{abs(x1 - x0):.2f}" height="{abs(y1 - y0):.2f}" fill="{m[5]}"/>')
-    return _CELL.sub(cell, svg)
+def _rectangles(edges: np.ndarray, cells: np.ndarray) -> Path:
+    """The cells (row, column) of a grid whose columns span ``edges`` (rows are 1 high), as
+    one compound path of closed rectangles."""
+    x0, x1 = edges[cells[:, 1]], edges[cells[:, 1] + 1]
+    y0, y1 = cells[:, 0].astype(float), cells[:, 0] + 1.0
+    corners = np.stack([np.column_stack(p) for p in ((x0, y0), (x1, y0), (x1, y1), (x0, y1),
+                                                      (x0, y0))], axis=1)
+    codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
+                    len(cells))
+    return Path(corners.reshape(-1, 2), codes)
 
 
 def _day(text: str) -> dt.datetime:
