@@ -133,7 +133,7 @@ def test_dotted_chart_by_hand(tiny: EventLog) -> None:
     assert (dots["cases"], dots["shown"], dots["sampled"]) == (4, 4, False)
     assert dots["activities"] == ["Submit", "Review", "Approve"]
     assert dots["row"] == [0, 0, 0, 1, 1, 2, 2, 2, 3]
-    assert dots["activity"] == [0, 1, 2, 0, 1, 0, 1, 2, 0]
+    assert dots["activity"] == [0, 1, 2, 0, 1, 0, 1, 2, 0] and dots["other"] == 0
     assert pd.Timestamp(dots["local_us"][0], unit="us") == pd.Timestamp("2024-01-01 09:00")
 
 
@@ -169,7 +169,7 @@ def test_top_activities_colour_and_the_rest_grey(tmp_path: Path) -> None:
     dots = time_views(read_csv(tmp_path, "\n".join(lines) + "\n"))["dots"]
     assert dots["activities"] == [f"a{i}" for i in range(8)]
     assert sorted(set(dots["activity"])) == [-1, *range(8)]
-    assert dots["activity"].count(-1) == 2 + 1  # a8 in two cases, a9 in one
+    assert dots["activity"].count(-1) == dots["other"] == 2 + 1  # a8 in 2 cases, a9 in 1
 
 
 def test_unknown_period_is_refused(tiny: EventLog) -> None:
@@ -371,6 +371,8 @@ def test_report_has_the_over_time_section(tiny: EventLog) -> None:
         assert f"<h2>{heading}</h2>" in section and rows in section
         assert section.count("<svg ") == 4 and 'href="#time"' in page
         assert "<td>ana</td>" in section and "<td>citra</td>" in section
+        assert "in the colour of its activity" in section or "dengan warna aktivitasnya" in (
+            section)  # no activity is grey here
     # ana worked 2.5 hours (1 + 0.5 + 0.25 + 0.75)
     assert '<td class="num">2.5</td>' in analysis_report(tiny, analysis, lang="en")
 

@@ -211,7 +211,7 @@ def dots(prep: Prepared, at: Local, limit: int = DOT_CASES, events: int = DOT_EV
     by name) and per instance, in case then step order: ``row`` (the case's position among
     those shown, 0 = earliest arrival), ``local_us`` (its completion as local wall-clock
     time, microseconds since 1970-01-01) and ``activity`` (its index in ``activities``, −1
-    for the others)."""
+    for the others); ``other`` counts the instances of the others."""
     sizes = prep.rows("SELECT count(*) AS n, sum(instances) AS i FROM pf_cases")[0]
     total, instances = int(sizes["n"]), int(sizes["i"] or 0)
     limit = max(1, min(limit, events * total // instances if instances else limit))
@@ -229,11 +229,12 @@ def dots(prep: Prepared, at: Local, limit: int = DOT_CASES, events: int = DOT_EV
         SELECT k.row, epoch_us({at.time("s.ts_us")}) AS local_us, s.activity
         FROM pf_steps s JOIN kept k USING (case_id) ORDER BY k.row, s.seq""")
     shown = rows[-1]["row"] + 1 if rows else 0
+    kinds = [index.get(r["activity"], -1) for r in rows]
     return {"cases": total, "shown": int(shown), "sampled": total > limit, "limit": limit,
             "activities": [prep.name("activity", c) for c in chosen],
             "row": [int(r["row"]) for r in rows],
             "local_us": [int(r["local_us"]) for r in rows],
-            "activity": [index.get(r["activity"], -1) for r in rows]}
+            "activity": kinds, "other": kinds.count(-1)}
 
 
 def _zone(zone: str | None) -> str:
