@@ -12,7 +12,7 @@ from tests.browser import artifact, browser_page
 from tests.conftest import SAMPLE
 
 SECTIONS = {"analysis": ("figures", "map", "decisions", "handoffs", "layers", "bottlenecks",
-                         "variants", "import", "methods"),
+                         "variants", "time", "import", "methods"),
             "comparison": ("summary", "measures", "diff", "distributions", "variants",
                            "methods")}
 

@@ -110,8 +110,10 @@ def test_a_bad_org_chart_is_named_and_nothing_is_imported(tmp_path: Path) -> Non
 def test_log_page_shows_the_sections(site: Site) -> None:
     vera = site.client("vera")
     page = vera.get(f"/w/{site.a}/logs/after").text
-    for section in ("decisions", "handoffs", "layers", "bottlenecks"):
+    for section in ("decisions", "handoffs", "layers", "bottlenecks", "time"):
         assert f'<section id="{section}">' in page
+    over_time = page[page.index('<section id="time">'):]
+    assert over_time.count("<svg ") == 4 and "Dari waktu ke waktu" in over_time
     decisions = page[page.index('<section id="decisions">'):page.index('<section id="handoffs">')]
     for step in ("Persetujuan dan TTE Kepala Dinas", "Verifikasi Berkas", "Paraf Koordinator"):
         assert step in decisions

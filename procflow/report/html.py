@@ -18,7 +18,8 @@ from procflow.filters.words import describe_block, kept_text
 from procflow.measure.analysis import Analysis
 from procflow.measure.decisions import Audience, warning_text
 from procflow.measure.prepare import prepared
-from procflow.render import charts
+from procflow.measure.time_views import views_of
+from procflow.render import charts, time_charts
 from procflow.render.files import graph_bytes
 from procflow.render.handoff_map import handoff_graph, handoff_map
 from procflow.render.process_map import MapOptions, process_map
@@ -99,6 +100,7 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts,
                                   | {"elapsed": r["elapsed"]} for r in rows])
         per_case = prep.rows("SELECT handoffs, count(*) AS cases FROM pf_cases "
                              "WHERE handoffs IS NOT NULL GROUP BY handoffs ORDER BY handoffs")
+        views = views_of(prep, log.zone)
     activity_bottlenecks = [b for b in data["bottlenecks"] if b["kind"] == "activity"]
     return {
         "a": data, "t": t,
@@ -118,10 +120,34 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts,
                     if standard["target"] == "case" else standard["target"]),
             xlabel=t("Month the case arrived") if standard["target"] == "case"
             else t("Month the step was done"), t=t)) for standard in data.get("sla") or ()],
+        "time": time_context(views, t, working=prep.clock is not None),
         "bottlenecks": activity_bottlenecks[:15],
         "bottleneck_chart": _svg(charts.bar_chart(
             {b["name"]: b["share"] or 0.0 for b in activity_bottlenecks},
             title=t("Share of case time spent before each step"), t=t, unit="share")),
+    }
+
+
+def time_context(views: dict[str, Any], t: Texts, *, working: bool) -> dict[str, Any]:
+    """What the "Over time" section shows: the time views, their charts and the workload
+    table (hours in working time with a calendar)."""
+    weekly = views["bucket"] == "week"
+    busiest = max(views["flow"], key=lambda r: r["open"], default=None)
+    return {
+        "v": views, "weekly": weekly, "working": working, "busiest": busiest,
+        "flow_chart": _svg(time_charts.flow_chart(
+            views["flow"], views["bucket"], zone=views["zone"], t=t,
+            title=t("Cases arriving and completed per week") if weekly
+            else t("Cases arriving and completed per month"))),
+        "cycle_chart": _svg(time_charts.cycle_chart(
+            views["cycle_by_month"], title=t("Cycle time by month of arrival"), t=t)),
+        "dotted_chart": _svg(time_charts.dotted_chart(
+            views["dots"], title=t("Events over time, one row per case"), t=t)),
+        "workload_chart": _svg(time_charts.workload_heatmap(
+            views["workload"], views["bucket"], t=t,
+            title=t("Events per {by} and week", by=t(views["workload"]["by"] or "resource"))
+            if weekly else t("Events per {by} and month",
+                             by=t(views["workload"]["by"] or "resource")))),
     }
 
 
