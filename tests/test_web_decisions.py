@@ -129,11 +129,11 @@ def test_settings_flow_into_every_download(logs: tuple[Site, TestClient]) -> Non
     assert data["handoffs"]["granularity"] == "role"
     assert {p["from"] for p in data["handoffs"]["pairs"]} <= {
         a["lanes"]["role"] for a in data["activities"]}
-    xlsx = andi.get(f"{base}/download/tables.xlsx?{CHOSEN}")
+    xlsx = andi.get(f"{base}/download/tables.xlsx?{CHOSEN}&lang=en")
     assert xlsx.status_code == 200, xlsx.text
     tables = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None, engine="openpyxl")
-    assert list(tables["decisions_by_activity"]["key"]) == [VERIFY]
-    assert len(tables["handoff_pairs"]) == len(data["handoffs"]["pairs"])
+    assert list(tables["Decisions by activity"]["Activity"]) == [VERIFY]
+    assert len(tables["Handoffs"]) == len(data["handoffs"]["pairs"])
     report = _page(andi, f"{base}/report.html?{CHOSEN}&lang=en")
     assert f"Decision steps used: {VERIFY}." in report
     assert "Handoffs between each role:" in report
