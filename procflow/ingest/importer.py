@@ -122,7 +122,8 @@ def _all_rejected(path: Path, report: ImportReport) -> FormatError:
         f"{examples}.",
         fix="correct those values, map other columns (--case, --activity, --timestamp), or "
             "widen --time-window if the times are genuine.",
-        code="all_rejected", params={"rows": report.rows, "rejected": dict(report.rejected)})
+        code="all_rejected",
+        params={"file": str(path), "rows": report.rows, "rejected": dict(report.rejected)})
 
 
 def summarize_lifecycle(events: pa.Table) -> dict[str, Any]:

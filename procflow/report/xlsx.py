@@ -144,9 +144,9 @@ def _write_sheet(out: Worksheet, sheet: Sheet) -> None:
         if kind in TIMED:
             out.column_dimensions[get_column_letter(col)].hidden = True
             col += 1
-    for col, width in enumerate(widths, 1):
+    for col, width in enumerate(widths, 1):  # a tenth more for bold headers and wide letters
         out.column_dimensions[get_column_letter(col)].width = min(
-            WIDTH_MAX, max(WIDTH_MIN, width + 2))
+            WIDTH_MAX, max(WIDTH_MIN, round(width * 1.1) + 2))
 
 
 def _cells(values: list[Any], kinds: list[Kind]) -> list[tuple[Any, Kind]]:
@@ -174,7 +174,7 @@ def _shown_width(value: Any, kind: Kind) -> int:
     if value is None:
         return 0
     if kind == "time":
-        return 16
+        return 17
     if kind in ("duration", "change", "share"):
         return 10
     return len(str(value))

@@ -50,7 +50,7 @@ def error_text(err: ProcflowError, t: Texts, shown: Mapping[Path, str] | None = 
     """``err`` for a page or the API in the language of ``t``, naming the form's fields; the
     server's paths of uploads in ``shown`` are replaced by the names the user gave them."""
     words = WORDS.get(err.code or "")
-    text = words(err.params, t) if words else _uncoded(err)
+    text = words(err.params, t) if words else _uncoded(err, t)
     if err.source:
         text = f"{err.source}: {text}"
     for path, name in (shown or {}).items():
@@ -58,11 +58,14 @@ def error_text(err: ProcflowError, t: Texts, shown: Mapping[Path, str] | None = 
     return text
 
 
-def _uncoded(err: ProcflowError) -> str:
-    """An error without a code: its message, and its fix unless that names options."""
+def _uncoded(err: ProcflowError, t: Texts) -> str:
+    """An error without a code: its message, and its fix unless that names options; on a
+    page in another language, said to be in English."""
+    text = err.message
     if err.fix and "--" not in err.fix and "procflow " not in err.fix:
-        return f"{err.message} {err.fix[:1].upper()}{err.fix[1:]}"
-    return err.message
+        text = f"{text} {err.fix[:1].upper()}{err.fix[1:]}"
+    return text if t.lang == "en" else t("This cannot be done; the reason, in English: {text}",
+                                         text=text)
 
 
 def _quoted(name: str) -> str:
@@ -87,6 +90,14 @@ def _zone_field(t: Texts) -> str:
 
 def _order_field(t: Texts) -> str:
     return _quoted(t("Dates like 03/04/2024"))
+
+
+def _split_fix(p: dict[str, Any], t: Texts) -> str:
+    """The dates a log can be split at, or that it cannot be split."""
+    if not p["from"]:
+        return t("Every case arrives on the same day: compare two logs instead.")
+    return t("Choose a date from {lo} to {hi} under {field}.", lo=p["from"], hi=p["to"],
+             field=_quoted(t("or split at the date")))
 
 
 WORDS: dict[str, Words] = {
@@ -147,13 +158,30 @@ WORDS: dict[str, Words] = {
         "Rows {rows} open a quoted value that is never closed. Close the quote, write quotes "
         "inside values as two quotes (\"\"), or export the file again.",
         rows=_listed([t.integer(r) for r in p["rows"]], t) or "?"),
+    "no_rows": lambda p, t: t(
+        "No events in {file}: it holds no rows of data. Export the log again with its rows "
+        "(check the export's filters and dates).", file=p["file"]),
     "all_rejected": lambda p, t: t(
-        "No events: all {rows} rows were rejected ({reasons}). Check the columns chosen "
-        "under {case}, {activity} and {timestamp}, or correct the values.",
-        rows=t.integer(p["rows"]),
+        "No events in {file}: all {rows} rows were rejected ({reasons}). Check the columns "
+        "chosen under {case}, {activity} and {timestamp}, or correct the values.",
+        file=p["file"], rows=t.integer(p["rows"]),
         reasons="; ".join(f"{t(reason)}: {t.integer(n)}" for reason, n in p["rejected"].items()),
         case=_field("case", t), activity=_field("activity", t),
         timestamp=_field("timestamp", t)),
+    "split_empty": lambda p, t: t(
+        "No case of {log} arrives {where}, so the {side} side of the comparison is empty: its "
+        "cases arrive from {first} to {last}. {fix}", log=repr(p["log"]),
+        where=t("before {date}", date=p["at"]) if p["side"] == "before" else t(
+            "on or after {date}", date=p["at"]), side=t(p["side"]), first=p["first"],
+        last=p["last"], fix=_split_fix(p, t)),
+    "no_completed_cases": lambda p, t: t(
+        "No case of the {side} log {log} ends at a common end step ({ends}), so with completed "
+        "cases only that side of the comparison is empty. Untick {field}.", side=t(p["side"]),
+        log=repr(p["log"]), ends=_listed(p["ends"], t) or "–",
+        field=_quoted(t("Completed cases only"))),
+    "no_cases": lambda p, t: t(
+        "The {side} log {log} has no cases, so that side of the comparison is empty. Choose a "
+        "log that holds cases.", side=t(p["side"]), log=repr(p["log"])),
     "log_exists": lambda p, t: t(
         "A different log named {name} is already in the workspace. Choose another name under "
         "{field}, or remove that log first.", name=repr(p["name"]),
