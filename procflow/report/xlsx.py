@@ -22,9 +22,9 @@ from typing import Any, Literal, NamedTuple
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from procflow.core.cells import safe_text
 
@@ -104,11 +104,11 @@ def frame_sheet(title: str, frame: pd.DataFrame) -> Sheet:
 
 
 def write_workbook(sheets: Sequence[Sheet] | Mapping[str, pd.DataFrame], path: Path) -> Path:
-    """Write each sheet (or each named table) to ``path``, in order."""
+    """Write each sheet (or each named table) to ``path``, in order (streamed: openpyxl's
+    write-only mode, so large logs write in seconds)."""
     if isinstance(sheets, Mapping):
         sheets = [frame_sheet(name, frame) for name, frame in sheets.items()]
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     taken: set[str] = set()
     for sheet in sheets:
         _write_sheet(book.create_sheet(sheet_name(sheet.title, taken)), sheet)
@@ -117,36 +117,41 @@ def write_workbook(sheets: Sequence[Sheet] | Mapping[str, pd.DataFrame], path: P
     return path
 
 
-def _write_sheet(out: Worksheet, sheet: Sheet) -> None:
-    """The header (bold, frozen), the rows with their formats, the widths (``{d}`` in a
-    format: the sheet's word for days)."""
+def _write_sheet(out: Any, sheet: Sheet) -> None:
+    """The widths, the hidden seconds, the header (bold, frozen), then the rows with their
+    formats (``{d}`` in a format: the sheet's word for days)."""
     headers: list[str] = []
     for header, kind in zip(sheet.headers, sheet.kinds, strict=True):
         headers.append(header)
         if kind in TIMED:
             headers.append(f"{header} ({sheet.seconds})")
-    out.append([safe_cell(h) for h in headers])
-    for cell in out[1]:
-        cell.font = Font(bold=True)
-    out.freeze_panes = "A2"
+    rows = [_cells(values, sheet.kinds) for values in sheet.rows]
     widths = [len(h) for h in headers]
-    for values in sheet.rows:
-        cells = _cells(values, sheet.kinds)
-        out.append([value for value, _ in cells])
-        row = out.max_row
-        for col, (value, kind) in enumerate(cells, 1):
-            if kind in FORMATS and value is not None:
-                out.cell(row, col).number_format = FORMATS[kind].replace("{d}", sheet.day)
-            widths[col - 1] = max(widths[col - 1], _shown_width(value, kind))
-    col = 1
-    for kind in sheet.kinds:
-        col += 1
-        if kind in TIMED:
-            out.column_dimensions[get_column_letter(col)].hidden = True
-            col += 1
+    for cells in rows:
+        for col, (value, kind) in enumerate(cells):
+            widths[col] = max(widths[col], _shown_width(value, kind))
+    hidden = {i + 1 for i, (_, kind) in enumerate(_cells([None] * len(sheet.kinds),
+                                                         sheet.kinds)) if kind == "seconds"}
     for col, width in enumerate(widths, 1):  # a tenth more for bold headers and wide letters
-        out.column_dimensions[get_column_letter(col)].width = min(
-            WIDTH_MAX, max(WIDTH_MIN, round(width * 1.1) + 2))
+        dimension = out.column_dimensions[get_column_letter(col)]
+        dimension.width = min(WIDTH_MAX, max(WIDTH_MIN, round(width * 1.1) + 2))
+        dimension.hidden = col in hidden
+    out.freeze_panes = "A2"
+    bold = Font(bold=True)
+    out.append([_cell(out, safe_cell(h), None, bold) for h in headers])
+    for cells in rows:
+        out.append([_cell(out, value, FORMATS.get(kind, "").replace("{d}", sheet.day))
+                    for value, kind in cells])
+
+
+def _cell(out: Any, value: Any, number_format: str | None, font: Font | None = None) -> Any:
+    """A write-only cell with its number format (none for empty cells) or font."""
+    cell = WriteOnlyCell(out, value=value)
+    if number_format and value is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return cell
 
 
 def _cells(values: list[Any], kinds: list[Kind]) -> list[tuple[Any, Kind]]:
