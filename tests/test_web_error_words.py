@@ -213,14 +213,22 @@ def test_the_command_line_keeps_naming_its_options(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_the_mapping_page_shows_the_error(server: tuple[Server, str], lang: str) -> None:
-    """In a browser: an import without a zone for times without one comes back to the
-    mapping form with the error, in the page's language, naming the field."""
+    """In a browser: a wrong password, then an import without a zone for times without one,
+    which comes back to the mapping form with the error, in the page's language, naming the
+    field."""
     srv, wid = server
     with browser_page() as page:
         page.set_default_timeout(60_000)
         page.context.add_cookies([{"name": "procflow_lang", "value": lang,
                                    "url": srv.base}])
         page.goto(f"{srv.base}/login")
+        page.fill("input[name=username]", "andi")
+        page.fill("input[name=password]", "not the password")
+        page.click("button[type=submit]")
+        assert page.inner_text("p.error") == {
+            "en": "wrong user name or password.",
+            "id": "nama pengguna atau kata sandi salah."}[lang]
+        page.screenshot(path=artifact(f"web-error-sign-in-{lang}.png"))
         page.fill("input[name=username]", "andi")
         page.fill("input[name=password]", PW)
         page.click("button[type=submit]")
