@@ -13,6 +13,7 @@ from procflow.compare.narrative import KPI_NAMES
 from procflow.conform.conformance import KIND_WORDS
 from procflow.core.i18n import Texts, catalog
 from procflow.render import handoff_map, process_map
+from procflow.report import workbook
 from procflow.report.html import BY_TITLES, LIFECYCLE_WORDS, REJECT_WORDS, WORDS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "procflow"
@@ -30,7 +31,7 @@ def _strings(node: ast.AST) -> list[str]:
 def used_messages() -> set[str]:
     found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values(), *process_map.WORDS,
                        *handoff_map.WORDS, *KIND_WORDS.values(), *LIFECYCLE_WORDS.values(),
-                       *REJECT_WORDS}
+                       *REJECT_WORDS, *workbook.messages()}
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

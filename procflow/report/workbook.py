@@ -100,6 +100,14 @@ PATH_COLUMNS = [Column("source", "From"), Column("target", "To"),
 LISTED_STEPS = 10
 
 
+def messages() -> set[str]:
+    """Every sheet name, header and word of the tables (to check their translations)."""
+    found = {"Cases"}
+    for _, title, columns in [*ANALYSIS_SHEETS, ("", "", CASE_COLUMNS), ("", "", PATH_COLUMNS)]:
+        found |= {title} | {c.header for c in columns} | {w for c in columns for _, w in c.words}
+    return (found | {label for _, label, _ in KPI_SIDE}) - {""}
+
+
 def _field(record: dict[str, Any], key: str) -> Any:
     """``record``'s value at the dotted ``key`` (None where absent)."""
     value: Any = record
