@@ -160,6 +160,12 @@ def test_comparison_workbook(tmp_path: Path) -> None:
     assert cycle[change].number_format == '+#,##0.000" hr";-#,##0.000" hr";0" hr"'
     assert cycle[heads.index("Kesimpulan")].value == "membaik"
     assert cycle[heads.index("Sebelum: median")].number_format == "[h]:mm"
+    head = {(r[0], r[1]): r[2] for r in book["Ringkasan"].iter_rows(min_row=2, values_only=True)}
+    assert head[("Tahap keputusan", "Sebelum")] == ", ".join(data["decisions"]["before"])
+    assert head[("Tahap keputusan", "Sesudah")] == ", ".join(data["decisions"]["after"])
+    rows = {r[0]: r[1] for r in book["Ringkasan"].iter_rows(min_row=2, values_only=True)}
+    assert rows["Serah terima antar"] == "pelaksana"
+    assert rows["Hanya kasus yang sudah selesai"] == "tidak"
     removed = book["Alur yang dihapus"]
     assert header(removed)[:3] == ["Dari", "Kepada", "Perpindahan"]
     assert removed.max_row == len(data["dfg_diff"]["removed"]) + 1

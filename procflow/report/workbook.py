@@ -209,12 +209,17 @@ def headline(data: dict[str, Any], t: Texts, source: str | None = None) -> Sheet
 
 def settings_lines(data: dict[str, Any], t: Texts) -> list[tuple[str, str]]:
     """The settings the figures were made with, as (label, value)."""
-    steps = data["decisions"]["activities"]
-    listed = (", ".join(steps) if len(steps) <= LISTED_STEPS else
-              t("{n} steps", n=t.integer(len(steps)))) if steps else t("none")
     handoffs = data["handoffs"]["granularity"]
-    return [(t("Decision steps"), listed),
+    return [(t("Decision steps"), _steps(data["decisions"]["activities"], t)),
             (t("Handoffs between"), t(handoffs) if handoffs else t("none"))]
+
+
+def _steps(steps: list[str], t: Texts) -> str:
+    """Decision steps by name, or their number when there are many."""
+    if not steps:
+        return t("none")
+    return (", ".join(steps) if len(steps) <= LISTED_STEPS else
+            t("{n} steps", n=t.integer(len(steps))))
 
 
 def _time(text: str | None) -> Any:
@@ -230,6 +235,14 @@ def comparison_book(comparison: dict[str, Any], t: Texts) -> list[Sheet]:
              _time(before["end"])],
             [t("After"), after["name"], after["cases"], _time(after["start"]),
              _time(after["end"])]]
+    settings, decided = comparison["settings"], comparison.get("decisions") or {}
+    rows += [[t("Decision steps"), t(side.title()),
+              Typed(_steps(decided.get(side) or [], t), "text"), None, None]
+             for side in ("before", "after")]
+    handoffs = settings.get("handoff_by")
+    rows += [[t("Handoffs between"), t(handoffs) if handoffs else t("none"), None, None, None],
+             [t("Completed cases only"), t("yes") if settings.get("completed_only") else t("no"),
+              None, None, None]]
     logs = Sheet(t("Headline"), [t("Side"), t("Log"), t("Cases"), t("First event (UTC)"),
                                  t("Last event (UTC)")],
                  ["text", "text", "count", "time", "time"], rows)
