@@ -12,14 +12,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ProcflowError(Exception):
-    """Base class; carries the place (file, row, column) and the fix."""
+    """Base class; carries the place (file, row, column) and the fix.
 
-    def __init__(self, message: str, *, source: str | None = None, fix: str | None = None):
+    ``str(err)`` is the command line's wording (its fix names options such as ``--tz``).
+    ``code`` and ``params`` say the same for other shells: a stable name of the problem and
+    its values (columns, rows, fields), from which the web app words the error in the page's
+    language around its own form fields."""
+
+    def __init__(self, message: str, *, source: str | None = None, fix: str | None = None,
+                 code: str | None = None, params: dict[str, Any] | None = None):
         self.message = message
         self.source = source
         self.fix = fix
+        self.code = code
+        self.params = params or {}
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

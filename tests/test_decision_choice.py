@@ -4,6 +4,7 @@ steps the log's structure suggests, and choosing none (METRICS §5; docs/metrics
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,8 @@ def write_log(path: Path, cases: list[tuple[str, list[str]]], *,
     lines = ["case,activity,timestamp" + (",level" if levels else "")]
     for day, (case, steps) in enumerate(cases, 1):
         for hour, step in enumerate(steps):
-            row = f"{case},{step},2024-03-{day:02d}T{8 + hour:02d}:00:00Z"
+            at = datetime(2024, 3, day, 8) + timedelta(hours=hour)
+            row = f"{case},{step},{at:%Y-%m-%dT%H:%M:%S}Z"
             lines.append(row + (f",{levels[step]}" if levels else ""))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -48,22 +50,27 @@ def numbered(n: int, decisions: int) -> list[tuple[str, list[str]]]:
 
 
 # the warnings -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("decisions", "code", "share"), [
-    (0, "default_decisions_none", 0.0),
-    (1, None, None),          # 1 of 10: 10%, within 15%
-    (2, "default_decisions_many", 0.2),
+@pytest.mark.parametrize(("steps", "decisions", "code", "share"), [
+    (10, 0, "default_decisions_none", 0.0),
+    (10, 1, None, None),          # 1 of 10: 10%, within 15%
+    (10, 4, None, None),          # 40%, but only 4 steps: at the floor
+    (10, 5, "default_decisions_many", 0.5),   # 5 steps, above the floor, and 50%
+    (40, 6, None, None),          # 6 steps, above the floor, but 15% exactly
+    (40, 7, "default_decisions_many", 0.175),  # 7 steps and 17.5%
 ])
-def test_default_pattern_warns_on_none_or_too_many(tmp_path: Path, decisions: int,
+def test_default_pattern_warns_on_none_or_too_many(tmp_path: Path, steps: int, decisions: int,
                                                    code: str | None,
                                                    share: float | None) -> None:
-    data = analyze(write_log(tmp_path / "log.csv", numbered(10, decisions))).to_dict()
+    data = analyze(write_log(tmp_path / "log.csv", numbered(steps, decisions))).to_dict()
     assert len(data["decisions"]["activities"]) == decisions
     if code is None:
         assert data["warnings"] == []
         return
     (warning,) = data["warnings"]
-    assert {k: warning[k] for k in ("code", "matched", "activities", "share", "limit")} == {
-        "code": code, "matched": decisions, "activities": 10, "share": share, "limit": 0.15}
+    keys = ("code", "matched", "activities", "share", "limit", "floor")
+    assert {k: warning[k] for k in keys} == {
+        "code": code, "matched": decisions, "activities": steps, "share": share,
+        "limit": 0.15, "floor": 4}
     assert warning["message"] == warning_text(warning, Texts("en"), "json")
     assert "choose the decision steps yourself" in warning["message"]
 
@@ -162,5 +169,5 @@ def test_suggestions_in_analysis_json(tmp_path: Path) -> None:
     data = analyze(path).to_dict()
     assert data["decisions"]["suggestions"] == EXPECTED
     assert data["decisions"]["activities"] == ["Approve", "Reject"]
-    # 2 of 6 steps found by name: a warning, and the suggestions to choose from
-    assert [w["matched"] for w in data["warnings"]] == [2]
+    # 2 of 6 steps found by name: a third, but only 2 steps, so no warning
+    assert data["warnings"] == []

@@ -17,7 +17,10 @@ from openpyxl import load_workbook
 
 import procflow
 from procflow.cli import main
-from procflow.report.xlsx import analysis_tables, write_workbook
+from procflow.core.i18n import Texts
+from procflow.measure.cases import case_table
+from procflow.report.workbook import analysis_book
+from procflow.report.xlsx import write_workbook
 from procflow.store.export import write_csv
 from tests.test_web_api import Site, cheap_hashes, upload_and_import
 
@@ -100,7 +103,9 @@ def test_workbooks_neutralise_column_names_and_cells(source: Path, tmp_path: Pat
     assert [c.value for c in sheet[2]] == ["'" + name for name in RISKY]
     log = procflow.read(source)
     analysis = procflow.analyze(log)
-    written = cells(write_workbook(analysis_tables(analysis), tmp_path / "a.xlsx"))
+    sheets = analysis_book(analysis, Texts("en"), cases=case_table(log), source="=x.csv")
+    written = cells(write_workbook(sheets, tmp_path / "a.xlsx"))
+    assert "'=x.csv" in written
     assert "'=1+1" in written and "'@Budi" in written
     assert not [c for c in written if risky(c)]
 

@@ -15,6 +15,7 @@ from procflow.core.i18n import Texts, catalog
 from procflow.explain import narrative as explain_words
 from procflow.explain.targets import WEEKDAYS
 from procflow.render import handoff_map, process_map
+from procflow.report import workbook
 from procflow.report.html import BY_TITLES, LIFECYCLE_WORDS, REJECT_WORDS, WORDS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "procflow"
@@ -32,7 +33,7 @@ def _strings(node: ast.AST) -> list[str]:
 def used_messages() -> set[str]:
     found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values(), *process_map.WORDS,
                        *handoff_map.WORDS, *KIND_WORDS.values(), *LIFECYCLE_WORDS.values(),
-                       *REJECT_WORDS, *explain_words.FIELD_NAMES.values(),
+                       *REJECT_WORDS, *workbook.messages(), *explain_words.FIELD_NAMES.values(),
                        *explain_words.TARGET_NAMES.values(), *explain_words.CONDITIONS.values(),
                        *explain_words.VALUE_CONDITIONS.values(), *WEEKDAYS}
     for path in PACKAGE.rglob("*.py"):

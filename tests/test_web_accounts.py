@@ -225,6 +225,8 @@ def test_failed_sign_ins_are_limited_per_address_across_names(served: Server) ->
         for n in range(20):
             assert_error(sign_in(client, f"guess{n}", "wrong password"), 401)
         assert_error(sign_in(client, "vera", PW), 429)  # even with the right password
+        assert "dari alamat ini" in sign_in(client, "ana", PW).json()["error"]["message"]
+        client.cookies.set("procflow_lang", "en")
         assert "this address" in sign_in(client, "ana", PW).json()["error"]["message"]
 
 

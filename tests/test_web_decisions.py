@@ -24,8 +24,8 @@ CHOSEN = f"decision={quote(VERIFY)}&handoff=role"
 
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, TestClient]]:
-    """andi has imported the sample's before.csv and after.csv, and a log of 61 steps
-    without performers."""
+    """andi has imported the sample's before.csv and after.csv, a log of 61 steps without
+    performers, and a log of 7 steps, 5 of them named as approvals."""
     site = Site(tmp_path_factory.mktemp("decisions") / "data", limit=8 * 1024 * 1024)
     andi = site.client("andi")
     for name in ("before", "after"):
@@ -34,6 +34,11 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, TestC
         f"k{c};Langkah {s:02d};2024-03-{1 + c:02d}T{8 + s // 6:02d}:{s % 6}0:00+07:00"
         for c in range(2) for s in range(61)]
     import_sample(andi, site.a, "wide", ("\n".join(lines) + "\n").encode())
+    steps = ["Terima Berkas", "Paraf Kasi", "Paraf Kabid", "Paraf Sekdin", "Persetujuan Kadis",
+             "TTE Kadis", "Kirim SK"]
+    rows = ["case;activity;timestamp"] + [f"m{c};{step};2024-03-{1 + c:02d}T{8 + s:02d}:00:00+07:00"
+                                          for c in range(2) for s, step in enumerate(steps)]
+    import_sample(andi, site.a, "many", ("\n".join(rows) + "\n").encode())
     yield site, andi
 
 
@@ -51,12 +56,19 @@ def _fieldset(page: str) -> str:
 def test_log_page_asks_to_confirm_the_steps_found_by_name(logs: tuple[Site, TestClient]
                                                          ) -> None:
     site, andi = logs
+    many = _page(andi, f"/w/{site.a}/logs/many?lang=en")
+    assert '<details class="card settings" open>' in many
+    warned = _fieldset(many)
+    assert ("The default decision pattern took 5 of the log&#39;s 7 activities (71%) as "
+            "decision steps") in warned
+    assert "Decision steps&#34; in the analysis settings" in warned and "--" not in warned
+    indonesian = _fieldset(_page(andi, f"/w/{site.a}/logs/many?lang=id"))
+    assert "Pola keputusan bawaan mengambil 5 dari 7 aktivitas" in indonesian
+    # 3 of 8 steps: at most the floor of 4, so no warning and the fold stays shut
     page = _page(andi, f"/w/{site.a}/logs/after?lang=en")
-    assert '<details class="card settings" open>' in page
+    assert '<details class="card settings">' in page
     box = _fieldset(page)
-    assert ("The default decision pattern took 3 of the log&#39;s 8 activities (38%) as "
-            "decision steps") in box
-    assert "Decision steps&#34; in the analysis settings" in box and "--" not in box
+    assert '<p class="warning"' not in box
     for step in ("Paraf Koordinator", "Persetujuan dan TTE Kepala Dinas", VERIFY):
         assert f'name="decision" value="{step}" checked>' in box
     assert 'name="decision" value="Pemeriksaan Teknis" >' in box
@@ -68,8 +80,6 @@ def test_log_page_asks_to_confirm_the_steps_found_by_name(logs: tuple[Site, Test
             'go 4 ways after it; 11% go back to an earlier step after it</span>') in suggested
     assert page.count("<script") == 1 and '<script src="/static/map.js" defer>' in page
     assert "<script" not in box  # the choice works without script
-    indonesian = _fieldset(_page(andi, f"/w/{site.a}/logs/after?lang=id"))
-    assert "Pola keputusan bawaan mengambil 3 dari 8 aktivitas" in indonesian
 
 
 def test_confirmed_steps_have_no_warning(logs: tuple[Site, TestClient]) -> None:
@@ -81,7 +91,9 @@ def test_confirmed_steps_have_no_warning(logs: tuple[Site, TestClient]) -> None:
     data = andi.get(f"/api/w/{site.a}/logs/after?{steps}").json()
     assert data["warnings"] == [] and data["settings"]["decision_choice"] == "chosen"
     default = andi.get(f"/api/w/{site.a}/logs/after").json()
-    assert [w["code"] for w in default["warnings"]] == ["default_decisions_many"]
+    assert default["warnings"] == []
+    many = andi.get(f"/api/w/{site.a}/logs/many").json()
+    assert [w["code"] for w in many["warnings"]] == ["default_decisions_many"]
     assert [s["activity"] for s in default["suggestions"]][:2] == [VERIFY,
                                                                     "Pemeriksaan Teknis"]
 
@@ -117,11 +129,11 @@ def test_settings_flow_into_every_download(logs: tuple[Site, TestClient]) -> Non
     assert data["handoffs"]["granularity"] == "role"
     assert {p["from"] for p in data["handoffs"]["pairs"]} <= {
         a["lanes"]["role"] for a in data["activities"]}
-    xlsx = andi.get(f"{base}/download/tables.xlsx?{CHOSEN}")
+    xlsx = andi.get(f"{base}/download/tables.xlsx?{CHOSEN}&lang=en")
     assert xlsx.status_code == 200, xlsx.text
     tables = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None, engine="openpyxl")
-    assert list(tables["decisions_by_activity"]["key"]) == [VERIFY]
-    assert len(tables["handoff_pairs"]) == len(data["handoffs"]["pairs"])
+    assert list(tables["Decisions by activity"]["Activity"]) == [VERIFY]
+    assert len(tables["Handoffs"]) == len(data["handoffs"]["pairs"])
     report = _page(andi, f"{base}/report.html?{CHOSEN}&lang=en")
     assert f"Decision steps used: {VERIFY}." in report
     assert "Handoffs between each role:" in report
@@ -132,8 +144,9 @@ def test_settings_flow_into_every_download(logs: tuple[Site, TestClient]) -> Non
     assert "No decision steps are chosen, so decision latency is not measured." in none_report
     assert "Decision steps used" not in none_report
     plain = andi.get(f"{base}/analysis.json").json()
-    assert plain["handoffs"]["granularity"] == "resource"
-    assert [w["code"] for w in plain["warnings"]] == ["default_decisions_many"]
+    assert plain["handoffs"]["granularity"] == "resource" and plain["warnings"] == []
+    many = andi.get(f"/w/{site.a}/logs/many/analysis.json").json()
+    assert [w["code"] for w in many["warnings"]] == ["default_decisions_many"]
 
 
 @pytest.mark.parametrize(("query", "words"), [
@@ -224,9 +237,9 @@ def test_comparison_with_chosen_steps_and_handoffs(logs: tuple[Site, TestClient]
     download = andi.get(f"/w/{site.a}/compare/{rid}/comparison.json").json()
     assert download["settings"]["handoff_by"] == "role"
     default = andi.post(f"/api/w/{site.a}/compare",
-                        json={"before": "before", "after": "after"}).json()
+                        json={"before": "many", "after": "after"}).json()
     assert [(w["side"], w["matched"]) for w in default["warnings"]
-            if w["kind"] == "decision_pattern"] == [("before", 4), ("after", 3)]
+            if w["kind"] == "decision_pattern"] == [("before", 5)]
     none = andi.post(f"/api/w/{site.a}/compare",
                      json={"before": "before", "after": "after", "decisions": "none",
                            "handoff": "unit"}).json()

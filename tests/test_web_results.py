@@ -263,24 +263,30 @@ def test_removing_members_on_the_page(site: Site) -> None:
 def test_a_comparison_with_an_empty_side_is_refused_clearly(stored: Stored) -> None:
     site, andi, _ = stored
     listed = len(andi.get(f"/api/w/{site.a}").json()["results"])
-    r = andi.post(f"/api/w/{site.a}/compare", json={"before": "q1", "split": "2030-01-01"})
+    r = andi.post(f"/api/w/{site.a}/compare?lang=en",
+                  json={"before": "q1", "split": "2030-01-01"})
     assert_error(r, 422)
     assert r.json()["error"]["message"] == (
-        "no case of 'q1' arrives on or after 2030-01-01, so the after side of the comparison "
-        "is empty; its cases arrive from 2024-02-29 17:00 to 2024-03-27 17:00 (UTC). Fix: "
-        "split at a date from 2024-03-01 to 2024-03-27.")
+        "No case of 'q1' arrives on or after 2030-01-01, so the after side of the comparison "
+        "is empty: its cases arrive from 2024-02-29 17:00 to 2024-03-27 17:00. Choose a date "
+        "from 2024-03-01 to 2024-03-27 under “or split at the date”.")
     page = andi.post(f"/w/{site.a}/compare", data={
         "csrf": andi.headers["X-CSRF-Token"], "before": "q1", "split": "2000-01-01"})
     assert page.status_code == 422
     text = " ".join(page.text.split())
     assert "so the before side of the comparison is empty" in text
-    assert "split at a date from 2024-03-01 to 2024-03-27" in text
+    assert "Choose a date from 2024-03-01 to 2024-03-27 under “or split at the date”" in text
+    indonesian = andi.post(f"/w/{site.a}/compare?lang=id", data={
+        "csrf": andi.headers["X-CSRF-Token"], "before": "q1", "split": "2000-01-01"})
+    text = " ".join(indonesian.text.split())
+    assert "sehingga sisi sebelum perbandingan kosong" in text
+    assert "Pilih tanggal dari 2024-03-01 sampai 2024-03-27 pada “atau bagi pada tanggal”" in text
     up = andi.post(f"/api/w/{site.a}/upload",
                    files={"file": ("kosong.csv", b"case;activity;timestamp\n", "text/csv")})
-    r = andi.post(f"/api/w/{site.a}/uploads/{up.json()['upload']['id']}/import",
+    r = andi.post(f"/api/w/{site.a}/uploads/{up.json()['upload']['id']}/import?lang=en",
                   json={"name": "kosong"})  # a log without cases cannot even be stored
     assert_error(r, 422)
-    assert r.json()["error"]["message"].startswith("no events in kosong.csv")
+    assert r.json()["error"]["message"].startswith("No events in kosong.csv")
     assert len(andi.get(f"/api/w/{site.a}").json()["results"]) == listed
 
 

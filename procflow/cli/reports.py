@@ -166,14 +166,16 @@ def _empty_side(log: EventLog, shared: list[Filter], at: dt.datetime | None,
 
 
 def _write_comparison(result: Any, out: Path, lang: str, xlsx: bool) -> list[Path]:
+    from procflow.core.i18n import Texts
     from procflow.report.comparison import comparison_report, write_comparison_report
-    from procflow.report.xlsx import comparison_tables, write_workbook
+    from procflow.report.workbook import comparison_book
+    from procflow.report.xlsx import write_workbook
 
     html = comparison_report(result, lang=lang)  # type: ignore[arg-type]
     written = [write_comparison_report(out, html, result), out / "comparison.json"]
     if xlsx:
-        written.append(write_workbook(comparison_tables(result.to_dict()),
-                                      out / "tables.xlsx"))
+        sheets = comparison_book(result.to_dict(), Texts(lang))  # type: ignore[arg-type]
+        written.append(write_workbook(sheets, out / "tables.xlsx"))
     return written
 
 
@@ -215,10 +217,23 @@ def report_command(log: str, out: Path, handoff_by: str | None, lang: str, xlsx:
                          **calendar_settings(calendar, calendar_zone, sla, pause))
         html = analysis_report(event_log, result, lang=lang,  # type: ignore[arg-type]
                                import_report=imported)
+        sheets = _analysis_sheets(event_log, result, lang, imported) if xlsx else []
     echo_filter(result.to_dict().get("filter"))
     written = f"Wrote {write_report(out, html, result)} and {out / 'analysis.json'}"
     click.echo("\n".join([*decision_warning_lines(result.to_dict(), Texts("en")), written]))
     if xlsx:
-        from procflow.report.xlsx import analysis_tables, write_workbook
+        from procflow.report.xlsx import write_workbook
 
-        click.echo(f"Wrote {write_workbook(analysis_tables(result), out / 'tables.xlsx')}")
+        click.echo(f"Wrote {write_workbook(sheets, out / 'tables.xlsx')}")
+
+
+def _analysis_sheets(log: Any, result: Any, lang: str, imported: dict[str, Any] | None
+                     ) -> list[Any]:
+    """The workbook of an analysis: headline, tables and one row per case of ``log``."""
+    from procflow.core.i18n import Texts
+    from procflow.measure.cases import case_table
+    from procflow.report.workbook import analysis_book
+
+    source = (imported or {}).get("source")
+    return analysis_book(result, Texts(lang), cases=case_table(log, result.settings),  # type: ignore[arg-type]
+                         source=Path(source).name if source else log.name)

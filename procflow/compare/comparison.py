@@ -109,7 +109,11 @@ def split_error(log: EventLog, at: dt.datetime, empty: list[str]) -> InputError:
     fix = (f"split at a date from {lo} to {hi}." if lo <= hi else
            f"every case arrives on {first:%Y-%m-%d}: compare two logs instead of splitting one.")
     return InputError(f"no case of {log.name!r} arrives {where}, so the {side} side of the "
-                      f"comparison is empty; {arrive}.", fix=fix)
+                      f"comparison is empty; {arrive}.", fix=fix, code="split_empty",
+                      params={"log": log.name, "side": side, "at": f"{at:%Y-%m-%d}",
+                              "first": f"{first:%Y-%m-%d %H:%M}",
+                              "last": f"{last:%Y-%m-%d %H:%M}",
+                              "from": str(lo) if lo <= hi else None, "to": str(hi)})
 
 
 def completed_only(log: EventLog, ends: set[str]) -> EventLog:
@@ -208,10 +212,13 @@ def _require_cases(logs: tuple[EventLog, EventLog], ends: set[str] | None = None
                 f"no case of the {side} log {log.name!r} ends at a common end step "
                 f"({', '.join(sorted(ends)) or 'none'}), so with completed cases only the "
                 f"{side} side of the comparison is empty.",
-                fix="compare all cases (leave out --completed-only / 'completed cases only').")
+                fix="compare all cases (leave out --completed-only / 'completed cases only').",
+                code="no_completed_cases",
+                params={"side": side, "log": log.name, "ends": sorted(ends)})
         raise InputError(f"the {side} log {log.name!r} has no cases, so the {side} side of the "
                          "comparison is empty.",
-                         fix="compare logs that hold cases (procflow logs lists the counts).")
+                         fix="compare logs that hold cases (procflow logs lists the counts).",
+                         code="no_cases", params={"side": side, "log": log.name})
 
 
 def _working_days(tested: list[dict[str, Any]], day_seconds: float) -> None:

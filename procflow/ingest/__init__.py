@@ -51,7 +51,8 @@ def read_source(
     if source.table.num_rows == 0:
         raise FormatError(
             f"no events in {path}: {_EMPTY[fmt]}.",
-            fix="export the log again with its rows (check the export's filters and dates).")
+            fix="export the log again with its rows (check the export's filters and dates).",
+            code="no_rows", params={"file": str(path)})
     return source
 
 

@@ -142,7 +142,8 @@ def _decode(data: bytes, encoding: str, path: Path, *, forced: bool) -> str:
             f"the byte 0x{byte} on line {line:,} (byte {at:,}) is not valid {what}.",
             source=str(path),
             fix="pass the file's real encoding with --encoding (e.g. cp1252 for Windows "
-                "exports, latin-1), or save the file as UTF-8.") from None
+                "exports, latin-1), or save the file as UTF-8.",
+            code="bad_encoding", params={"byte": byte, "line": line}) from None
     text = text.replace("\r\n", "\n")
     return text if "\n" in text else text.replace("\r", "\n")  # old Mac line ends
 
@@ -171,5 +172,6 @@ def sniff_delimiter(sample: str, path: Path) -> str:
             "or is not a CSV file.",
             source=str(path),
             fix="pass --delimiter, or check that this is an event log export.",
+            code="no_delimiter",
         )
     return best

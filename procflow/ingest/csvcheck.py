@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from procflow.errors import FormatError
 
@@ -111,7 +112,7 @@ def wrong_fields(path: str, text: str, start: int, delimiter: str, expected: int
     return FormatError(
         f"{count:,} row(s) have the wrong number of fields (the header has {expected}): "
         f"{where}.",
-        source=path, fix=_FIX_QUOTE if unclosed else _FIX_FIELDS)
+        source=path, fix=_FIX_QUOTE if unclosed else _FIX_FIELDS, **_coded(rows, expected))
 
 
 def parse_failure(path: str, err: Exception, text: str, start: int, delimiter: str,
@@ -124,22 +125,35 @@ def parse_failure(path: str, err: Exception, text: str, start: int, delimiter: s
     unclosed = [r for r in rows if r.unclosed]
     if "straddl" in message or unclosed:
         if unclosed:
-            return FormatError(f"{unclosed[0].describe(expected)}.", source=path, fix=_FIX_QUOTE)
+            return FormatError(f"{unclosed[0].describe(expected)}.", source=path, fix=_FIX_QUOTE,
+                               **_coded(rows, expected))
         return FormatError(
             "a quoted value is never closed, or one value is longer than 8 MB"
-            f"{_near(rows, expected)}.", source=path, fix=_FIX_QUOTE)
+            f"{_near(rows, expected)}.", source=path, fix=_FIX_QUOTE, code="csv_quote",
+            params={"rows": [r.row for r in rows]})
     if _COLUMNS.search(message):
         where = "; ".join(r.describe(expected) for r in rows) or _COLUMNS.sub(
             lambda m: f"a row has {m[2]} fields, not {m[1]}", message).split(":")[0]
         return FormatError(f"rows have the wrong number of fields (the header has "
-                           f"{expected}): {where}.", source=path, fix=_FIX_FIELDS)
+                           f"{expected}): {where}.", source=path, fix=_FIX_FIELDS,
+                           **_coded(rows, expected))
     if "UTF8" in message or "UTF-8" in message:
         return FormatError("a value is not valid UTF-8 text.",
                            source=path, fix="pass the file's real encoding with --encoding "
-                                            "(e.g. cp1252 or latin-1), or save it as UTF-8.")
+                                            "(e.g. cp1252 or latin-1), or save it as UTF-8.",
+                           code="bad_encoding", params={"byte": None, "line": None})
     detail = message.strip().split("\n")[0][:120]
     return FormatError(f"the file cannot be read as CSV ({detail}){_near(rows, expected)}.",
                        source=path, fix=_FIX_FIELDS)
+
+
+def _coded(rows: list[BadRow], expected: int) -> dict[str, Any]:
+    """The code and values of a file whose rows have the wrong number of fields, or a quote
+    never closed: the rows (numbers) and the fields the header has."""
+    if any(r.unclosed for r in rows):
+        return {"code": "csv_quote", "params": {"rows": [r.row for r in rows if r.unclosed]}}
+    return {"code": "csv_fields", "params": {"rows": [r.row for r in rows],
+                                             "expected": expected}}
 
 
 def _near(rows: list[BadRow], expected: int) -> str:

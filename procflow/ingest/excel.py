@@ -42,6 +42,7 @@ def _sheet_rows(path: Path, sheet: str | None, limits: Limits | None) -> list[li
                 f"no sheet named {sheet!r}; sheets: {', '.join(names)}.",
                 source=str(path),
                 fix="pass --sheet with one of those names.",
+                code="no_sheet", params={"sheet": sheet, "sheets": names},
             )
         if not names:
             raise FormatError("the workbook has no sheets.", source=str(path), fix=_FIX)

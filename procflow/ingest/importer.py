@@ -121,7 +121,9 @@ def _all_rejected(path: Path, report: ImportReport) -> FormatError:
         f"no events in {path}: all {report.rows:,} rows were rejected ({counts}), e.g. "
         f"{examples}.",
         fix="correct those values, map other columns (--case, --activity, --timestamp), or "
-            "widen --time-window if the times are genuine.")
+            "widen --time-window if the times are genuine.",
+        code="all_rejected",
+        params={"file": str(path), "rows": report.rows, "rejected": dict(report.rejected)})
 
 
 def summarize_lifecycle(events: pa.Table) -> dict[str, Any]:

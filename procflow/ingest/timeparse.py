@@ -133,7 +133,7 @@ def _zone(tz: str | None, source: str) -> ZoneInfo | None:
         raise TimestampError(
             f"unknown time zone {tz!r}.", source=source or None,
             fix="use an IANA zone name such as Asia/Jakarta (WIB), Asia/Makassar (WITA) or "
-                "Asia/Jayapura (WIT).",
+                "Asia/Jayapura (WIT).", code="unknown_zone", params={"zone": tz},
         ) from None
 
 
@@ -253,6 +253,7 @@ def _check_families(scan: _Scan, source: str) -> None:
             f"{_label(scan.name)} mixes date formats: {kinds}.", source=source or None,
             fix="make every value of the column use one format (re-export or convert it); "
                 "procflow does not guess which rule a value follows.",
+            code="mixed_dates", params={"column": scan.name, "examples": kinds},
         )
     if not found and scan.present.any():
         _refuse_unreadable(scan, "", source)
@@ -272,7 +273,8 @@ def _day_order(scans: list[_Scan], order: DayOrder, source: str) -> bool:
         for key, mask in masks.items():
             if mask.any():
                 hits[key].append(_examples(scan.text, scan.rows[mask]))
-    names = ", ".join(_label(s.name) for s in scans if (s.family == DMY).any())
+    columns = [s.name for s in scans if (s.family == DMY).any()]
+    names = ", ".join(_label(name) for name in columns)
     if hits["day"] and hits["month"]:
         raise TimestampError(
             f"numeric dates in {names} fit only day-first in some values "
@@ -280,6 +282,8 @@ def _day_order(scans: list[_Scan], order: DayOrder, source: str) -> bool:
             f"({'; '.join(hits['month'])}).", source=source or None,
             fix="correct the data so one day order is used throughout, or pass --dayfirst or "
                 "--monthfirst (values impossible under it become rejected rows).",
+            code="day_order_conflict",
+            params={"columns": columns, "examples": [*hits["day"], *hits["month"]]},
         )
     if hits["day"] or hits["month"]:
         return bool(hits["day"])
@@ -288,6 +292,7 @@ def _day_order(scans: list[_Scan], order: DayOrder, source: str) -> bool:
             f"numeric dates in {names} are ambiguous: every day and month is 12 or "
             f"less, so DD/MM and MM/DD both fit (e.g. {'; '.join(hits['either'])}).",
             source=source or None, fix="pass --dayfirst or --monthfirst to say which it is.",
+            code="day_order_ambiguous", params={"columns": columns, "examples": hits["either"]},
         )
     return True
 
@@ -363,6 +368,7 @@ def _refuse_unreadable(scan: _Scan, rule: str, source: str) -> NoReturn:
         f"{_label(scan.name)} does not look like a date/time: {why} (e.g. {examples}).",
         source=source or None,
         fix=f"map the column that holds the times, or correct the values; {_FORMATS}",
+        code="not_times", params={"column": scan.name, "examples": examples},
     )
 
 
@@ -376,6 +382,7 @@ def _refuse_naive(name: str, text: pa.Array, rows: np.ndarray, source: str) -> N
     raise TimestampError(
         f"{_label(name)} has times without a zone (e.g. {_examples(text, rows)}), and no default "
         "zone is configured.", source=source or None, fix=_TZ_FIX,
+        code="no_zone", params={"column": name, "examples": _examples(text, rows)},
     )
 
 
@@ -439,6 +446,7 @@ def _typed(name: str, array: pa.Array, zone: ZoneInfo | None, source: str) -> Pa
         raise TimestampError(
             f"{_label(name)} holds {kind} values, not dates or times.", source=source or None,
             fix="map the column that holds the times, or export it as text or dates.",
+            code="not_times", params={"column": name, "examples": str(kind)},
         )
     if zone is None:
         _refuse_naive(name, array.cast(pa.string()), np.flatnonzero(valid), source)

@@ -146,12 +146,14 @@ def _check_mapping(table: pa.Table, mapping: ColumnMapping, source: str) -> None
         raise MappingError(
             f"no column found for {', '.join(missing)}; columns are: {', '.join(headers)}.",
             source=source, fix=f"name the columns with {options}.",
+            code="missing_columns", params={"fields": missing, "columns": headers},
         )
     for name, column in mapping.used().items():
         if column not in table.column_names:
             raise MappingError(
                 f"column {column!r} (for {name}) is not in the file; columns are: "
                 f"{', '.join(headers)}.", source=source, fix="check the column name's spelling.",
+                code="unknown_column", params={"column": column, "field": name},
             )
 
 

@@ -67,7 +67,8 @@ def analyze(
 
     ``decision_activities`` names the decision steps (an empty list: none), ``decisions``
     finds them with a regular expression; without either the default pattern applies, and
-    ``warnings`` says when it took none or more than 15% of the activities.
+    ``warnings`` says when it took none, or more than 4 steps making more than 15% of the
+    activities.
 
     ``calendar`` (``"id"``, ``"id-sat"``, an override CSV path, or a :class:`Calendar`) adds
     the working-time twins of every duration (``calendar_zone`` is the zone of a named

@@ -17,8 +17,11 @@ DEFAULT_PATTERN = (
     r"(?i)approv|reject|\bdecid|\bdecision|\bsign(?!al)|authori[sz]|(?:s|ny)etuju|[tn]olak"
     r"|[tn]anda\s*tangan|\btte\b|\bttd\b|[pm]araf|[pm]utus|disposisi|verifikasi|validasi"
 )
-#: Above this share of a log's activities the default pattern's choice gets a warning.
+#: Above this share of a log's activities the default pattern's choice gets a warning...
 DECISION_SHARE_LIMIT = 0.15
+#: ...unless it took at most this many steps: a small tidy log often has a few approval
+#: levels among its handful of activities (4 of 9), which is no sign of a wrong pattern.
+DECISION_COUNT_FLOOR = 4
 #: Where a warning is shown: analysis.json, the terminal, the web page, a comparison, or the
 #: offline report.
 Audience = Literal["json", "cli", "web", "compare", "report"]
@@ -44,15 +47,17 @@ def select_decisions(activities: list[str], *, pattern: str | None = None,
 
 def decision_warnings(chosen: list[str], activities: int) -> list[dict[str, Any]]:
     """Warnings on the default pattern's choice: it took none of ``activities`` activities, or
-    more than :data:`DECISION_SHARE_LIMIT` of them. Each has ``code``, ``matched``,
-    ``activities``, ``share`` and ``message`` (English, for analysis.json)."""
+    more than :data:`DECISION_COUNT_FLOOR` steps making more than :data:`DECISION_SHARE_LIMIT`
+    of them. Each has ``code``, ``matched``, ``activities``, ``share``, ``limit``, ``floor``
+    and ``message`` (English, for analysis.json)."""
     matched = len(chosen)
     share = matched / activities if activities else 0.0
-    if matched and share <= DECISION_SHARE_LIMIT:
+    if matched and (share <= DECISION_SHARE_LIMIT or matched <= DECISION_COUNT_FLOOR):
         return []
     code = "default_decisions_none" if not matched else "default_decisions_many"
     warning: dict[str, Any] = {"code": code, "matched": matched, "activities": activities,
-                               "share": share, "limit": DECISION_SHARE_LIMIT}
+                               "share": share, "limit": DECISION_SHARE_LIMIT,
+                               "floor": DECISION_COUNT_FLOOR}
     warning["message"] = warning_text(warning, Texts("en"), "json")
     return [warning]
 

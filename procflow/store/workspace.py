@@ -174,7 +174,8 @@ class Workspace:
                                 existing["activities"], None, unchanged=True)
         if existing and not replace:
             raise WorkspaceError(f"a different log named {name!r} is already in the workspace.",
-                                 fix="pass --name NEW_NAME, or --replace to overwrite it.")
+                                 fix="pass --name NEW_NAME, or --replace to overwrite it.",
+                                 code="log_exists", params={"name": name})
         return None
 
     def _store(self, name: str, path: Path, digest: str, options: ImportOptions | dict[str, Any],

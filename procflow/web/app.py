@@ -35,7 +35,8 @@ from procflow.web import (
     upkeep,
 )
 from procflow.web.accounts import UPLOAD_SECONDS, AccountError, Accounts
-from procflow.web.deps import Settings, environment, error_response
+from procflow.web.deps import Settings, environment, error_response, texts
+from procflow.web.errortext import WebError, error_text
 from procflow.web.jobs import WORKERS, ImportJobs
 from procflow.web.limits import BodyLimits
 from procflow.web.security import Guard, LoginLimiter, MiB
@@ -94,21 +95,22 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB,
 
 # errors ------------------------------------------------------------------------------------
 async def http_error(request: Request, exc: HTTPException) -> Response:
-    return error_response(request, exc.status_code, str(exc.detail), exc.headers)
+    text = exc.translated(texts(request)) if isinstance(exc, WebError) else str(exc.detail)
+    return error_response(request, exc.status_code, text, exc.headers)
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:
     where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                       for e in exc.errors())
-    return error_response(request, 422, f"invalid request: {where}")
+    return error_response(request, 422, texts(request)("invalid request: {where}", where=where))
 
 
 async def account_error(request: Request, exc: AccountError) -> Response:
-    return error_response(request, 400, str(exc))
+    return error_response(request, 400, exc.translated(texts(request)))
 
 
 async def input_error(request: Request, exc: InputError) -> Response:
-    return error_response(request, 422, str(exc))
+    return error_response(request, 422, error_text(exc, texts(request)))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

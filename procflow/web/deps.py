@@ -24,6 +24,7 @@ from procflow.core.i18n import LANGS, Lang, Texts
 from procflow.errors import WorkspaceError
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
+from procflow.web.errortext import WebError, localized
 from procflow.web.jobs import ImportJobs
 from procflow.web.upload import Received, UploadRefused, receive
 from procflow.web.views import LogView
@@ -119,6 +120,9 @@ def here(request: Request, **params: str) -> str:
 
 def error_response(request: Request, code: int, text: str,
                    headers: Mapping[str, str] | None = None) -> Response:
+    """The error as JSON (API) or a page, its text in the request's language when it is one
+    of the fixed messages."""
+    text = localized(text, texts(request))
     if is_api(request):
         return JSONResponse({"error": {"code": code, "message": text}}, status_code=code,
                             headers=headers)
@@ -211,7 +215,8 @@ def member(request: Request, user: User, wid: str, needs: str = "viewer") -> dic
     if found is None:
         raise HTTPException(404, "no such workspace.")
     if RANK[found["role"]] < RANK[needs]:
-        raise HTTPException(403, f"this needs the {needs} role in the workspace.")
+        raise WebError(403, "this needs the {role} role in the workspace.",
+                       role=service.labels(texts(request))[needs])
     return found
 
 

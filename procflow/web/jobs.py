@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from starlette.exceptions import HTTPException
 
+from procflow.web.errortext import WebError
+
 Phase = Literal["queued", "reading", "storing", "done", "failed"]
 KEPT = 200  # finished jobs remembered, newest last
 WORKERS = 2
@@ -94,9 +96,9 @@ class ImportJobs:
         ``job.error``. A full queue answers 503 with ``Retry-After``."""
         with self._ready:
             if len(self._line) >= self.queue_limit:
-                raise HTTPException(503, f"{len(self._line)} imports are already waiting; try "
-                                         f"again in {RETRY_AFTER} s.",
-                                    headers={"Retry-After": str(RETRY_AFTER)})
+                raise WebError(503, "{n} imports are already waiting; try again in {s} s.",
+                               headers={"Retry-After": str(RETRY_AFTER)},
+                               n=len(self._line), s=RETRY_AFTER)
             self._jobs[job.id] = job
             self._forget_old()
             self._line.append((job, work))

@@ -56,8 +56,8 @@ class BodyLimits:
         """The cap of the route at ``path`` and the message that refuses a larger body."""
         if path.endswith("/upload"):
             return self.upload, (f"the upload is larger than the limit ({size_text(self.upload)});"
-                                 " send a smaller file (the limit is set with procflow serve "
-                                 "--max-upload-mb).")
+                                 " send a smaller file, or ask the site's administrator to "
+                                 "raise the limit.")
         if IMPORT_FORM.match(path):
             return self.import_form, (f"the org chart (field 'orgchart') is larger than "
                                       f"{size_text(ORGCHART_LIMIT)}; send a smaller org chart.")

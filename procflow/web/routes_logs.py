@@ -33,6 +33,7 @@ from procflow.web.deps import (
     settings_of,
     texts,
 )
+from procflow.web.errortext import error_text
 from procflow.web.jobs import ImportJob
 from procflow.web.limits import ORGCHART_LIMIT
 from procflow.web.upload import log_name_from
@@ -55,7 +56,8 @@ def preview_data(request: Request, wid: str, upload_id: str) -> dict[str, Any]:
     try:
         data = service.preview(files_of(request), upload_id, path, found["original_name"])
     except ProcflowError as err:
-        raise HTTPException(422, _clean(str(err), {path: found["original_name"]})) from err
+        raise HTTPException(422, error_text(err, texts(request),
+                                            {path: found["original_name"]})) from err
     return {"upload": {"id": upload_id, "name": found["original_name"],
                        "size": found["size"]},
             "log_name": log_name_from(found["original_name"]), **data}
@@ -69,8 +71,10 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
     accounts = accounts_of(request)
     found, path = upload_of(request, wid, upload_id)
     name = form.get("name", "").strip() or log_name_from(found["original_name"])
+    t = texts(request)
     if not service.LOG_NAME.match(name):
-        raise HTTPException(422, "log names use letters, digits, '.', '_' and '-'.")
+        raise HTTPException(422, error_text(ProcflowError(
+            "log names use letters, digits, '.', '_' and '-'.", code="bad_name"), t))
     chart_upload = form.get("orgchart", "").strip()
     if orgchart is None and chart_upload:
         chart_found, chart_path = upload_of(request, wid, chart_upload)
@@ -79,18 +83,15 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
     shown = {path: found["original_name"], **({orgchart[0]: orgchart[1]} if orgchart else {})}
     try:
         headers = service.preview(files, upload_id, path, found["original_name"])["headers"]
-        try:
-            options = service.import_options(form, headers)
-        except ValueError as err:
-            raise HTTPException(422, str(err)) from err
+        options = service.import_options(form, headers)
         if orgchart:
             options = replace(options, orgchart=orgchart[0])
         result = service.import_upload(files, accounts.workspace_file(wid), path, name, options,
                                        progress, original_name=found["original_name"])
     except WorkspaceError as err:
-        raise HTTPException(409, _clean(str(err), shown)) from err
+        raise HTTPException(409, error_text(err, t, shown)) from err
     except ProcflowError as err:
-        raise HTTPException(422, _clean(str(err), shown)) from err
+        raise HTTPException(422, error_text(err, t, shown)) from err
     accounts.remove_upload(upload_id)
     if chart_upload:
         accounts.remove_upload(chart_upload)
@@ -129,13 +130,6 @@ def analysis_json(request: Request, user: User, wid: str, name: str) -> JSONResp
 
 def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:64] or "log"
-
-
-def _clean(text: str, shown: dict[Path, str]) -> str:
-    """An error message with the server's paths of uploads replaced by the client's names."""
-    for path, original_name in shown.items():
-        text = text.replace(str(path), original_name)
-    return text
 
 
 # uploads and imports -----------------------------------------------------------------------

@@ -41,6 +41,7 @@ from procflow.web.deps import (
     settings_of,
     texts,
 )
+from procflow.web.errortext import WebError, error_text
 from procflow.web.security import FORM_LIMIT
 
 router = APIRouter()
@@ -84,7 +85,7 @@ def _need_log(request: Request, wid: str, name: str) -> None:
 def _result(request: Request, wid: str, kind: str, rid: str) -> dict[str, Any]:
     found = service.load_result(settings_of(request).data_dir, wid, kind, rid)
     if found is None:
-        raise HTTPException(404, f"no such {kind}.")
+        raise WebError(404, "no such {kind}.", kind=kind)
     return found
 
 
@@ -92,8 +93,8 @@ def _flag(form: dict[str, str], key: str) -> bool:
     """A checkbox field: on (1, on, true) or off (0, false, empty or absent)."""
     text = form.get(key, "").strip().lower()
     if text not in ON + OFF:
-        raise HTTPException(422, f"{key} must be on (1, on, true) or off (0, false, or left "
-                                 f"out), not {text!r}.")
+        raise WebError(422, "{key} must be on (1, on, true) or off (0, false, or left out), "
+                            "not {text}.", key=key, text=repr(text))
     return text in ON
 
 
@@ -101,8 +102,8 @@ def _calendar(form: dict[str, str]) -> str | None:
     """The working calendar chosen for a comparison, or None for calendar time."""
     text = form.get("calendar", "").strip()
     if text and text not in views.CALENDARS:
-        raise HTTPException(422, f"unknown calendar {text!r}; choose one of "
-                                 f"{', '.join(views.CALENDARS)}, or leave it empty.")
+        raise WebError(422, "unknown calendar {text}; choose one of {names}, or leave it "
+                            "empty.", text=repr(text), names=", ".join(views.CALENDARS))
     return text or None
 
 
@@ -110,8 +111,8 @@ def _method(text: str) -> Method:
     """The fitness method of a conformance check (token-based replay when not given)."""
     chosen = text.strip() or "token"
     if chosen not in service.METHODS:
-        raise HTTPException(422, f"unknown method {chosen!r}; choose one of "
-                                 f"{', '.join(service.METHODS)}.")
+        raise WebError(422, "unknown method {chosen}; choose one of {names}.",
+                       chosen=repr(chosen), names=", ".join(service.METHODS))
     return cast(Method, chosen)
 
 
@@ -179,7 +180,8 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
         try:
             split_at = dt.date.fromisoformat(split_text)
         except ValueError as err:
-            raise HTTPException(422, f"{split_text!r} is not a date; write YYYY-MM-DD.") from err
+            raise WebError(422, "{text} is not a date; write YYYY-MM-DD.",
+                           text=repr(split_text)) from err
         after = None
     elif after is None:
         raise HTTPException(422, "choose a second log (after), or a date to split the log at.")
@@ -201,7 +203,7 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
-        raise HTTPException(422, str(err)) from err
+        raise HTTPException(422, error_text(err, texts(request))) from err
     data = result.to_dict()
     data["web"] = {"before": before, "after": after, "split": split_text or None,
                    "completed": completed, "calendar": calendar,
@@ -362,7 +364,7 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
-        text = str(err).replace(str(model), got.original_name).replace(
+        text = error_text(err, texts(request), {model: got.original_name}).replace(
             model.name, got.original_name)
         raise HTTPException(422, text) from err
     finally:
@@ -472,7 +474,7 @@ def remove_stored(request: Request, user: User, wid: str, kind: str, rid: str,
     """Delete a stored result's file and its row in the index."""
     _deletable(request, user, wid, kind, rid, name)
     if not service.remove_result(settings_of(request).data_dir, wid, kind, rid):
-        raise HTTPException(404, f"no such {kind}.")
+        raise WebError(404, "no such {kind}.", kind=kind)
     accounts_of(request).remove_result(wid, rid)
 
 
@@ -580,7 +582,8 @@ def download(request: Request, user: User, wid: str, name: str, what: str) -> Re
     files, path = files_of(request), _workspace_file(request, wid)
     try:
         if what == "tables.xlsx":
-            body = service.xlsx_bytes(files, path, wid, name, checked_view(request, wid, name))
+            body = service.xlsx_bytes(files, path, wid, name, texts(request),
+                                      checked_view(request, wid, name))
         elif what.startswith("map."):
             body = map_download(request, path, wid, name, what[4:])
         else:

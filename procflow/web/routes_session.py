@@ -25,6 +25,7 @@ from procflow.web.deps import (
     set_session,
     texts,
 )
+from procflow.web.errortext import localized
 
 STATIC = Path(__file__).parent / "static"
 
@@ -114,7 +115,8 @@ def login_post(request: Request, username: Annotated[str, Form()] = "",
     try:
         _, token = do_login(request, username, password)
     except HTTPException as err:
-        return login_page(request, err.status_code, str(err.detail), next)
+        return login_page(request, err.status_code, localized(str(err.detail), texts(request)),
+                          next)
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session(request, response, token)
     response.delete_cookie(LOGIN_COOKIE, path="/")

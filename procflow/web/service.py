@@ -30,12 +30,13 @@ from procflow.compare.comparison import Comparison, compare, split
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
-from procflow.errors import ProcflowError, WorkspaceError
+from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
 from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
+from procflow.measure.cases import case_table
 from procflow.measure.decision_hints import MIN_RETURN_SHARE
 from procflow.measure.prepare import HandoffBy, prepared
 from procflow.measure.variants import case_variants
@@ -44,7 +45,8 @@ from procflow.render.map_budget import MapTooLarge
 from procflow.render.process_map import abstraction
 from procflow.report.html import analysis_report, analysis_sections, headline
 from procflow.report.svg import inline_svg
-from procflow.report.xlsx import analysis_tables, write_workbook
+from procflow.report.workbook import analysis_book
+from procflow.report.xlsx import write_workbook
 from procflow.store import rewrite
 from procflow.store.workspace import ImportResult, Workspace, load_file
 from procflow.web import views
@@ -267,22 +269,25 @@ def _cell(value: Any) -> str:
 
 def import_options(form: dict[str, str], headers: list[str]) -> ImportOptions:
     """ImportOptions from the mapping form (``col_<field>``: a column, ``""`` for none, absent
-    for the suggestion); unknown columns, zones and orders are refused."""
+    for the suggestion); unknown columns, zones and orders are refused (InputError)."""
     columns: dict[str, str | None] = {}
     for key, canonical in MAPPED_FIELDS.items():
         if f"col_{key}" not in form:
             continue  # not stated: the suggested column
         chosen = form[f"col_{key}"]
         if chosen and chosen not in headers:
-            raise ValueError(f"unknown column {chosen!r} for {key}.")
+            raise InputError(f"unknown column {chosen!r} for {key}.", code="unknown_column",
+                             params={"column": chosen, "field": key})
         columns[canonical] = chosen or None  # None: explicitly not mapped
     tz = form.get("tz", "")
     if tz and tz not in ZONES and tz not in other_zones():
-        raise ValueError(f"unknown time zone {tz!r}; choose WIB, WITA, WIT or a zone of the "
-                         "list (Region/City, e.g. Asia/Singapore).")
+        raise InputError(f"unknown time zone {tz!r}; choose WIB, WITA, WIT or a zone of the "
+                         "list (Region/City, e.g. Asia/Singapore).", code="unknown_zone",
+                         params={"zone": tz})
     order = form.get("order", "auto") or "auto"
     if order not in ORDERS:
-        raise ValueError(f"unknown day order {order!r}; choose one of {', '.join(ORDERS)}.")
+        raise InputError(f"unknown day order {order!r}; choose one of {', '.join(ORDERS)}.",
+                         code="unknown_order", params={"order": order})
     return ImportOptions(columns=cast(dict[str, str], columns), tz=tz or None,
                          order=cast(DayOrder, order))
 
@@ -603,13 +608,16 @@ def remove_result(data_dir: Path, wid: str, kind: str, rid: str) -> bool:
     return True
 
 
-def xlsx_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str,
+def xlsx_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
                view: LogView = DEFAULT_VIEW) -> bytes:
-    """The analysis tables of a log as an Excel workbook."""
-    _, analysis = analysis_of(files, path, wid, name, view)
+    """The analysis of a log as an Excel workbook in the language of ``t``: the headline,
+    its tables and one row per case."""
+    with files.read(path) as ws:
+        info, analysis = _analysis(files, ws, wid, name, view)
+        cases = case_table(ws.log(name), analysis.settings)
+    sheets = analysis_book(analysis, t, cases=cases, source=info.get("source_name"))
     with tempfile.TemporaryDirectory() as tmp:
-        out = write_workbook(analysis_tables(analysis), Path(tmp) / "tables.xlsx")
-        return out.read_bytes()
+        return write_workbook(sheets, Path(tmp) / "tables.xlsx").read_bytes()
 
 
 def map_bytes(files: WorkspaceFiles, path: Path, wid: str, name: str, fmt: str, t: Texts,
