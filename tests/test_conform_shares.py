@@ -5,6 +5,7 @@ file name (docs/conformance.md)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,8 @@ def parallel(tmp_path: Path) -> tuple[procflow.EventLog, Path]:
     # nothing aligned in time: no fitness at all rather than 0.0
     ("alignments", 0.0, {"fitting": 0, "deviating": 2, "not_fitting_other": 0, "unchecked": 3},
      None),
+    ("token", 0.0, {"fitting": 0, "deviating": 2, "not_fitting_other": 0, "unchecked": 3},
+     None),
 ])
 def test_every_case_is_in_one_group(parallel: tuple[procflow.EventLog, Path], method: str,
                                     limit: float, groups: dict[str, int],
@@ -95,6 +98,25 @@ def test_a_real_log_whose_old_shares_did_not_add_up(tmp_path: Path) -> None:
     assert data["not_in_model"]["count"] == 7 and data["not_in_model"]["cases"] == 785
     text = summary_lines(data)
     assert "  Cases that do not fit, without a named deviation: 108 (10.3%)" in text
+
+
+@pytest.mark.slow
+def test_token_replay_of_a_large_model_stops_at_its_time_limit(tmp_path: Path) -> None:
+    """BPIC15_1 (398 activities, 1,170 variants) against its own inductive model: pm4py's token
+    replay of every variant takes minutes, so a 2 s limit leaves variants unchecked, most
+    frequent first, and the groups still hold every case."""
+    log = procflow.read(shared_file("BPIC15_1.xes.gz"))
+    with prepared(log) as prep:
+        variants = case_variants(prep).counts
+    model = mine.discover(variants, noise=0.2, name="bpic15-model")
+    path = mine.write_model(model, tmp_path / "bpic15-model.pnml")
+    started = time.perf_counter()
+    data = conform(log, path, time_limit=2.0).to_dict()
+    assert time.perf_counter() - started < 90
+    unchecked = data["fitness"]["unchecked_variants"]
+    assert 0 < unchecked < len(variants)
+    assert sum(data["outcomes"]["cases"].values()) == data["cases"] == 1199
+    assert data["outcomes"]["cases"]["unchecked"] > 0
 
 
 def test_activities_missing_from_the_model_are_named(tmp_path: Path) -> None:

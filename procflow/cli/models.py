@@ -219,7 +219,8 @@ def search_lines(search: Search, t: Texts) -> list[str]:
 @click.option("--alignments", is_flag=True,
               help="Fitness by alignments (slower, exact) instead of token replay.")
 @click.option("--time-limit", type=click.FloatRange(min=1), default=120.0, show_default=True,
-              help="Seconds allowed for alignments; variants left are reported as unchecked.")
+              help="Seconds allowed for the replay (token or alignments); variants left "
+                   "are reported as unchecked.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for conformance.json.")
 @click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,

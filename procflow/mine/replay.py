@@ -1,8 +1,8 @@
 """Fitness of a log on a model: pm4py's token-based replay or its alignments, per variant.
 
 Each variant is replayed once and the results weighted by its number of cases. Token replay
-checks every variant at once; alignments go one variant at a time, most frequent first, within
-a time limit, and report the variants left unchecked.
+goes in batches of variants and alignments one variant at a time, most frequent first, both
+within a time limit, and report the variants left unchecked.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from procflow.errors import InputError
 from procflow.mine.model import Model, checked_variants, quiet_pm4py
 
 Method = Literal["token", "alignments"]
+#: Variants handed to pm4py's token replay at once, between checks of the time limit.
+TOKEN_BATCH = 20
 #: pm4py's cost of one log or model move in an alignment.
 MOVE_COST = 10000
 
@@ -48,31 +50,29 @@ def fitness(variants: Mapping[tuple[str, ...], int], model: Model, *, method: Me
             time_limit: float = 120.0, progress: Callable[[int], None] | None = None) -> Fitness:
     """Replay each variant once on ``model`` and weight the results by the case counts.
 
-    ``token``: pm4py's token-based replay; ``log_fitness`` is its log fitness (from missing,
-    consumed, remaining and produced tokens). pm4py's replay skips activities the model does
-    not have, so they do not lower the figures, but a variant with one never counts as
-    fitting (pm4py's own switch for that, ``consider_activities_not_in_model_in_fitness``,
+    Both methods go most frequent variant first within ``time_limit`` seconds in all; variants
+    not replayed in time are counted in ``unchecked`` and left out of the figures.
+
+    ``token``: pm4py's token-based replay, in batches of :data:`TOKEN_BATCH` variants;
+    ``log_fitness`` is its log fitness (from missing, consumed, remaining and produced
+    tokens). pm4py's replay skips activities the model does not have, so they do not lower
+    the figures, but a variant with one never counts as fitting (pm4py's own switch for that, ``consider_activities_not_in_model_in_fitness``,
     leaks between traces in pm4py 2.7 and is not used).
 
-    ``alignments``: pm4py's alignments, one variant at a time (most frequent first) within
-    ``time_limit`` seconds in all; ``log_fitness`` is pm4py's ``1 - cost / best-worst cost``
-    over the log; variants not aligned in time are
-    counted in ``unchecked`` and left out of the figures. ``progress(done)`` gets the number
-    of variants replayed so far.
+    ``alignments``: pm4py's alignments, one variant at a time; ``log_fitness`` is pm4py's
+    ``1 - cost / best-worst cost`` over the log. ``progress(done)`` gets the number of
+    variants replayed so far.
     """
     counts = checked_variants(variants)
     started = time.perf_counter()
     if method == "token":
-        per_variant, log_fitness = _token_replay(counts, model)
-        unchecked = 0
-        if progress is not None:
-            progress(len(counts))
+        per_variant, log_fitness = _token_replay(counts, model, time_limit, progress)
     elif method == "alignments":
         per_variant, log_fitness = _alignments(counts, model, time_limit, progress)
-        unchecked = len(counts) - len(per_variant)
     else:
         raise InputError(f"unknown fitness method {method!r}.",
                          fix="use 'token' or 'alignments'.")
+    unchecked = len(counts) - len(per_variant)
     checked = sum(counts[v] for v in per_variant)
     fitting = sum(counts[v] for v, fit in per_variant.items() if fit.fits)
     return Fitness(method, log_fitness, fitting / checked if checked else 0.0, per_variant,
@@ -91,22 +91,31 @@ def _trace(variant: tuple[str, ...]) -> Any:
     return Trace([Event({"concept:name": a}) for a in variant])
 
 
-def _token_replay(counts: Counter[tuple[str, ...]], model: Model
+def _token_replay(counts: Counter[tuple[str, ...]], model: Model, time_limit: float,
+                  progress: Callable[[int], None] | None
                   ) -> tuple[dict[tuple[str, ...], VariantFit], float]:
+    """Token replay in batches of variants, most frequent first, until ``time_limit``."""
     quiet_pm4py()
     from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
 
-    variants = list(counts)
-    results = token_replay.apply(_event_log(variants), model.net, model.initial, model.final,
-                                 parameters={"show_progress_bar": False})
     known = {t.label for t in model.net.transitions if t.label is not None}
+    deadline = time.perf_counter() + time_limit
+    ordered = sorted(counts, key=lambda v: (-counts[v], v))
     per_variant, totals = {}, Counter[str]()
-    for variant, result in zip(variants, results, strict=True):
-        fits = bool(result["trace_is_fit"]) and known.issuperset(variant)
-        per_variant[variant] = VariantFit(float(result["trace_fitness"]), fits, None)
-        for key in ("missing_tokens", "consumed_tokens", "remaining_tokens",
-                    "produced_tokens"):
-            totals[key] += counts[variant] * result[key]
+    for start in range(0, len(ordered), TOKEN_BATCH):
+        if time.perf_counter() >= deadline:
+            break
+        batch = ordered[start:start + TOKEN_BATCH]
+        results = token_replay.apply(_event_log(batch), model.net, model.initial, model.final,
+                                     parameters={"show_progress_bar": False})
+        for variant, result in zip(batch, results, strict=True):
+            fits = bool(result["trace_is_fit"]) and known.issuperset(variant)
+            per_variant[variant] = VariantFit(float(result["trace_fitness"]), fits, None)
+            for key in ("missing_tokens", "consumed_tokens", "remaining_tokens",
+                        "produced_tokens"):
+                totals[key] += counts[variant] * result[key]
+        if progress is not None:
+            progress(len(per_variant))
     if not totals["consumed_tokens"] or not totals["produced_tokens"]:
         return per_variant, 0.0
     return per_variant, (0.5 * (1 - totals["missing_tokens"] / totals["consumed_tokens"])
