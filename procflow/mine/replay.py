@@ -56,8 +56,9 @@ def fitness(variants: Mapping[tuple[str, ...], int], model: Model, *, method: Me
     ``token``: pm4py's token-based replay, in batches of :data:`TOKEN_BATCH` variants;
     ``log_fitness`` is its log fitness (from missing, consumed, remaining and produced
     tokens). pm4py's replay skips activities the model does not have, so they do not lower
-    the figures, but a variant with one never counts as fitting (pm4py's own switch for that, ``consider_activities_not_in_model_in_fitness``,
-    leaks between traces in pm4py 2.7 and is not used).
+    the figures, but a variant with one never counts as fitting (pm4py's own switch for
+    that, ``consider_activities_not_in_model_in_fitness``, leaks between traces in pm4py 2.7
+    and is not used).
 
     ``alignments``: pm4py's alignments, one variant at a time; ``log_fitness`` is pm4py's
     ``1 - cost / best-worst cost`` over the log. ``progress(done)`` gets the number of
