@@ -246,3 +246,18 @@ def test_saved_views_and_a_comparison_of_two(imported: tuple[Site, TestClient],
                                    "before_view": "nope"}), 422)
     assert client.delete(f"/api/w/{site.a}/views/with%20fixes").status_code == 200
     assert_error(client.delete(f"/api/w/{site.a}/views/with%20fixes"), 404)
+
+
+def test_inlined_drawings_keep_only_links_to_this_site() -> None:
+    from procflow.report.svg import inline_svg
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+           '<a xlink:href="/w/1/logs/a/cases?f=1&amp;g=2" xlink:title="t" target="_top">'
+           '<text>ok</text></a><a xlink:href="//evil.example/x"><text>far</text></a>'
+           '<a xlink:href="javascript:alert(1)"><text>js</text></a>'
+           '<a xlink:href="/w/1" onclick="x()"><text>handler</text></a></svg>')
+    kept = str(inline_svg(svg, links=True))
+    assert kept.count("<a ") == 1 and 'href="/w/1/logs/a/cases?f=1&amp;g=2"' in kept
+    for gone in ("far", "js", "handler", "evil", "javascript", "onclick"):
+        assert gone not in kept
+    assert "<a " not in str(inline_svg(svg))

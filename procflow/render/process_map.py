@@ -15,6 +15,7 @@ analysis always gives byte-identical DOT source.
 
 from __future__ import annotations
 
+import html
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
@@ -248,8 +249,8 @@ class _Builder:
             attrs.update(peripheries="2", penwidth=attrs.get("penwidth", "1.6"))
         attrs["label"] = label(*_wrapped(name), figure)
         if self.options.link is not None:
-            attrs.update(URL=self.options.link(name, None), target="_top",
-                         tooltip=self.t("The cases with {step}", step=name))
+            attrs.update(URL=_url(self.options.link(name, None)), target="_top",
+                         tooltip=_url(self.t("The cases with {step}", step=name)))
         return attrs
 
     def edge_attrs(self, pair: tuple[str, str]) -> dict[str, str]:
@@ -272,9 +273,9 @@ class _Builder:
                          penwidth=f"{max(3.0, float(attrs['penwidth'])):.2f}")
         attrs["label"] = label(text)
         if self.options.link is not None:
-            attrs.update(URL=self.options.link(*pair), target="_top",
-                         tooltip=self.t("The cases where {b} comes right after {a}",
-                                        a=pair[0], b=pair[1]))
+            attrs.update(URL=_url(self.options.link(*pair)), target="_top",
+                         tooltip=_url(self.t("The cases where {b} comes right after {a}",
+                                             a=pair[0], b=pair[1])))
         return attrs
 
     def markers(self, counts: Mapping[str, int]) -> list[str]:
@@ -336,6 +337,12 @@ class _Builder:
             lines.append(t("Large map: laid out quickly with straight lines, which may pass "
                            "behind steps."))
         return lines
+
+
+def _url(text: str) -> str:
+    """Text for Graphviz's URL and tooltip attributes, which it copies into SVG as they are:
+    XML-escaped (a bare ``&`` or ``<`` would break the SVG; entities pass through)."""
+    return html.escape(text, quote=True).replace("\\", "&#92;")
 
 
 def _graph(caption: list[str]) -> graphviz.Digraph:
