@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from procflow import mine
 from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
-from procflow.filters import PERIOD_MODES, Order, Values, describe
+from procflow.filters import PERIOD_MODES, describe
 from procflow.measure.decisions import warning_text
 from procflow.web import service, slices, views
 from procflow.web.deps import (
@@ -283,12 +283,12 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
     query = request.query_params
     if query.get("add") or query.get("drop"):
         return RedirectResponse(sliced_address(request, user, wid, name, t), status_code=303)
-    here = f"/w/{wid}/logs/{quote(name, safe='')}"
-    data = log_data(request, user, wid, name, t, case_link(here, checked_view(request, wid,
-                                                                                name)))
+    links = views.CaseLinks(f"/w/{wid}/logs/{quote(name, safe='')}",
+                            checked_view(request, wid, name))
+    data = log_data(request, user, wid, name, t, links.map_link)
     view = data["view"]
     body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
-                            name, t, view)
+                            name, t, view, links)
     facts = service.log_facts(files_of(request), accounts_of(request).workspace_file(wid), wid,
                               name)
     return render(request, "log.html", **data, sections=body, profiles=views.PROFILES,
@@ -335,16 +335,7 @@ def sliced_address(request: Request, user: User, wid: str, name: str, t: Texts) 
     return f"/w/{wid}/logs/{quote(name, safe='')}{changed.query()}#filters"
 
 
-def case_link(here: str, view: views.LogView) -> Callable[[str, str | None], str]:
-    """The address of the cases of a step (``link(step, None)``) or of a path ``a → b``
-    (directly follows) in the view's slice."""
 
-    def link(a: str, b: str | None) -> str:
-        extra = (Values("with", "activity", (a,)) if b is None
-                 else Order("directly_follows", a, b))
-        return f"{here}/cases{view.cases_query([extra])}"
-
-    return link
 
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])

@@ -54,7 +54,7 @@ from procflow.store import rewrite
 from procflow.store.workspace import ImportResult, Workspace, load_file
 from procflow.web import slices, views
 from procflow.web.limits import size_text
-from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
+from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, CaseLinks, LogView
 
 #: Mapping fields offered in the upload form (form key → canonical field).
 MAPPED_FIELDS: dict[str, str] = {
@@ -527,13 +527,16 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
 
 
 def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
-             view: LogView = DEFAULT_VIEW) -> Markup:
+             view: LogView = DEFAULT_VIEW, links: CaseLinks | None = None) -> Markup:
     """The report's sections (decisions, handoffs, layers, bottlenecks, service standards)
-    of a log as an HTML fragment (cached per import, settings and language)."""
+    of a log as an HTML fragment, its counts linking to their cases with ``links`` (cached
+    per import, settings and language)."""
     with files.read(path) as ws:
         _, analysis = _analysis(files, ws, wid, name, view)
-        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang),
-                          lambda: analysis_sections(sliced(ws, name, view), analysis, t))
+        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang,
+                           links),
+                          lambda: analysis_sections(sliced(ws, name, view), analysis, t,
+                                                    links))
 
 
 def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str,

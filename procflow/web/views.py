@@ -10,12 +10,12 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.datastructures import QueryParams
 
 from procflow.core.i18n import Texts
-from procflow.filters import Filter, from_json, to_json
+from procflow.filters import Filter, Order, Values, from_json, to_json
 from procflow.render.map_budget import SHARES
 from procflow.render.process_map import MapOptions, Profile
 from procflow.web import slices
@@ -219,6 +219,38 @@ class LogView:
         settings (those a comparison takes: calendar, handoffs, decision steps)."""
         kept = [(k, v) for k, v in self.pairs(only="analysis") if k not in ("standard", "f")]
         return "?" + urlencode([("before", log), *kept])
+
+
+@dataclass(frozen=True)
+class CaseLinks:
+    """The addresses of the cases behind a log page's figures, in the page's slice (the log
+    page's address is ``here``)."""
+
+    here: str
+    view: LogView
+
+    def step(self, activity: str) -> str:
+        """The cases with an event of ``activity``."""
+        return self.cases(Values("with", "activity", (activity,)))
+
+    def path(self, source: str, target: str) -> str:
+        """The cases where ``target`` comes right after ``source``."""
+        return self.cases(Order("directly_follows", source, target))
+
+    def variant(self, rank: int) -> str:
+        """The cases of the variant of rank ``rank`` (1: the most frequent)."""
+        return f"{self.here}/cases{self.view.cases_query(variant=rank)}"
+
+    def case(self, case_id: str) -> str:
+        """One case's page."""
+        return f"{self.here}/cases/{quote(case_id, safe='')}{self.view.cases_query()}"
+
+    def cases(self, extra: Filter) -> str:
+        return f"{self.here}/cases{self.view.cases_query([extra])}"
+
+    def map_link(self, a: str, b: str | None) -> str:
+        """A process map's link (:data:`procflow.render.process_map.MapLink`)."""
+        return self.step(a) if b is None else self.path(a, b)
 
 
 def decision_choice(mode: str | None, names: Iterable[str],
