@@ -115,8 +115,7 @@ def test_log_page_shows_the_sections(site: Site) -> None:
     decisions = page[page.index('<section id="decisions">'):page.index('<section id="handoffs">')]
     for step in ("Persetujuan dan TTE Kepala Dinas", "Verifikasi Berkas", "Paraf Koordinator"):
         assert step in decisions
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/map.js" defer>',
-                                                  '<script src="/static/slices.js" defer>']
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/map.js" defer>']
     policy = vera.get(f"/w/{site.a}/logs/after").headers["content-security-policy"]
     assert "script-src 'self';" in policy and "default-src 'none'" in policy
     script = vera.get("/static/map.js")

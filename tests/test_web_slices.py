@@ -199,6 +199,10 @@ def test_panel_forms_redirect_to_the_filter_in_the_url(imported: tuple[Site, Tes
     ("en", "f=%5B%7B%22kind%22%3A%22nope%22%7D%5D", ["Filters:"]),
     ("id", "f=%5B%7B%22kind%22%3A%22nope%22%7D%5D", ["Filter:"]),
     ("en", "add=top&t_n=0", ["Most frequent variants", "at least 1"]),
+    ("en", "add=duration&d_min=100w", ["Filters: no case is left after filter 1 (cases "
+                                       "whose cycle time is at least"]),
+    ("id", "f=" + quote(json.dumps([{"kind": "duration", "min": 6e7}])),
+     ["Filter: tidak ada kasus tersisa setelah filter 1"]),
 ])
 def test_bad_filter_values_name_the_field(imported: tuple[Site, TestClient], lang: str,
                                           query: str, words: list[str]) -> None:

@@ -36,20 +36,11 @@ from procflow.web.deps import (
 from procflow.web.views import LogView
 
 router = APIRouter()
-STATIC = Path(__file__).parent / "static"
 PAGE_ROWS = 50
 SORTS: tuple[str, ...] = get_args(CaseSort)
 VIEW_NAME = re.compile(r"^[\w .()+-]{1,64}$")
 CASE_FILES = {"cases.csv": "text/csv; charset=utf-8",
               "cases.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-@router.get("/static/slices.js", include_in_schema=False)
-def slices_script() -> Response:
-    """The filter panel's helper: a slider's value shown beside it (the panel works without
-    it)."""
-    return Response((STATIC / "slices.js").read_bytes(), media_type="text/javascript",
-                    headers={"cache-control": "max-age=3600"})
 
 
 def _path(request: Request, wid: str) -> Path:

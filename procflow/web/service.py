@@ -430,12 +430,15 @@ def sliced(ws: Workspace, name: str, view: LogView) -> EventLog:
 def check_slice(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogView,
                 t: Texts) -> None:
     """ValueError naming the filter panel's field when the view's filters name a field or
-    value the log lacks (checked once per import and filters)."""
+    value the log lacks, or leave no case (checked once per import and filters)."""
     if not view.filters:
         return
     with files.read(path) as ws:
         def check() -> bool:
-            slices.check(ws.log(name), view.filter_list, t)
+            log = ws.log(name)
+            slices.check(log, view.filter_list, t)
+            kept = filter_log(log, view.filter_list, check=False, allow_empty=True)
+            slices.check_kept(kept.selection or {}, view.filter_list, t)
             return True
 
         files.memo(("slice-checked", *version(ws, wid, name), view.filters, t.lang), check)

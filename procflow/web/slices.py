@@ -29,6 +29,7 @@ from procflow.filters import (
     Period,
     TopVariants,
     Values,
+    describe,
     from_json,
     to_json,
 )
@@ -179,6 +180,16 @@ def check(log: EventLog, filters: Sequence[Filter], t: Texts) -> None:
         elif isinstance(item, Order):
             _known(log, "activity", "activity", (item.source,), "o_a", t)
             _known(log, "activity", "activity", (item.target,), "o_b", t)
+
+
+def check_kept(block: dict[str, Any], filters: Sequence[Filter], t: Texts) -> None:
+    """ValueError naming the first filter after which no case is left (``block``: the
+    ``filter`` block of the slice), so that an empty slice is said, not drawn."""
+    for number, (step, item) in enumerate(zip(block.get("steps") or [], filters,
+                                              strict=False), 1):
+        if not step.get("cases"):
+            raise field_error("f", t("no case is left after filter {n} ({what}); loosen it or "
+                                     "remove it.", n=number, what=describe(item, t)), t)
 
 
 def _known(log: EventLog, sql: str, field: str, values: Sequence[str], key: str,
