@@ -126,7 +126,8 @@
       var r = figure.getBoundingClientRect();
       var onBars = event.clientX - r.left >= figure.clientLeft + figure.clientWidth ||
                    event.clientY - r.top >= figure.clientTop + figure.clientHeight;
-      if (event.button !== 0 || onBars) return;
+      var onLink = event.target.closest && event.target.closest("a");  /* a step's cases */
+      if (event.button !== 0 || onBars || onLink) return;
       drag = { x: event.clientX, y: event.clientY, left: figure.scrollLeft,
                top: figure.scrollTop, id: event.pointerId };
       figure.setPointerCapture(event.pointerId);
