@@ -86,7 +86,7 @@ def test_slice_drill_down_save_and_compare(served: tuple[str, str],
         edge = page.locator("figure.map g.edge a").first
         href = edge.get_attribute("href") or edge.get_attribute("xlink:href")
         assert href and "directly_follows" in href
-        edge.locator("text").first.click()  # a click on the path's label, as a user does
+        page.locator("figure.map g.edge a text").first.click()  # a path's label, as a user does
         page.wait_for_selector("table.cases")
         assert "directly_follows" in page.url
         listed = int(re.search(r"([\d,]+) cases", page.inner_text("#case-count"))
