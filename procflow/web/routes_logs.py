@@ -347,8 +347,10 @@ def api_log(request: Request, wid: str, name: str, user: CurrentUser) -> dict[st
     in working days; needs the calendar), ``decision`` (repeated: the decision steps; default:
     found by name) or ``decisions=none`` (no decision steps), ``handoff`` (resource, role,
     unit: who hands over to whom), ``profile`` (performance, frequency), ``activities`` and
-    ``paths`` (percent shown, 1–100). The same parameters apply to ``/analysis``, the report
-    and the downloads. ``warnings`` and ``suggestions`` help choosing the decision steps."""
+    ``paths`` (percent shown, 1–100), ``f`` (a slice: the filters as JSON, as in a result's
+    ``filter`` block; ``filter`` in the answer says what was kept, 422 names a wrong field or
+    value). The same parameters apply to ``/analysis``, the report, the case list and the
+    downloads. ``warnings`` and ``suggestions`` help choosing the decision steps."""
     data = log_data(request, user, wid, name, texts(request))
     data["map_svg"] = None if data["map_svg"] is None else str(data["map_svg"])
     view = data.pop("view")
