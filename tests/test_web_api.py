@@ -488,7 +488,13 @@ def test_user_strings_are_escaped_on_pages(site: Site) -> None:
     figure = page.split('<figure class="map" data-zoom="100" tabindex="0">')[1]
     svg = etree.fromstring(figure.split("</figure>")[0])
     names = {etree.QName(e).localname for e in svg.iter() if isinstance(e.tag, str)}
-    assert not names & {"script", "a", "image", "img", "b", "foreignObject"}
+    assert not names & {"script", "image", "img", "b", "foreignObject"}
+    links = [e for e in svg.iter() if isinstance(e.tag, str) and etree.QName(e).localname == "a"]
+    assert links  # steps and paths link to their cases on this site, and nowhere else
+    for link in links:
+        assert {etree.QName(k).localname for k in link.attrib} <= {"href", "title", "target"}
+        href = link.get("{http://www.w3.org/1999/xlink}href")
+        assert href.startswith(f"/w/{site.a}/logs/hostile/cases?"), href
     assert not [a for e in svg.iter() for a in e.attrib if a.lower().startswith("on")]
     assert any("onerror=alert(1)>" in (e.text or "") for e in svg.iter())  # shown as text
 

@@ -15,9 +15,10 @@ analysis always gives byte-identical DOT source.
 
 from __future__ import annotations
 
+import html
 import math
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +47,10 @@ WRAP = 26
 MARKER_SHARE = 0.01  # abstracted maps: start/end links under 1% of cases are left out
 
 
+#: The address of the cases of a step (``link(step, None)``) or a path (``link(a, b)``).
+MapLink = Callable[[str, str | None], str]
+
+
 @dataclass(frozen=True)
 class MapOptions:
     """How a process map looks and how much of the process it shows."""
@@ -60,6 +65,7 @@ class MapOptions:
     highlight: int = 3  # top-N bottleneck activities and edges highlighted
     quick: bool = False  # dot's quicker layout with straight lines (for large maps)
     texts: Texts = field(default_factory=lambda: Texts("en"))  # language of labels and caption
+    link: MapLink | None = None  # the address of a step's (path's) cases, as SVG links
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,9 @@ class _Builder:
         if name in self.decisions:
             attrs.update(peripheries="2", penwidth=attrs.get("penwidth", "1.6"))
         attrs["label"] = label(*_wrapped(name), figure)
+        if self.options.link is not None:
+            attrs.update(URL=_url(self.options.link(name, None)), target="_top",
+                         tooltip=_url(self.t("The cases with {step}", step=name)))
         return attrs
 
     def edge_attrs(self, pair: tuple[str, str]) -> dict[str, str]:
@@ -263,6 +272,10 @@ class _Builder:
             attrs.update(color=self.colour, fontcolor=self.colour,
                          penwidth=f"{max(3.0, float(attrs['penwidth'])):.2f}")
         attrs["label"] = label(text)
+        if self.options.link is not None:
+            attrs.update(URL=_url(self.options.link(*pair)), target="_top",
+                         tooltip=_url(self.t("The cases where {b} comes right after {a}",
+                                             a=pair[0], b=pair[1])))
         return attrs
 
     def markers(self, counts: Mapping[str, int]) -> list[str]:
@@ -324,6 +337,12 @@ class _Builder:
             lines.append(t("Large map: laid out quickly with straight lines, which may pass "
                            "behind steps."))
         return lines
+
+
+def _url(text: str) -> str:
+    """Text for Graphviz's URL and tooltip attributes, which it copies into SVG as they are:
+    XML-escaped (a bare ``&`` or ``<`` would break the SVG; entities pass through)."""
+    return html.escape(text, quote=True).replace("\\", "&#92;")
 
 
 def _graph(caption: list[str]) -> graphviz.Digraph:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import graphviz
 import jinja2
@@ -81,11 +81,28 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
     return environment().get_template("analysis.html").render(context)
 
 
-def analysis_sections(log: EventLog, analysis: Analysis, t: Texts) -> Markup:
+class CaseLinks(Protocol):
+    """Where the cases behind a figure are listed (the web app's case list and case page)."""
+
+    def step(self, activity: str) -> str: ...  # the cases with this activity
+
+    def path(self, source: str, target: str) -> str: ...  # target directly after source
+
+    def variant(self, rank: int) -> str: ...  # the cases of the variant of this rank
+
+    def case(self, case_id: str) -> str: ...  # one case
+
+
+def analysis_sections(log: EventLog, analysis: Analysis, t: Texts,
+                      links: CaseLinks | None = None) -> Markup:
     """The report's sections on decisions, handoffs, approval layers, bottlenecks and service
-    standards, as one HTML fragment."""
+    standards, as one HTML fragment; with ``links`` their counts link to their cases."""
     template = environment().get_template("sections.html")
-    return Markup(template.render(section_context(log, analysis, t)))
+    context = section_context(log, analysis, t)
+    if links is not None:
+        context.update(links=links, edge_ends={f"{e['source']} → {e['target']}": (
+            str(e["source"]), str(e["target"])) for e in context["a"]["dfg"]["edges"]})
+    return Markup(template.render(context))
 
 
 def section_context(log: EventLog, analysis: Analysis, t: Texts,
@@ -103,7 +120,7 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts,
         views = views_of(prep, log.zone)
     activity_bottlenecks = [b for b in data["bottlenecks"] if b["kind"] == "activity"]
     return {
-        "a": data, "t": t,
+        "a": data, "t": t, "links": None, "edge_ends": {},
         "decision_warnings": [warning_text(w, t, audience) for w in data.get("warnings") or []],
         "decision_charts": _decision_charts(latencies, t),
         "handoff_svg": drawing(handoff_map(handoff_graph(data), texts=t), "handoff map")

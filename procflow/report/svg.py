@@ -10,10 +10,11 @@ from procflow.ingest.xmlsafe import refuse_dtd
 DROPPED = {"script", "foreignObject", "a", "image", "iframe", "object", "embed"}
 
 
-def inline_svg(text: str | bytes, source: str = "drawing") -> Markup:
+def inline_svg(text: str | bytes, source: str = "drawing", *, links: bool = False) -> Markup:
     """``text`` (an SVG document) as markup for inlining: the XML prolog and DOCTYPE removed,
     every element that could run code or load anything dropped, ``on*`` attributes and links
-    other than references inside the drawing (``#id``, as matplotlib's markers use) removed."""
+    other than references inside the drawing (``#id``, as matplotlib's markers use) removed.
+    With ``links``, ``<a>`` elements to a path of the same site (``/w/…``) stay, as links."""
     data = text.encode("utf-8") if isinstance(text, str) else text
     start = data.find(b"<svg")
     if start < 0:
@@ -25,6 +26,8 @@ def inline_svg(text: str | bytes, source: str = "drawing") -> Markup:
         if not isinstance(element.tag, str):
             continue
         name = etree.QName(element).localname
+        if links and name == "a" and _local_link(element):
+            continue
         if name in DROPPED and element.getparent() is not None:
             element.getparent().remove(element)
             continue
@@ -35,3 +38,18 @@ def inline_svg(text: str | bytes, source: str = "drawing") -> Markup:
                     "javascript:" in element.attrib[attribute].lower()):
                 del element.attrib[attribute]
     return Markup(etree.tostring(root, encoding="unicode"))
+
+
+def _local_link(element: etree._Element) -> bool:
+    """Whether every attribute of an ``<a>`` is a link to a path of this site, a title or a
+    target, and it has a link."""
+    found = False
+    for attribute, value in element.attrib.items():
+        local = etree.QName(attribute).localname.lower()
+        if local == "href":
+            if not (value.startswith("/") and not value.startswith("//")) or "\\" in value:
+                return False
+            found = True
+        elif local not in ("title", "target"):
+            return False
+    return found

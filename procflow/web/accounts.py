@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS results (
     kind TEXT NOT NULL CHECK (kind IN ('comparison', 'conformance')), title TEXT NOT NULL,
     log TEXT, user_id INTEGER REFERENCES users(id) ON DELETE SET NULL, created REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS results_by_workspace ON results (workspace, created);
+CREATE TABLE IF NOT EXISTS saved_views (
+    workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    filters TEXT NOT NULL, user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created REAL NOT NULL, PRIMARY KEY (workspace, name));
 """
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("procflow-dummy-password")
@@ -445,6 +449,28 @@ class Accounts:
         with self._tx() as con:
             return con.execute("DELETE FROM results WHERE id = ? AND workspace = ?",
                                [rid, wid]).rowcount > 0
+
+    # saved views: named filters of a workspace --------------------------------------------
+    def save_view(self, wid: str, name: str, filters: str, user_id: int | None) -> None:
+        """Store (or replace) the view ``name`` of workspace ``wid``: filters as JSON."""
+        with self._tx() as con:
+            con.execute("INSERT OR REPLACE INTO saved_views VALUES (?, ?, ?, ?, ?)",
+                        [wid, name, filters, user_id, time.time()])
+
+    def saved_views(self, wid: str) -> list[dict[str, Any]]:
+        """The saved views of a workspace by name, with who saved each."""
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT v.name, v.filters, u.name AS user, v.created FROM saved_views v "
+                "LEFT JOIN users u ON u.id = v.user_id WHERE v.workspace = ? ORDER BY v.name",
+                [wid])
+            return [dict(r) for r in rows]
+
+    def remove_view(self, wid: str, name: str) -> bool:
+        """Forget a saved view; False when the workspace has none of that name."""
+        with self._tx() as con:
+            return con.execute("DELETE FROM saved_views WHERE workspace = ? AND name = ?",
+                               [wid, name]).rowcount > 0
 
     # uploads waiting for their column mapping ----------------------------------------------
     def upload_path(self, upload_id: str) -> Path:

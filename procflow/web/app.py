@@ -26,6 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from procflow.errors import InputError
 from procflow.web import (
     results,
+    routes_cases,
     routes_explain,
     routes_logs,
     routes_results,
@@ -89,6 +90,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB,
     app.include_router(routes_workspaces.router)
     app.include_router(routes_logs.router)
     app.include_router(routes_results.router)
+    app.include_router(routes_cases.router)
     app.include_router(routes_explain.router)
     return app
 

@@ -162,14 +162,16 @@ def log_view(request: Request) -> LogView:
 
 def checked_view(request: Request, wid: str, name: str) -> LogView:
     """The log view asked for, checked against the log: its decision steps are steps of the
-    log and its handoff granularity one the log has (else 422); 404 for no such log."""
+    log, its handoff granularity one the log has and its filters' fields and values the
+    log's (else 422); 404 for no such log."""
     view = log_view(request)
+    path = accounts_of(request).workspace_file(wid)
     try:
-        facts = service.log_facts(files_of(request), accounts_of(request).workspace_file(wid),
-                                  wid, name)
+        facts = service.log_facts(files_of(request), path, wid, name)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     try:
+        service.check_slice(files_of(request), path, wid, name, view, texts(request))
         return view.checked(facts["steps"], facts["granularities"], texts(request))
     except ValueError as err:
         raise HTTPException(422, str(err)) from err

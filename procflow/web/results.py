@@ -29,7 +29,8 @@ def about(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if kind == "comparison":
         return {"before": web.get("before") or "?", "after": web.get("after"),
                 "split": web.get("split"), "completed": bool(web.get("completed")),
-                "calendar": web.get("calendar")}
+                "calendar": web.get("calendar"), "before_view": web.get("before_view"),
+                "after_view": web.get("after_view")}
     return {"log": data.get("log") or "?",
             "model": web.get("model_file") or (data.get("model") or {}).get("name") or "?",
             "method": (data.get("fitness") or {}).get("method") or "token"}
@@ -45,7 +46,10 @@ def title(kind: str, parts: dict[str, Any], t: Texts) -> str:
     if parts.get("split"):
         text = t("{log} split at {date}", log=parts["before"], date=t.date(parts["split"]))
     else:
-        text = f"{parts['before']} → {parts.get('after') or '?'}"
+        sides = [f"{name} ({t('view {name}', name=view)})" if view else name
+                 for name, view in ((parts["before"], parts.get("before_view")),
+                                    (parts.get("after") or "?", parts.get("after_view")))]
+        text = " → ".join(sides)
     options = ([t("completed cases only")] if parts.get("completed") else []) + (
         [t("working time: {name}", name=calendar_names(t).get(parts["calendar"],
                                                                 parts["calendar"]))]

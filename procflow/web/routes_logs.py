@@ -2,9 +2,11 @@
 ``analysis.json`` and the offline HTML report)."""
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -15,8 +17,9 @@ from starlette.exceptions import HTTPException
 from procflow import mine
 from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
+from procflow.filters import PERIOD_MODES, describe
 from procflow.measure.decisions import warning_text
-from procflow.web import routes_explain, service, views
+from procflow.web import routes_explain, service, slices, views
 from procflow.web.deps import (
     CurrentUser,
     User,
@@ -36,6 +39,7 @@ from procflow.web.deps import (
 from procflow.web.errortext import error_text
 from procflow.web.jobs import ImportJob
 from procflow.web.limits import ORGCHART_LIMIT
+from procflow.web.routes_cases import filter_words, saved_views
 from procflow.web.upload import log_name_from
 
 router = APIRouter()
@@ -104,12 +108,13 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
     return out
 
 
-def log_data(request: Request, user: User, wid: str, name: str, t: Texts) -> dict[str, Any]:
+def log_data(request: Request, user: User, wid: str, name: str, t: Texts,
+             link: Callable[[str, str | None], str] | None = None) -> dict[str, Any]:
     found = member(request, user, wid)
     view = checked_view(request, wid, name)
     try:
         data = service.overview(files_of(request), accounts_of(request).workspace_file(wid),
-                                wid, name, t, view)
+                                wid, name, t, view, link)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     return {"workspace": found, "view": view, **data}
@@ -269,10 +274,15 @@ async def api_import(request: Request, wid: str, upload_id: str, user: CurrentUs
 @router.get("/w/{wid}/logs/{name}", response_class=HTMLResponse, include_in_schema=False)
 def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Response:
     t = texts(request)
-    data = log_data(request, user, wid, name, t)
+    query = request.query_params
+    if query.get("add") or query.get("drop"):
+        return RedirectResponse(sliced_address(request, user, wid, name, t), status_code=303)
+    links = views.CaseLinks(f"/w/{wid}/logs/{quote(name, safe='')}",
+                            checked_view(request, wid, name))
+    data = log_data(request, user, wid, name, t, links.map_link)
     view = data["view"]
     body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
-                            name, t, view)
+                            name, t, view, links)
     facts = service.log_facts(files_of(request), accounts_of(request).workspace_file(wid), wid,
                               name)
     return render(request, "log.html", **data, sections=body, profiles=views.PROFILES,
@@ -283,7 +293,44 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                                              data["decisions"], view.find, t),
                   decision_warnings=[warning_text(w, t, "web") for w in data["warnings"]],
                   fall_through_limit=mine.FALL_THROUGH_ACTIVITIES,
-                  why_slow=routes_explain.why_slow_links(request, wid, name, view, t))
+                  why_slow=routes_explain.why_slow_links(request, wid, name, view, t),
+                  panel=service.slice_facts(files_of(request),
+                                            accounts_of(request).workspace_file(wid), wid,
+                                            name, query.get("v_field") or "activity",
+                                            (query.get("v_find") or "").strip()[:100]),
+                  panel_open=bool(query.get("v_field") or query.get("v_find")),
+                  request_find=query.get("v_find") or "", all_steps=facts["steps"],
+                  words=filter_words(data["filter"], t), period_modes=PERIOD_MODES,
+                  saved=saved_views(request, wid, t), labels_of=slices.field_labels(t),
+                  shown_filters=[(describe(item, t), view.sliced(
+                      [f for j, f in enumerate(view.filter_list) if j != i]).query())
+                      for i, item in enumerate(view.filter_list)])
+
+
+def sliced_address(request: Request, user: User, wid: str, name: str, t: Texts) -> str:
+    """The log page's address after a filter panel's form: the filter ``add`` asks for
+    appended, or the filter numbered ``drop`` (from 1) removed; 422 naming the field."""
+    member(request, user, wid)
+    view = checked_view(request, wid, name)
+    query = request.query_params
+    items = view.filter_list
+    try:
+        if query.get("add"):
+            items = [*items, slices.from_panel(query, t)]
+        drop = (query.get("drop") or "").strip()
+        if drop:
+            if not drop.isdigit() or not 1 <= int(drop) <= len(items):
+                raise ValueError(t("{field}: no such filter.", field=t("Filters")))
+            items = [f for i, f in enumerate(items, 1) if i != int(drop)]
+        changed = view.sliced(items)
+        service.check_slice(files_of(request), accounts_of(request).workspace_file(wid), wid,
+                            name, changed, t)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from err
+    return f"/w/{wid}/logs/{quote(name, safe='')}{changed.query()}#filters"
+
+
+
 
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])
@@ -295,8 +342,10 @@ def api_log(request: Request, wid: str, name: str, user: CurrentUser) -> dict[st
     in working days; needs the calendar), ``decision`` (repeated: the decision steps; default:
     found by name) or ``decisions=none`` (no decision steps), ``handoff`` (resource, role,
     unit: who hands over to whom), ``profile`` (performance, frequency), ``activities`` and
-    ``paths`` (percent shown, 1–100). The same parameters apply to ``/analysis``, the report
-    and the downloads. ``warnings`` and ``suggestions`` help choosing the decision steps."""
+    ``paths`` (percent shown, 1–100), ``f`` (a slice: the filters as JSON, as in a result's
+    ``filter`` block; ``filter`` in the answer says what was kept, 422 names a wrong field or
+    value). The same parameters apply to ``/analysis``, the report, the case list and the
+    downloads. ``warnings`` and ``suggestions`` help choosing the decision steps."""
     data = log_data(request, user, wid, name, texts(request))
     data["map_svg"] = None if data["map_svg"] is None else str(data["map_svg"])
     view = data.pop("view")

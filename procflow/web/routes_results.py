@@ -23,6 +23,7 @@ from procflow.conform.conformance import KIND_WORDS, Method
 from procflow.conform.summary import outcome_rows, summary_lines
 from procflow.core.i18n import Texts
 from procflow.errors import ProcflowError, WorkspaceError
+from procflow.filters import Filter, from_json
 from procflow.render.map_budget import MapTooLarge
 from procflow.report.comparison import comparison_report
 from procflow.web import results, service, views
@@ -163,6 +164,22 @@ def _facts(request: Request, wid: str, logs: list[str]) -> tuple[list[str], set[
     return sorted(steps), granularities
 
 
+def _views_of(request: Request, wid: str, form: dict[str, str], t: Texts
+              ) -> dict[str, tuple[str | None, list[Filter]]]:
+    """The saved view chosen for each side (``before_view``, ``after_view``): its name and
+    filters (None and none for the whole log); 422 for a view the workspace lacks."""
+    saved = {row["name"]: row["filters"] for row in accounts_of(request).saved_views(wid)}
+    out: dict[str, tuple[str | None, list[Filter]]] = {}
+    for key in ("before_view", "after_view"):
+        name = form.get(key, "").strip()
+        if name and name not in saved:
+            raise HTTPException(422, t("{side}: no saved view {name!r} in this workspace.",
+                                       side=t("Before") if key == "before_view"
+                                       else t("After"), name=name))
+        out[key] = (name or None, from_json(saved[name]) if name else [])
+    return out
+
+
 def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
                    names: list[str] | None = None) -> tuple[str, dict[str, Any]]:
     """Compare ``before`` with ``after``, or ``before`` split at ``split`` (YYYY-MM-DD),
@@ -185,8 +202,9 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
         after = None
     elif after is None:
         raise HTTPException(422, "choose a second log (after), or a date to split the log at.")
-    elif after == before:
-        raise HTTPException(422, "choose two different logs, or one log and a date.")
+    elif after == before and form.get("before_view", "") == form.get("after_view", ""):
+        raise HTTPException(422, "choose two different logs, two different views, or one "
+                                 "log and a date.")
     completed = _flag(form, "completed")
     calendar = _calendar(form)
     logs = [n for n in (before, after) if n is not None]
@@ -196,10 +214,12 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
     steps, granularities = _facts(request, wid, logs)
     decisions = _decisions_of(form, names or [], set(steps), t)
     handoff = _handoff_of(form, granularities, t)
+    chosen = _views_of(request, wid, form, t)
     try:
         result = service.run_compare(files_of(request), _workspace_file(request, wid),
                                      before, after, split_at, completed=completed,
-                                     calendar=calendar, decisions=decisions, handoff=handoff)
+                                     calendar=calendar, decisions=decisions, handoff=handoff,
+                                     slices=(chosen["before_view"][1], chosen["after_view"][1]))
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
@@ -208,7 +228,8 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
     data["web"] = {"before": before, "after": after, "split": split_text or None,
                    "completed": completed, "calendar": calendar,
                    "decisions": None if decisions is None else list(decisions),
-                   "handoff": handoff}
+                   "handoff": handoff, "before_view": chosen["before_view"][0],
+                   "after_view": chosen["after_view"][0]}
     rid = service.save_result(settings_of(request).data_dir, wid, "comparison", data)
     results.record(accounts_of(request), wid, "comparison", rid, data, int(user["id"]))
     data.pop("web")
@@ -243,7 +264,8 @@ def compare_form(request: Request, user: User, wid: str, status: int = 200,
     return render(request, "compare.html", status, workspace=found, logs=logs, error=error,
                   chosen=chosen, calendars=service.calendar_names(t), picker=picker,
                   decision_mode=mode, granularities=[g for g in views.HANDOFFS
-                                                     if g in granularities or not picked])
+                                                     if g in granularities or not picked],
+                  saved=[row["name"] for row in accounts_of(request).saved_views(wid)])
 
 
 @router.get("/w/{wid}/compare", response_class=HTMLResponse, include_in_schema=False)
@@ -252,7 +274,8 @@ def compare_page(request: Request, wid: str, user: CurrentUser) -> Response:
     ``handoff``, ``decisions`` and ``decision``, as a log page's link does)."""
     query = request.query_params
     chosen = {k: query[k] for k in ("before", "after", "split", "calendar", "handoff",
-                                    "decisions", "find") if query.get(k)}
+                                    "decisions", "find", "before_view", "after_view")
+              if query.get(k)}
     return compare_form(request, user, wid, chosen=chosen, names=query.getlist("decision"))
 
 

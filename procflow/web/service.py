@@ -31,27 +31,31 @@ from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
 from procflow.errors import InputError, ProcflowError, WorkspaceError
+from procflow.eventlog import EventLog
+from procflow.filters import Filter, filter_log
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
 from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
-from procflow.measure.cases import case_table
+from procflow.measure.cases import CaseSort, CaseTable, case_table
 from procflow.measure.decision_hints import MIN_RETURN_SHARE
-from procflow.measure.prepare import HandoffBy, prepared
+from procflow.measure.prepare import HandoffBy, Settings, prepared
+from procflow.measure.timeline import case_timeline
 from procflow.measure.variants import case_variants
 from procflow.render import map_budget
 from procflow.render.map_budget import MapTooLarge
-from procflow.render.process_map import abstraction
+from procflow.render.process_map import MapLink, abstraction
+from procflow.render.timeline import case_gantt
 from procflow.report.html import analysis_report, analysis_sections, headline
 from procflow.report.svg import inline_svg
 from procflow.report.workbook import analysis_book
 from procflow.report.xlsx import write_workbook
 from procflow.store import rewrite
 from procflow.store.workspace import ImportResult, Workspace, load_file
-from procflow.web import views
+from procflow.web import slices, views
 from procflow.web.limits import size_text
-from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, LogView
+from procflow.web.views import DEFAULT_VIEW, DEFAULT_ZONE, CaseLinks, LogView
 
 #: Mapping fields offered in the upload form (form key → canonical field).
 MAPPED_FIELDS: dict[str, str] = {
@@ -417,7 +421,46 @@ def _analysis(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: L
     info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
     zone = (info.get("options") or {}).get("tz")
     return info, files.memo(("analysis", *key, *view.analysis),
-                            lambda: analyze(ws.log(name), **view.keywords(zone)))
+                            lambda: analyze(sliced(ws, name, view), **view.keywords(zone)))
+
+
+def sliced(ws: Workspace, name: str, view: LogView) -> EventLog:
+    """Log ``name`` cut to the view's filters (temporary tables of the workspace's
+    connection: one per request). A slice without cases is an InputError."""
+    log = ws.log(name)
+    return filter_log(log, view.filter_list, check=False) if view.filters else log
+
+
+def check_slice(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogView,
+                t: Texts) -> None:
+    """ValueError naming the filter panel's field when the view's filters name a field or
+    value the log lacks, or leave no case (checked once per import and filters)."""
+    if not view.filters:
+        return
+    with files.read(path) as ws:
+        def check() -> bool:
+            log = ws.log(name)
+            slices.check(log, view.filter_list, t)
+            kept = filter_log(log, view.filter_list, check=False, allow_empty=True)
+            slices.check_kept(kept.selection or {}, view.filter_list, t)
+            return True
+
+        files.memo(("slice-checked", *version(ws, wid, name), view.filters, t.lang), check)
+
+
+def slice_facts(files: WorkspaceFiles, path: Path, wid: str, name: str, field: str,
+                find: str) -> dict[str, Any]:
+    """What the filter panel offers: the log's ``fields`` and the values of ``field`` matching
+    ``find`` (:func:`procflow.web.slices.values`), cached per import."""
+    with files.read(path) as ws:
+        key = version(ws, wid, name)
+        log = ws.log(name)
+        found = files.memo(("slice-fields", *key), lambda: slices.fields(log))
+        if field not in found:
+            field = "activity"
+        listed = files.memo(("slice-values", *key, field, find),
+                            lambda: slices.values(log, field, find))
+        return {"fields": found, **listed}
 
 
 @dataclass(frozen=True)
@@ -433,13 +476,16 @@ class MapDrawing:
 
 
 def map_drawing(files: WorkspaceFiles, info: dict[str, Any], data: dict[str, Any], wid: str,
-                name: str, t: Texts, view: LogView) -> MapDrawing:
-    """The map of the view (cached per import, language and map settings, refusals too)."""
-    options = view.options(t)
+                name: str, t: Texts, view: LogView, link: MapLink | None = None
+                ) -> MapDrawing:
+    """The map of the view (cached per import, language and map settings, refusals too);
+    ``link`` gives each step and path the address of its cases."""
+    options = dataclasses.replace(view.options(t), link=link)
 
     def draw() -> MapDrawing:
         try:
-            svg = inline_svg(map_budget.draw(data, options, "svg"), "process map")
+            svg = inline_svg(map_budget.draw(data, options, "svg"), "process map",
+                             links=link is not None)
         except MapTooLarge as err:
             return MapDrawing(message=err.explain(t, "web"),
                               fits=tuple((fit.activities, fit.paths) for fit in err.fits))
@@ -447,18 +493,19 @@ def map_drawing(files: WorkspaceFiles, info: dict[str, Any], data: dict[str, Any
 
     try:
         return files.memo(("map", wid, name, info["sha256"], info["imported_at"], t.lang,
-                           *view.drawing), draw)
+                           *view.drawing, link is not None), draw)
     except ProcflowError as err:  # Graphviz missing or failing: said on the page, not cached
         return MapDrawing(message=t("Graphviz could not draw this map: {reason}",
                                     reason=err.message))
 
 
 def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
-             view: LogView = DEFAULT_VIEW) -> dict[str, Any]:
-    """Headline figures and the process map (sanitised inline SVG, or why there is none)."""
+             view: LogView = DEFAULT_VIEW, link: MapLink | None = None) -> dict[str, Any]:
+    """Headline figures and the process map (sanitised inline SVG, or why there is none;
+    ``link`` makes its steps and paths links), the slice kept and the top variants."""
     info, analysis = analysis_of(files, path, wid, name, view)
     data = analysis.to_dict()
-    drawn = map_drawing(files, info, data, wid, name, t, view)
+    drawn = map_drawing(files, info, data, wid, name, t, view, link)
     report = info.get("report") or {}
     return {
         "name": name,
@@ -481,17 +528,22 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
         "map_steps": list(drawn.steps),
         "map_message": drawn.message,
         "map_fits": [{"activities": a, "paths": p} for a, p in drawn.fits],
+        "filter": data.get("filter"),
+        "variants": data["variants"],
     }
 
 
 def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
-             view: LogView = DEFAULT_VIEW) -> Markup:
+             view: LogView = DEFAULT_VIEW, links: CaseLinks | None = None) -> Markup:
     """The report's sections (decisions, handoffs, layers, bottlenecks, service standards)
-    of a log as an HTML fragment (cached per import, settings and language)."""
+    of a log as an HTML fragment, its counts linking to their cases with ``links`` (cached
+    per import, settings and language)."""
     with files.read(path) as ws:
         _, analysis = _analysis(files, ws, wid, name, view)
-        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang),
-                          lambda: analysis_sections(ws.log(name), analysis, t))
+        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang,
+                           links),
+                          lambda: analysis_sections(sliced(ws, name, view), analysis, t,
+                                                    links))
 
 
 def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str,
@@ -499,8 +551,66 @@ def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: st
     """The full offline HTML report of a log with the view's analysis settings."""
     info, analysis = analysis_of(files, path, wid, name, view)
     with files.read(path) as ws:
-        return analysis_report(ws.log(name), analysis, lang=lang,  # type: ignore[arg-type]
+        return analysis_report(sliced(ws, name, view), analysis,
+                               lang=lang,  # type: ignore[arg-type]
                                import_report=info.get("report"))
+
+
+# the cases behind a number ------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseList:
+    """The case table of a view's slice, with the slice's ``filter`` block (None: the whole
+    log) and the zone the log was imported with."""
+
+    table: CaseTable
+    selection: dict[str, Any] | None
+    zone: str | None
+
+
+def case_settings(view: LogView, zone: str | None) -> Settings:
+    """The analysis settings of ``view`` for the case table and timelines."""
+    words = view.keywords(zone)
+    chosen = words.get("decision_activities")
+    return Settings(decision_activities=None if chosen is None else tuple(chosen),
+                    handoff_by=words.get("handoff_by"), calendar=words.get("calendar"),
+                    calendar_zone=words.get("calendar_zone"),
+                    sla=tuple(words["sla"]) if words.get("sla") else None)
+
+
+def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogView,
+              sort: CaseSort = "cycle") -> CaseList:
+    """One row per case of the view's slice (:func:`procflow.measure.cases.case_table`),
+    sorted by ``sort`` (cached per import, settings, filters and sort)."""
+    with files.read(path) as ws:
+        key = version(ws, wid, name)
+        info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
+        zone = (info.get("options") or {}).get("tz")
+
+        def make() -> CaseList:
+            log = sliced(ws, name, view)
+            return CaseList(case_table(log, case_settings(view, zone), sort=sort),
+                            log.selection, zone)
+
+        return files.memo(("cases", *key, *view.analysis, sort), make)
+
+
+def case_page(files: WorkspaceFiles, path: Path, wid: str, name: str, case_id: str,
+              view: LogView, t: Texts) -> dict[str, Any]:
+    """One case of the log, whole: its ``steps`` (:func:`procflow.measure.timeline.
+    case_timeline`), its Gantt chart as sanitised inline ``svg`` and the log's ``zone``
+    (an InputError offering close ids for an unknown case)."""
+    with files.read(path) as ws:
+        key = version(ws, wid, name)
+        info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
+        zone = (info.get("options") or {}).get("tz")
+
+        def make() -> dict[str, Any]:
+            steps = case_timeline(ws.log(name), case_id, case_settings(view, zone))
+            title = t("Case {case} of {log}", case=case_id, log=name)
+            svg = inline_svg(case_gantt(steps, title=title, t=t, zone=zone), "case timeline")
+            return {"steps": steps, "svg": svg, "zone": zone}
+
+        return files.memo(("case", *key, *view.analysis, case_id, t.lang), make)
 
 
 def labels(t: Texts) -> dict[str, str]:
@@ -538,12 +648,13 @@ def method_names(t: Texts) -> dict[str, str]:
 def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | None,
                 split_at: dt.date | None, *, completed: bool = False,
                 calendar: str | None = None, decisions: Sequence[str] | None = None,
-                handoff: str | None = None) -> Comparison:
+                handoff: str | None = None,
+                slices: tuple[Sequence[Filter], Sequence[Filter]] = ((), ())) -> Comparison:
     """Compare two logs, or one log split at local midnight of ``split_at`` (the time zone
     the log was imported with, else UTC); ``completed`` keeps completed cases only,
     ``calendar`` adds working-time KPIs in the before-log's import zone, ``decisions`` names
-    the decision steps (None: found by name; empty: none) and ``handoff`` who hands over to
-    whom."""
+    the decision steps (None: found by name; empty: none), ``handoff`` who hands over to
+    whom and ``slices`` the filters of each side (a saved view's)."""
     with files.read(path) as ws:
         first = ws.log(before)
         tz = json.loads(ws.entry(before)["options"]).get("tz")
@@ -554,6 +665,8 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
         else:
             assert after is not None
             older, newer = first, ws.log(after)
+        older, newer = (filter_log(side, list(items)) if items else side
+                        for side, items in zip((older, newer), slices, strict=True))
         return compare(older, newer, completed=completed, calendar=calendar,
                        calendar_zone=zone, seed=0,
                        decision_activities=None if decisions is None else list(decisions),

@@ -1,21 +1,24 @@
 """How the web app shows a log, read from the page's query string: the analysis settings
 (``calendar``, ``standard``, ``decisions`` and ``decision``, ``handoff``), the process map's
-view (``profile``, ``activities``, ``paths``, ``zoom``) and the search in the list of steps
-(``find``), e.g. ``?calendar=id&standard=15&handoff=role&profile=frequency``."""
+view (``profile``, ``activities``, ``paths``, ``zoom``), the search in the list of steps
+(``find``) and the slice of the log (``f``: the filters as JSON, :mod:`procflow.filters`),
+e.g. ``?calendar=id&standard=15&handoff=role&profile=frequency``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.datastructures import QueryParams
 
 from procflow.core.i18n import Texts
+from procflow.filters import Filter, Order, Values, from_json, to_json
 from procflow.render.map_budget import SHARES
 from procflow.render.process_map import MapOptions, Profile
+from procflow.web import slices
 
 SIZE = re.compile(r'\b(width|height)="([0-9.]+)(pt|px)?"')
 PROFILES: tuple[Profile, ...] = ("performance", "frequency")
@@ -45,7 +48,8 @@ class LogView:
     resource, else role, else unit). The map: its ``profile``, the percent of ``activities``
     and ``paths`` shown (None: automatic, at most 25 steps and 60 paths) and the ``zoom`` in
     percent of the drawing's natural size (None: fitted to the page's width). ``find``
-    filters the list of steps offered as decision steps."""
+    filters the list of steps offered as decision steps; ``filters`` is the slice of the
+    log, as the canonical JSON of :func:`procflow.filters.to_json` ("" for the whole log)."""
 
     calendar: str | None = None
     standard: int | None = None
@@ -56,6 +60,7 @@ class LogView:
     zoom: int | None = 100
     handoff: str | None = None
     find: str = ""
+    filters: str = ""
 
     @classmethod
     def from_query(cls, query: QueryParams, t: Texts | None = None) -> LogView:
@@ -86,7 +91,8 @@ class LogView:
                                choices=", ".join(HANDOFFS)))
         return cls(calendar, standard, decisions, cast(Profile, profile),
                    _percent(query, "activities"), _percent(query, "paths"), zoom, handoff,
-                   (query.get("find") or "").strip()[:MAX_FIND])
+                   (query.get("find") or "").strip()[:MAX_FIND],
+                   slices.canonical(query.get("f") or "", t))
 
     @property
     def decision_mode(self) -> DecisionMode:
@@ -97,7 +103,7 @@ class LogView:
     @property
     def analysis(self) -> tuple[Any, ...]:
         """What changes the analysis: a cache key part."""
-        return (self.calendar, self.standard, self.decisions, self.handoff)
+        return (self.calendar, self.standard, self.decisions, self.handoff, self.filters)
 
     def keywords(self, zone: str | None) -> dict[str, Any]:
         """Keyword arguments of :func:`procflow.measure.analysis.analyze` for this view; ``zone`` is
@@ -170,7 +176,8 @@ class LogView:
         the decision steps alone."""
         settings: list[tuple[str, Any]] = [("calendar", self.calendar),
                                            ("standard", self.standard),
-                                           ("handoff", self.handoff)]
+                                           ("handoff", self.handoff),
+                                           ("f", self.filters or None)]
         analysis = settings + decision_pairs(self.decisions)
         drawing: list[tuple[str, Any]] = [
             ("profile", self.profile if self.profile != "performance" else None),
@@ -186,6 +193,23 @@ class LogView:
         pairs = self.pairs()
         return "?" + urlencode(pairs) if pairs else ""
 
+    def sliced(self, filters: Sequence[Filter]) -> LogView:
+        """This view with other filters."""
+        return replace(self, filters=to_json(filters) if filters else "")
+
+    def cases_query(self, extra: Sequence[Filter] = (), **params: Any) -> str:
+        """The query string of the case list of this view's slice narrowed by ``extra``
+        filters, with the analysis settings and ``params`` (e.g. ``sort``, ``variant``)."""
+        view = self.sliced([*self.filter_list, *extra]) if extra else self
+        pairs = view.pairs(only="analysis") + [(k, str(v)) for k, v in params.items()
+                                                if v is not None]
+        return "?" + urlencode(pairs) if pairs else ""
+
+    @property
+    def filter_list(self) -> list[Filter]:
+        """The filters of this view, in order."""
+        return from_json(self.filters) if self.filters else []
+
     def with_decisions(self, decisions: tuple[str, ...] | None) -> LogView:
         """This view with other decision steps (None: found by name; empty: none)."""
         return replace(self, decisions=decisions)
@@ -193,8 +217,40 @@ class LogView:
     def compare_query(self, log: str) -> str:
         """The query string of the comparison form for ``log`` with this view's analysis
         settings (those a comparison takes: calendar, handoffs, decision steps)."""
-        kept = [(k, v) for k, v in self.pairs(only="analysis") if k != "standard"]
+        kept = [(k, v) for k, v in self.pairs(only="analysis") if k not in ("standard", "f")]
         return "?" + urlencode([("before", log), *kept])
+
+
+@dataclass(frozen=True)
+class CaseLinks:
+    """The addresses of the cases behind a log page's figures, in the page's slice (the log
+    page's address is ``here``)."""
+
+    here: str
+    view: LogView
+
+    def step(self, activity: str) -> str:
+        """The cases with an event of ``activity``."""
+        return self.cases(Values("with", "activity", (activity,)))
+
+    def path(self, source: str, target: str) -> str:
+        """The cases where ``target`` comes right after ``source``."""
+        return self.cases(Order("directly_follows", source, target))
+
+    def variant(self, rank: int) -> str:
+        """The cases of the variant of rank ``rank`` (1: the most frequent)."""
+        return f"{self.here}/cases{self.view.cases_query(variant=rank)}"
+
+    def case(self, case_id: str) -> str:
+        """One case's page."""
+        return f"{self.here}/cases/{quote(case_id, safe='')}{self.view.cases_query()}"
+
+    def cases(self, extra: Filter) -> str:
+        return f"{self.here}/cases{self.view.cases_query([extra])}"
+
+    def map_link(self, a: str, b: str | None) -> str:
+        """A process map's link (:data:`procflow.render.process_map.MapLink`)."""
+        return self.step(a) if b is None else self.path(a, b)
 
 
 def decision_choice(mode: str | None, names: Iterable[str],

@@ -1,4 +1,5 @@
-/* procflow map viewer: zoom (presets, − and +, Ctrl + wheel), drag to pan, and find a step.
+/* procflow map viewer: zoom (presets, − and +, Ctrl + wheel), drag to pan, and find a step;
+   and the filter panel's slider value (at the end).
    Without it the page still works: the zoom links reload the page and the map scrolls. */
 (function () {
   "use strict";
@@ -125,7 +126,8 @@
       var r = figure.getBoundingClientRect();
       var onBars = event.clientX - r.left >= figure.clientLeft + figure.clientWidth ||
                    event.clientY - r.top >= figure.clientTop + figure.clientHeight;
-      if (event.button !== 0 || onBars) return;
+      var onLink = event.target.closest && event.target.closest("a");  /* a step's cases */
+      if (event.button !== 0 || onBars || onLink) return;
       drag = { x: event.clientX, y: event.clientY, left: figure.scrollLeft,
                top: figure.scrollTop, id: event.pointerId };
       figure.setPointerCapture(event.pointerId);
@@ -192,5 +194,18 @@
       setup(figure, tools, document.querySelectorAll("p.zoom a[data-zoom]"),
             document.querySelector(".maptools-note"));
     }
+  });
+})();
+
+/* The filter panel: a slider's value shown beside it. Without it the form still works. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("input[type=range][data-output]"),
+      function (input) {
+        var out = document.getElementById(input.getAttribute("data-output"));
+        if (!out) return;
+        input.addEventListener("input", function () { out.value = input.value; });
+      });
   });
 })();
