@@ -128,6 +128,10 @@ def test_the_explanation_page_json_and_report(served: tuple[Server, str]) -> Non
         assert (first["field"], first["value"]) == (cause["field"], cause["value"])
         api = andi.get(f"/api/w/{wid}/logs/izin/explain?{query}").json()
         assert api["factors"] == data["factors"]
+        imb = quote(json.dumps([{"kind": "with", "field": "attr:jenis_izin", "values": ["IMB"]}]))
+        sliced = andi.get(f"/w/{wid}/logs/izin/explain.json?{query}&f={imb}").json()
+        assert sliced["filter"]["cases"]["kept"] < sliced["filter"]["cases"]["total"]
+        assert "filter" not in data and sliced["factors"] != data["factors"]
         report = andi.get(f"/w/{wid}/logs/izin/explain.html?{query}&lang=id")
         assert "attachment" in report.headers["content-disposition"]
         assert "Mengapa lambat?" in report.text
