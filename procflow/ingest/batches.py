@@ -30,7 +30,9 @@ from procflow.ingest.schema import ROW, unique_names
 from procflow.ingest.sniff import Format, ProgressFn, detect_format, open_bytes
 
 #: Rows per batch handed to validation.
-BATCH_ROWS = int(os.environ.get("PROCFLOW_BATCH_ROWS", 500_000))
+BATCH_ROWS = 500_000
+#: Bytes the CSV parser reads at a time.
+BLOCK_BYTES = CHUNK
 
 
 def stream_threshold() -> int:
@@ -152,10 +154,10 @@ def csv_batches(path: Path, *, limits: Limits | None = None, progress: ProgressF
         raise FallBack
     check_columns(len(header), str(path), limits)
     names = unique_names(header)
-    offset = len(sample[:end].encode(chosen, errors="replace"))
+    arrow_encoding = "utf8" if chosen in ("utf-8", "utf-8-sig") else chosen
+    offset = len(sample[:end].encode(arrow_encoding, errors="replace"))
     if chosen == "utf-8-sig" and head.startswith(codecs.BOM_UTF8):
         offset += 3
-    arrow_encoding = "utf8" if chosen in ("utf-8", "utf-8-sig") else chosen
 
     def batches() -> Iterator[pa.Table]:
         row = 1
@@ -165,7 +167,7 @@ def csv_batches(path: Path, *, limits: Limits | None = None, progress: ProgressF
             try:
                 reader = pacsv.open_csv(
                     counting,
-                    read_options=pacsv.ReadOptions(column_names=names, block_size=CHUNK,
+                    read_options=pacsv.ReadOptions(column_names=names, block_size=BLOCK_BYTES,
                                                    encoding=arrow_encoding),
                     parse_options=pacsv.ParseOptions(delimiter=delimiter,
                                                      newlines_in_values=True,
@@ -193,7 +195,7 @@ def csv_batches(path: Path, *, limits: Limits | None = None, progress: ProgressF
 
 
 def _refuse_row(row: pacsv.InvalidRow) -> str:
-    raise FallBack
+    return "error"  # the parser stops; the whole-file reader then names the row
 
 
 def sniff_encoding_stream(path: Path, limits: Limits | None) -> str:

@@ -21,10 +21,10 @@ from procflow.ingest.schema import FIELDS, ROW, ColumnMapping, suggest_mapping
 from procflow.ingest.sniff import ProgressFn
 from procflow.ingest.timeparse import DayOrder, day_order_evidence
 from procflow.ingest.validate import Canonicalizer, ImportReport, canonicalize, no_rejects
+from procflow.ingest.window import TimeWindow
 
 #: Rejected rows kept for the import report (and ``--rejects``); all are counted.
 REJECTS_KEPT = 1_000_000
-from procflow.ingest.window import TimeWindow
 
 
 @dataclass(frozen=True)
