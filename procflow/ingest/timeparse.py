@@ -16,7 +16,6 @@ from typing import Literal, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -426,6 +425,8 @@ def _refuse_naive(name: str, text: pa.Array, rows: np.ndarray, source: str) -> N
 
 def _localize(local: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
     """Local wall-clock microseconds to UTC; nonexistent or ambiguous local times fail."""
+    import pandas as pd
+
     index = pd.DatetimeIndex(local.view("datetime64[us]"))
     placed = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
     good = ~np.asarray(placed.isna())

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from openpyxl import Workbook
 
 from procflow.core.cells import safe_text
 from procflow.measure.analysis import Analysis
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ANALYSIS_TABLES = ("activities", "dfg", "bottlenecks", "decisions_by_activity",
                    "decisions_by_role", "decisions_by_level", "decisions_by_unit",
@@ -25,6 +27,8 @@ ANALYSIS_TABLES = ("activities", "dfg", "bottlenecks", "decisions_by_activity",
 
 def safe_cell(value: Any) -> Any:
     """A cell value that Excel shows as it is: lists joined, formula-like text neutralised."""
+    import pandas as pd
+
     if isinstance(value, list | tuple):
         value = " → ".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -69,6 +73,8 @@ def analysis_tables(analysis: Analysis) -> dict[str, pd.DataFrame]:
 
 def comparison_tables(comparison: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """The KPIs, path differences and variant changes of ``comparison.json``."""
+    import pandas as pd
+
     diff = comparison["dfg_diff"]
     return {
         "kpis": pd.json_normalize(comparison["kpis"]),
