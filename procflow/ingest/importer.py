@@ -140,9 +140,7 @@ def stream_events(
             source = None
     if source is None:
         events, report = load_events(path, options, limits=limits, progress=progress)
-        con.register("incoming", events)
-        db.run(con, f"CREATE TABLE {table} AS SELECT * FROM incoming")
-        con.unregister("incoming")
+        append(con, table, events, create=True)
         return report
     report.details.update(source.details)
     report.notes.extend(source.notes)
@@ -158,13 +156,8 @@ def _stream(con: duckdb.DuckDBPyConnection, table: str, path: Path, source: Batc
     canon = Canonicalizer(mapping, tz=options.zone, order=options.order, source=str(path),
                           file_format=source.format, window=options.window,
                           dayfirst=_day_order(path, source, mapping, options), rejects=sink.add)
-    created = False
-    for batch in source.batches():
-        con.register("incoming", canon.batch(batch))
-        verb = f"INSERT INTO {table}" if created else f"CREATE TABLE {table} AS"
-        db.run(con, f"{verb} SELECT * FROM incoming")
-        con.unregister("incoming")
-        created = True
+    for i, batch in enumerate(source.batches()):
+        append(con, table, canon.batch(batch), create=i == 0)
     report = canon.report()
     report.rejects = sink.collect()
     if not report.rows:
@@ -213,6 +206,16 @@ def _lifecycle_note(report: ImportReport) -> None:
                             "every event is taken as one completed activity instance.")
 
 
+def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, *, create: bool) -> None:
+    """Add ``rows`` to ``table`` (made from them when ``create``). DuckDB copies them: no
+    reference to the Arrow data is kept until the transaction ends."""
+    relation = con.from_arrow(rows)
+    if create:
+        relation.create(table)
+    else:
+        relation.insert_into(table)
+
+
 class RejectTable:
     """Rejected rows kept in a temporary DuckDB table instead of in memory; the report gets
     the first :data:`REJECTS_KEPT` of them."""
@@ -224,12 +227,11 @@ class RejectTable:
 
     def add(self, rejects: pa.Table) -> None:
         """Keep these rejected rows."""
-        self.con.register("incoming_rejects", rejects)
-        verb = f"INSERT INTO temp.{self.name}" if self.created else \
-            f"CREATE TEMP TABLE {self.name} AS"
-        db.run(self.con, f"{verb} SELECT * FROM incoming_rejects")
-        self.con.unregister("incoming_rejects")
-        self.created = True
+        if not self.created:
+            db.run(self.con, f"CREATE TEMP TABLE {self.name} (row BIGINT, reason VARCHAR, "
+                   "\"column\" VARCHAR, value VARCHAR)")
+            self.created = True
+        append(self.con, f"temp.{self.name}", rejects, create=False)
 
     def collect(self) -> pa.Table:
         """The first rejected rows, by row number; the side table is dropped."""
