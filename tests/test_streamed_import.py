@@ -218,14 +218,16 @@ def _peak_mib(path: Path, ws: Path, env: dict[str, str]) -> int:
 
 @pytest.mark.slow
 def test_import_under_a_memory_limit_the_whole_file_path_exceeds(tmp_path: Path) -> None:
-    """1.5 million events of CSV under a 256 MB DuckDB limit: the batches stay well below
-    the peak of reading the file whole, and every event is stored."""
+    """Two million events of CSV under a 256 MB DuckDB limit: the import in batches stays
+    within the limit plus 640 MB for Python, its libraries and one batch of 500,000 rows in
+    Arrow (measured: 786 MB), which reading the file whole exceeds (1,290 MB); every event is
+    stored."""
     parquet, csv = tmp_path / "big.parquet", tmp_path / "big.csv"
-    n = write(parquet, 1_500_000, seed=9, csv=csv, quiet=True)
+    n = write(parquet, 2_000_000, seed=9, csv=csv, quiet=True)
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PROCFLOW_MEMORY_LIMIT": "256MB",
            "PROCFLOW_STREAM_BYTES": str(32 << 20)}
     streamed = _peak_mib(csv, tmp_path / "s.duckdb", env)
     whole = _peak_mib(csv, tmp_path / "w.duckdb", {**env, "PROCFLOW_STREAM_BYTES": str(1 << 50)})
     with Workspace(tmp_path / "s.duckdb") as ws:
         assert ws.logs()[0]["events"] == n
-    assert streamed < 700 < whole, (streamed, whole)
+    assert streamed < 256 + 640 < whole, (streamed, whole)
