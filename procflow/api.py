@@ -9,7 +9,7 @@ from pathlib import Path
 from procflow.core import db
 from procflow.eventlog import EventLog
 from procflow.ingest import FormatChoice
-from procflow.ingest.importer import ImportOptions, stream_events
+from procflow.ingest.importer import ImportOptions, load_events, stream_events
 from procflow.ingest.timeparse import DayOrder
 from procflow.ingest.window import TimeWindow
 
@@ -46,3 +46,6 @@ def read_with(path: Path, options: ImportOptions) -> EventLog:
     db.run(con, f"SET temp_directory = '{spill}'")
     report = stream_events(con, "events", Path(path), options)
     return EventLog(Path(path).name.split(".")[0], con, "events", report, zone=options.zone)
+
+
+__all__ = ["load_events", "read", "read_with"]
