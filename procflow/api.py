@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from procflow.core import db
 from procflow.eventlog import EventLog
 from procflow.ingest import FormatChoice
-from procflow.ingest.importer import ImportOptions, load_events
+from procflow.ingest.importer import ImportOptions, load_events, stream_events
 from procflow.ingest.timeparse import DayOrder
 from procflow.ingest.window import TimeWindow
 
@@ -36,8 +38,14 @@ def read(
 
 
 def read_with(path: Path, options: ImportOptions) -> EventLog:
-    """Read ``path`` into memory as :func:`read` does, with ready-made options."""
-    events, report = load_events(Path(path), options)
+    """Read ``path`` as :func:`read` does, with ready-made options: into an in-memory DuckDB
+    database that spills to a temporary folder beyond its memory limit (a large CSV or Parquet
+    file is read in batches)."""
     con = db.connect()
-    con.register("events", events)  # scanned in place: no copy into DuckDB
+    spill = Path(tempfile.gettempdir()) / f"procflow-{os.getpid()}-{id(con)}.tmp"
+    db.run(con, f"SET temp_directory = '{spill}'")
+    report = stream_events(con, "events", Path(path), options)
     return EventLog(Path(path).name.split(".")[0], con, "events", report, zone=options.zone)
+
+
+__all__ = ["load_events", "read", "read_with"]

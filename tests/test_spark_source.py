@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 import procflow
+from procflow.core import db
 from procflow.errors import InputError
 from procflow.store.export import export_log
 from tests.conftest import SAMPLE
@@ -49,3 +51,35 @@ def test_spark_refuses_parquet_that_is_not_canonical(tmp_path: Path) -> None:
     pq.write_table(pa.table({"case": ["1"], "activity": ["A"]}), path)
     with pytest.raises(InputError, match="missing columns event_id, case_id, timestamp"):
         procflow.analyze(path, engine="spark", spark_master="local[2]")
+
+
+@pytest.mark.slow
+def test_spark_on_a_folder_partitioned_by_month_equals_duckdb(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from procflow.cli import main
+
+    ws = tmp_path / "w.duckdb"
+    runner = CliRunner()
+    done = runner.invoke(main, ["import", str(SAMPLE / "after.csv"), "--tz", "Asia/Makassar",
+                                "--workspace", str(ws)])
+    assert done.exit_code == 0, done.output
+    folder = tmp_path / "events"
+    done = runner.invoke(main, ["export", "after", "--to", str(folder), "--partition-by",
+                                "month", "--workspace", str(ws)])
+    assert done.exit_code == 0, done.output
+    months = sorted(p.name for p in folder.iterdir())
+    assert months[0].startswith("month=20") and len(months) > 3
+    with procflow.Workspace(ws) as opened:
+        log = opened.log("after")
+        first = db.one(log.con, f"SELECT strftime(min(timestamp), '%Y-%m') FROM {log.table}")
+        inside = [p.name for p in (folder / f"month={first[0] if first else ''}").iterdir()]
+        duck = procflow.analyze(log).to_dict()
+    assert inside and all(name.endswith(".parquet") for name in inside)
+    done = runner.invoke(main, ["analyze", str(folder), "--engine", "spark", "--spark-master",
+                                "local[2]", "--out", str(tmp_path / "spark")])
+    assert done.exit_code == 0, done.output
+    spark = json.loads((tmp_path / "spark" / "analysis.json").read_text(encoding="utf-8"))
+    del duck["settings"], spark["settings"]
+    duck["log"]["name"] = spark["log"]["name"]
+    _same(duck, spark)

@@ -137,21 +137,27 @@ def info_command(name: str, workspace: Path, as_json: bool) -> None:
 
 @click.command("export", cls=FilterCommand)
 @click.argument("name")
-@click.option("--to", "to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file: .csv, .parquet or .xes.")
+@click.option("--to", "to", type=click.Path(path_type=Path),
+              help="Output file: .csv, .parquet or .xes (a new folder with --partition-by).")
+@click.option("--partition-by", type=click.Choice(["month"]),
+              help="Write a folder of Parquet files, one subfolder per month (month=YYYY-MM, "
+                   "UTC), for Spark or DuckDB.")
 @click.option("--save-as", metavar="NEWNAME",
               help="Also store the (filtered) events as a new log of the workspace.")
 @click.option("--tz", help="Zone of the dates in --period (default: the log's import zone).")
 @filter_options
 @workspace_option
-def export_command(name: str, to: Path | None, save_as: str | None, tz: str | None,
-                   workspace: Path, filters: list[Filter]) -> None:
+def export_command(name: str, to: Path | None, partition_by: str | None, save_as: str | None,
+                   tz: str | None, workspace: Path, filters: list[Filter]) -> None:
     """Write log NAME's canonical events (timestamps in UTC) to a file, or store them as a
     new log; filter options export a slice."""
     from procflow.filters import filter_log
     from procflow.filters.words import describe_block, kept_text
-    from procflow.store.export import export_log
+    from procflow.store.export import export_log, export_partitioned
 
+    if partition_by and to is None:
+        raise InputError("--partition-by needs --to FOLDER.",
+                         fix="e.g. procflow export NAME --to events/ --partition-by month.")
     if to is None and save_as is None:
         raise InputError("nothing to do: give --to FILE, --save-as NEWNAME or both.",
                          fix="e.g. procflow export NAME --top-variants 5 --to top5.csv.")
@@ -160,7 +166,9 @@ def export_command(name: str, to: Path | None, save_as: str | None, tz: str | No
         if filters:
             log = filter_log(log, filters)
         echo_filter(log.selection)
-        if to is not None:
+        if to is not None and partition_by:
+            click.echo(f"Wrote {export_partitioned(log, to)} (one folder per month)")
+        elif to is not None:
             click.echo(f"Wrote {export_log(log, to)}")
         if save_as is not None:
             notes = [f"events of log {name!r}"]

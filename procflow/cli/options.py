@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -149,12 +150,20 @@ def calendar_settings(calendar: str | None, calendar_zone: str, sla: tuple[str, 
 @contextmanager
 def progress_bar(label: str, total: int, *, quiet: bool = False
               ) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr (terminals only); the callback takes the amount done so far."""
+    """A progress bar on stderr (terminals only) with the rate in MB/s and the time left; the
+    callback takes the bytes done so far."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+    start = time.monotonic()
+
+    def rate(done: int | None) -> str:
+        seconds = time.monotonic() - start
+        return f"{(done or 0) / 1e6 / seconds:,.1f} MB/s" if seconds > 0.5 else ""
+
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True,
+                           item_show_func=rate) as bar:
         def update(done: int) -> None:
-            bar.update(min(done, total) - bar.pos)
+            bar.update(min(done, total) - bar.pos, done)
 
         yield update

@@ -13,10 +13,9 @@ import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
-import pandas as pd
 
 from procflow.calendar import Calendar
 from procflow.compare import stats
@@ -27,6 +26,9 @@ from procflow.measure import queries as q
 from procflow.measure.analysis import analyze
 from procflow.measure.prepare import HandoffBy, Prepared, Settings, prepared
 from procflow.result import JsonResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ALPHA = 0.05
 #: Unit of the KPIs measured on a working calendar.
@@ -267,6 +269,8 @@ def _keywords(settings: Settings) -> dict[str, Any]:
 
 
 def _frame(prep: Prepared, sql: str) -> pd.DataFrame:
+    import pandas as pd
+
     rows = prep.rows(sql)
     return pd.DataFrame(rows) if rows else pd.DataFrame()
 

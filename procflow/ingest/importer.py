@@ -7,19 +7,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from procflow.core import db
 from procflow.errors import FormatError
-from procflow.ingest import FormatChoice, Limits, read_source
+from procflow.ingest import _EMPTY, FormatChoice, Limits, read_source
+from procflow.ingest.batches import BatchSource, FallBack, batch_format, open_batches
 from procflow.ingest.instances import lifecycle_summary
-from procflow.ingest.orgchart import apply_orgchart, read_orgchart
+from procflow.ingest.orgchart import apply_orgchart, apply_orgchart_in, read_orgchart
 from procflow.ingest.privacy import columns_to_pseudonymize
 from procflow.ingest.schema import FIELDS, ROW, ColumnMapping, suggest_mapping
 from procflow.ingest.sniff import ProgressFn
-from procflow.ingest.timeparse import DayOrder
-from procflow.ingest.validate import ImportReport, canonicalize
+from procflow.ingest.timeparse import DayOrder, day_order_evidence
+from procflow.ingest.validate import Canonicalizer, ImportReport, canonicalize, no_rejects
 from procflow.ingest.window import TimeWindow
+
+#: Rejected rows kept for the import report (and ``--rejects``); all are counted.
+REJECTS_KEPT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -106,10 +111,136 @@ def load_events(
         columns_to_pseudonymize(events.column_names, report.mapping,
                                 options.pseudonymize_columns)
     report.details["lifecycle"] = summarize_lifecycle(events)
+    _lifecycle_note(report)
+    return events, report
+
+
+def stream_events(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    path: Path,
+    options: ImportOptions,
+    *,
+    limits: Limits | None = None,
+    progress: ProgressFn | None = None,
+) -> ImportReport:
+    """Read ``path`` into the new DuckDB table ``table`` of ``con`` and return the import
+    report, as :func:`load_events` does: a large CSV or Parquet file in batches (rejected rows
+    go to a side table; memory stays bounded), any other file whole."""
+    path = Path(path)
+    fmt = None if options.pseudonymize else batch_format(path, options.format, limits)
+    source = None
+    if fmt is not None:
+        try:
+            source = open_batches(path, fmt, limits=limits, progress=progress,
+                                  delimiter=options.delimiter, encoding=options.encoding)
+            report = _stream(con, table, path, source, options)
+        except FallBack:
+            db.run(con, f"DROP TABLE IF EXISTS {table}")
+            source = None
+    if source is None:
+        events, report = load_events(path, options, limits=limits, progress=progress)
+        append(con, table, events, create=True)
+        return report
+    report.details.update(source.details)
+    report.notes.extend(source.notes)
+    _finish(con, table, report, options)
+    return report
+
+
+def _stream(con: duckdb.DuckDBPyConnection, table: str, path: Path, source: BatchSource,
+            options: ImportOptions) -> ImportReport:
+    """Check ``source`` batch by batch into ``table``; rejected rows into a side table."""
+    mapping = suggest_mapping(source.headers, **options.columns)
+    sink = RejectTable(con)
+    canon = Canonicalizer(mapping, tz=options.zone, order=options.order, source=str(path),
+                          file_format=source.format, window=options.window,
+                          dayfirst=_day_order(path, source, mapping, options), rejects=sink.add)
+    for i, batch in enumerate(source.batches()):
+        append(con, table, canon.batch(batch), create=i == 0)
+    report = canon.report()
+    report.rejects = sink.collect()
+    if not report.rows:
+        raise FormatError(f"no events in {path}: {_EMPTY[source.format]}.",
+                          fix="export the log again with its rows (check the export's filters "
+                              "and dates).")
+    if not report.accepted:
+        raise _all_rejected(path, report)
+    return report
+
+
+def _day_order(path: Path, source: BatchSource, mapping: ColumnMapping, options: ImportOptions
+               ) -> bool | None:
+    """The day order of the file's numeric dates, from its first batches that tell it (None
+    when the order is given, or no batch tells it)."""
+    used = mapping.used()
+    columns = [used[f] for f in ("timestamp", "start_timestamp") if f in used]
+    if options.order != "auto" or not columns:
+        return None
+    for batch in source.batches():
+        if not all(c in batch.column_names for c in columns):
+            return None  # the mapping error comes with the first batch
+        settled, dayfirst = day_order_evidence({c: batch[c] for c in columns},
+                                               source=str(path))
+        if settled:
+            return dayfirst
+    return None
+
+
+def _finish(con: duckdb.DuckDBPyConnection, table: str, report: ImportReport,
+            options: ImportOptions) -> None:
+    """Org chart, named columns and lifecycle summary of the stored events."""
+    if options.orgchart:
+        chart = read_orgchart(options.orgchart, tz=options.zone)
+        report.notes.extend(apply_orgchart_in(con, table, chart))
+    if options.pseudonymize_columns:
+        columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+        columns_to_pseudonymize(columns, report.mapping, options.pseudonymize_columns)
+    report.details["lifecycle"] = lifecycle_summary(con, table)
+    _lifecycle_note(report)
+
+
+def _lifecycle_note(report: ImportReport) -> None:
     if report.details["lifecycle"]["mode"] == "attribute":
         report.notes.append("lifecycle: the column's values are not XES lifecycle transitions; "
                             "every event is taken as one completed activity instance.")
-    return events, report
+
+
+def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, *, create: bool) -> None:
+    """Add ``rows`` to ``table`` (made from them when ``create``). DuckDB copies them: no
+    reference to the Arrow data is kept until the transaction ends."""
+    relation = con.from_arrow(rows)
+    if create:
+        relation.create(table)
+    else:
+        relation.insert_into(table)
+
+
+class RejectTable:
+    """Rejected rows kept in a temporary DuckDB table instead of in memory; the report gets
+    the first :data:`REJECTS_KEPT` of them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con, self.name = con, "import_rejects"
+        db.run(con, f"DROP TABLE IF EXISTS temp.{self.name}")
+        self.created = False
+
+    def add(self, rejects: pa.Table) -> None:
+        """Keep these rejected rows."""
+        if not self.created:
+            db.run(self.con, f"CREATE TEMP TABLE {self.name} (row BIGINT, reason VARCHAR, "
+                   "\"column\" VARCHAR, value VARCHAR)")
+            self.created = True
+        append(self.con, f"temp.{self.name}", rejects, create=False)
+
+    def collect(self) -> pa.Table:
+        """The first rejected rows, by row number; the side table is dropped."""
+        if not self.created:
+            return no_rejects()
+        kept = self.con.sql(f"SELECT * FROM temp.{self.name} ORDER BY row "
+                            f"LIMIT {REJECTS_KEPT}").to_arrow_table()
+        db.run(self.con, f"DROP TABLE temp.{self.name}")
+        return kept
 
 
 def _all_rejected(path: Path, report: ImportReport) -> FormatError:

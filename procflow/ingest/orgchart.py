@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow as pa
 
 from procflow.core import db
@@ -105,29 +106,41 @@ def _check_overlaps(rows: list[dict[str, Any]], path: Path) -> None:
 def apply_orgchart(events: pa.Table, chart: OrgChart) -> tuple[pa.Table, list[str]]:
     """Fill empty role, level and unit of ``events`` from the chart valid at each event."""
     con = db.connect()
-    con.register("events", events)
+    try:
+        con.register("incoming", events)
+        db.run(con, "CREATE TABLE events AS SELECT * FROM incoming")
+        notes = apply_orgchart_in(con, "events", chart)
+        return con.table("events").to_arrow_table(), notes
+    finally:
+        con.close()
+
+
+def apply_orgchart_in(con: duckdb.DuckDBPyConnection, table: str, chart: OrgChart) -> list[str]:
+    """Fill empty role, level and unit of the events in ``table`` (of ``con``) from the chart
+    valid at each event; returns the notes for the import report."""
     con.register("chart", chart.rows)
-    result = con.sql("""
-        SELECT e.* REPLACE (
-            coalesce(e.role, r.role) AS role,
-            coalesce(e.level, r.level, o.level) AS level,
-            coalesce(e.unit, r.unit, o.unit) AS unit)
-        FROM events e
-        LEFT JOIN chart r ON r.kind = 'resource' AND r.key = e.resource
-             AND e.timestamp >= r.valid_from AND e.timestamp < r.valid_to
-        LEFT JOIN chart o ON o.kind = 'role' AND o.key = coalesce(e.role, r.role)
-             AND e.timestamp >= o.valid_from AND e.timestamp < o.valid_to
-        ORDER BY e.event_id
-    """).to_arrow_table()
-    con.register("result", result)
-    missing = db.one(con, """
-        SELECT count(*), list(DISTINCT coalesce(role, resource))[:5] FROM result
-        WHERE level IS NULL""")
-    con.close()
-    known = result.num_rows - (missing[0] if missing else 0)
-    notes = [f"org chart {Path(chart.source).name}: level known for {known:,} of "
-             f"{result.num_rows:,} events."]
-    if missing and missing[0]:
-        notes.append(f"org chart: {missing[0]} event(s) have no level (e.g. "
-                     f"{', '.join(map(repr, missing[1] or []))}); add them to the chart.")
-    return result, notes
+    try:
+        db.run(con, f"""
+            CREATE OR REPLACE TABLE {table} AS
+            SELECT e.* REPLACE (
+                coalesce(e.role, r.role) AS role,
+                coalesce(e.level, r.level, o.level) AS level,
+                coalesce(e.unit, r.unit, o.unit) AS unit)
+            FROM {table} e
+            LEFT JOIN chart r ON r.kind = 'resource' AND r.key = e.resource
+                 AND e.timestamp >= r.valid_from AND e.timestamp < r.valid_to
+            LEFT JOIN chart o ON o.kind = 'role' AND o.key = coalesce(e.role, r.role)
+                 AND e.timestamp >= o.valid_from AND e.timestamp < o.valid_to
+            ORDER BY e.event_id""")
+        total, missing, examples = db.one(con, f"""
+            SELECT count(*), count(*) FILTER (WHERE level IS NULL),
+                   (list(DISTINCT coalesce(role, resource)) FILTER (WHERE level IS NULL))[:5]
+            FROM {table}""") or (0, 0, [])
+    finally:
+        con.unregister("chart")
+    notes = [f"org chart {Path(chart.source).name}: level known for {total - missing:,} of "
+             f"{total:,} events."]
+    if missing:
+        notes.append(f"org chart: {missing} event(s) have no level (e.g. "
+                     f"{', '.join(map(repr, (examples or [])[:5]))}); add them to the chart.")
+    return notes

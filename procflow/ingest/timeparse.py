@@ -9,13 +9,13 @@ all columns of a call from values that only fit one order, or given by ``order``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -56,6 +56,8 @@ class ParsedTimes:
     values: pa.TimestampArray
     invalid: np.ndarray
     description: str
+    #: The rule family of a text column (0 for typed or empty columns).
+    family: int = 0
 
 
 @dataclass
@@ -82,26 +84,53 @@ class _Scan:
 
 
 def parse_time_columns(
-    columns: dict[str, pa.Array], *, tz: str | None, order: DayOrder = "auto", source: str = ""
+    columns: dict[str, pa.Array], *, tz: str | None, order: DayOrder = "auto", source: str = "",
+    decided: bool | None = None,
 ) -> dict[str, ParsedTimes]:
-    """Parse time columns of one file into UTC; refuse ambiguous, mixed or zone-less input."""
+    """Parse time columns of one file into UTC; refuse ambiguous, mixed or zone-less input.
+
+    ``decided`` is the day order (day-first or not) found in other parts of the same file:
+    values that fit only the other order are then refused as a contradiction, and values
+    that fit both follow it."""
     if order not in ("auto", "dayfirst", "monthfirst"):
         raise ValueError(f"order must be 'auto', 'dayfirst' or 'monthfirst', not {order!r}")
     zone = _zone(tz, source)
     out: dict[str, ParsedTimes] = {}
+    scans = _scans(columns, source, typed=lambda n, a: out.__setitem__(n, _typed(n, a, zone,
+                                                                                 source)))
+    dayfirst = _day_order(scans, order, source, decided)
+    for scan in scans:
+        out[scan.name] = _finish(scan, dayfirst, zone, source)
+    return {name: out[name] for name in columns}
+
+
+def _scans(columns: dict[str, pa.Array], source: str,
+           typed: Callable[[str, pa.Array], None]) -> list[_Scan]:
+    """Scans of the text columns (checked for one rule family each); typed columns go to
+    ``typed``."""
     scans: list[_Scan] = []
     for name, column in columns.items():
         array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         if _is_text(array.type):
             scans.append(_scan(name, array))
         else:
-            out[name] = _typed(name, array, zone, source)
+            typed(name, array)
     for scan in scans:
         _check_families(scan, source)
-    dayfirst = _day_order(scans, order, source)
-    for scan in scans:
-        out[scan.name] = _finish(scan, dayfirst, zone, source)
-    return {name: out[name] for name in columns}
+    return scans
+
+
+def day_order_evidence(columns: dict[str, pa.Array], *, source: str = ""
+                       ) -> tuple[bool, bool | None]:
+    """What these columns (a part of a file) tell of the day order: ``(settled, dayfirst)``;
+    settled with ``dayfirst`` True or False when some numeric date fits only one order,
+    settled with None when no column holds numeric dates; refused when values contradict."""
+    scans = _scans(columns, source, typed=lambda n, a: None)
+    hits = _hits(scans)
+    if hits["day"] or hits["month"]:
+        return True, _day_order(scans, "auto", source)
+    numeric = any((scan.family == DMY).any() for scan in scans)
+    return not numeric, None
 
 
 def parse_one(text: str, *, tz: str | None, order: DayOrder = "auto") -> datetime:
@@ -259,10 +288,8 @@ def _check_families(scan: _Scan, source: str) -> None:
         _refuse_unreadable(scan, "", source)
 
 
-def _day_order(scans: list[_Scan], order: DayOrder, source: str) -> bool:
-    """Whether numeric dates are day-first, from ``order`` or from the values of all columns."""
-    if order != "auto":
-        return order == "dayfirst"
+def _hits(scans: list[_Scan]) -> dict[str, list[str]]:
+    """Examples of numeric dates that fit only day-first, only month-first, or either."""
     hits: dict[str, list[str]] = {"day": [], "month": [], "either": []}
     for scan in scans:
         numeric = (scan.family[scan.rows] == DMY) & scan.table.ok[scan.codes]
@@ -273,6 +300,20 @@ def _day_order(scans: list[_Scan], order: DayOrder, source: str) -> bool:
         for key, mask in masks.items():
             if mask.any():
                 hits[key].append(_examples(scan.text, scan.rows[mask]))
+    return hits
+
+
+def _day_order(scans: list[_Scan], order: DayOrder, source: str,
+               decided: bool | None = None) -> bool:
+    """Whether numeric dates are day-first, from ``order``, or from the values of all columns
+    and the order ``decided`` from the rest of the file."""
+    if order != "auto":
+        return order == "dayfirst"
+    hits = _hits(scans)
+    if decided is not None:
+        mine, other = ("day", "month") if decided else ("month", "day")
+        if hits[other] and not hits[mine]:
+            hits[mine].append("earlier rows of the file")
     columns = [s.name for s in scans if (s.family == DMY).any()]
     names = ", ".join(_label(name) for name in columns)
     if hits["day"] and hits["month"]:
@@ -287,6 +328,8 @@ def _day_order(scans: list[_Scan], order: DayOrder, source: str) -> bool:
         )
     if hits["day"] or hits["month"]:
         return bool(hits["day"])
+    if decided is not None:
+        return decided
     if hits["either"]:
         raise TimestampError(
             f"numeric dates in {names} are ambiguous: every day and month is 12 or "
@@ -352,7 +395,8 @@ def _result(scan: _Scan, utc: np.ndarray, ok: np.ndarray, description: str,
         values, valid, present = values[:n], valid[:n], present[:n]
     if present.any() and not valid.any():
         _refuse_unreadable(scan, description, source)
-    return ParsedTimes(_timestamps(values, valid), present & ~valid, description)
+    family = int(scan.family.max()) if len(scan.family) else 0
+    return ParsedTimes(_timestamps(values, valid), present & ~valid, description, family)
 
 
 def _refuse_unreadable(scan: _Scan, rule: str, source: str) -> NoReturn:
@@ -388,6 +432,8 @@ def _refuse_naive(name: str, text: pa.Array, rows: np.ndarray, source: str) -> N
 
 def _localize(local: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
     """Local wall-clock microseconds to UTC; nonexistent or ambiguous local times fail."""
+    import pandas as pd
+
     index = pd.DatetimeIndex(local.view("datetime64[us]"))
     placed = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
     good = ~np.asarray(placed.isna())

@@ -7,6 +7,7 @@ the order of :data:`REASONS`), kept with their row number and value for the impo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from procflow.errors import MappingError
+from procflow.errors import MappingError, TimestampError
 from procflow.ingest.schema import ATTRIBUTE_PREFIX, EVENT_ID, FIELDS, ROW, ColumnMapping
-from procflow.ingest.timeparse import DayOrder, parse_time_columns
+from procflow.ingest.timeparse import DayOrder, ParsedTimes, parse_time_columns
+from procflow.ingest.timerules import FAMILY_NAMES
 from procflow.ingest.window import TimeWindow
 
 #: (reason, the field it concerns), in the order reasons are tried; ``{window}`` is the label
@@ -92,41 +94,112 @@ def canonicalize(
 ) -> tuple[pa.Table, ImportReport]:
     """Turn a source table into canonical events and an import report; times outside
     ``window`` (default 1970–2100) are rejected rows."""
-    window = window or TimeWindow()
-    labels = reasons(window)
-    _check_mapping(table, mapping, source)
-    used = mapping.used()
-    times = parse_time_columns(
-        {used[f]: table[used[f]].combine_chunks() for f in ("timestamp", "start_timestamp")
-         if f in used},
-        tz=tz, order=order, source=source,
-    )
-    cols: dict[str, pa.Array] = {EVENT_ID: table[ROW].combine_chunks()}
-    notes: list[str] = []
-    for name in FIELDS:
-        if name in ("timestamp", "start_timestamp"):
-            cols[name] = times[used[name]].values if name in used else _nulls(name, table)
-        elif name == "level":
-            cols[name] = _levels(table[used[name]], notes) if name in used else _nulls(name, table)
-        elif name in used:
-            cols[name] = _text(table[used[name]])
-        else:
-            cols[name] = _nulls(name, table)
-    if "lifecycle" in used:
-        cols["lifecycle"] = pc.utf8_lower(cols["lifecycle"])
-    masks = _reason_masks(cols, times, used, window)
-    reason = _first_reason(masks, table.num_rows)
-    rejects = _rejects_table(table, reason, used, labels)
-    keep = pa.array(reason < 0)
-    events = _with_attributes(pa.table(cols), table, set(used.values())).filter(keep)
-    counts = {labels[i]: int(n) for i, n in enumerate(np.bincount(reason[reason >= 0],
-                                                                   minlength=len(labels))) if n}
-    report = ImportReport(
-        source=source, format=file_format, mapping=mapping.as_dict(), rows=table.num_rows,
-        accepted=events.num_rows, rejected=counts, rejects=rejects,
-        time_formats={c: t.description for c, t in times.items()}, notes=notes,
-    )
-    return events, report
+    canon = Canonicalizer(mapping, tz=tz, order=order, source=source, file_format=file_format,
+                          window=window)
+    events = canon.batch(table)
+    return events, canon.report()
+
+
+RejectSink = Callable[[pa.Table], None]
+
+
+class Canonicalizer:
+    """Canonical events of a source read part by part (one table, or a file's batches in
+    order): each :meth:`batch` gives that part's accepted events, :meth:`report` the import
+    report of all parts so far. Rejected rows go to ``rejects`` (a side table) when given,
+    else they are kept for the report."""
+
+    def __init__(self, mapping: ColumnMapping, *, tz: str | None, order: DayOrder = "auto",
+                 source: str = "", file_format: str = "", window: TimeWindow | None = None,
+                 dayfirst: bool | None = None, rejects: RejectSink | None = None) -> None:
+        self.mapping, self.tz, self.order, self.source = mapping, tz, order, source
+        self.file_format = file_format
+        self.window = window or TimeWindow()
+        self.labels = reasons(self.window)
+        #: The day order found in the file so far (None: not told yet).
+        self.dayfirst = dayfirst
+        self.sink = rejects
+        self.kept: list[pa.Table] = []
+        self.rows = self.accepted = 0
+        self.counts = np.zeros(len(self.labels), np.int64)
+        self.formats: dict[str, str] = {}
+        self.families: dict[str, int] = {}
+        self.unknown_levels: dict[str, int] = {}
+
+    def batch(self, table: pa.Table) -> pa.Table:
+        """The accepted canonical events of the next part of the source."""
+        mapping, used = self.mapping, self.mapping.used()
+        _check_mapping(table, mapping, self.source)
+        times = parse_time_columns(
+            {used[f]: table[used[f]].combine_chunks() for f in ("timestamp", "start_timestamp")
+             if f in used},
+            tz=self.tz, order=self.order, source=self.source, decided=self.dayfirst,
+        )
+        self._note_times(times)
+        cols: dict[str, pa.Array] = {EVENT_ID: table[ROW].combine_chunks()}
+        for name in FIELDS:
+            if name in ("timestamp", "start_timestamp"):
+                cols[name] = times[used[name]].values if name in used else _nulls(name, table)
+            elif name == "level":
+                cols[name] = (_levels(table[used[name]], self.unknown_levels) if name in used
+                              else _nulls(name, table))
+            elif name in used:
+                cols[name] = _text(table[used[name]])
+            else:
+                cols[name] = _nulls(name, table)
+        if "lifecycle" in used:
+            cols["lifecycle"] = pc.utf8_lower(cols["lifecycle"])
+        masks = _reason_masks(cols, times, used, self.window)
+        reason = _first_reason(masks, table.num_rows)
+        rejects = _rejects_table(table, reason, used, self.labels)
+        if self.sink is not None and rejects.num_rows:
+            self.sink(rejects)
+        elif self.sink is None:
+            self.kept.append(rejects)
+        keep = pa.array(reason < 0)
+        events = _with_attributes(pa.table(cols), table, set(used.values())).filter(keep)
+        self.counts += np.bincount(reason[reason >= 0], minlength=len(self.labels))
+        self.rows += table.num_rows
+        self.accepted += events.num_rows
+        return events
+
+    def _note_times(self, times: dict[str, ParsedTimes]) -> None:
+        """Keep each column's rule; refuse a column whose parts follow different families."""
+        for column, parsed in times.items():
+            before = self.families.setdefault(column, parsed.family)
+            if before and parsed.family and before != parsed.family:
+                raise TimestampError(
+                    f"column {column!r} mixes date formats: {FAMILY_NAMES[before]} in earlier "
+                    f"rows, {FAMILY_NAMES[parsed.family]} in later ones.",
+                    source=self.source or None,
+                    fix="make every value of the column use one format (re-export or convert "
+                        "it); procflow does not guess which rule a value follows.")
+            self.families[column] = before or parsed.family
+            if self.formats.get(column, "empty") == "empty":
+                self.formats[column] = parsed.description
+
+    def report(self) -> ImportReport:
+        """The import report of the parts read so far."""
+        notes = []
+        if self.unknown_levels:
+            unknown = list(self.unknown_levels)
+            n = sum(self.unknown_levels.values())
+            notes.append(f"level: {n} value(s) not understood "
+                         f"({', '.join(map(repr, unknown[:5]))}) were left empty; give levels "
+                         "for them with --orgchart.")
+        kept = pa.concat_tables(self.kept) if self.kept else no_rejects()
+        return ImportReport(
+            source=self.source, format=self.file_format, mapping=self.mapping.as_dict(),
+            rows=self.rows, accepted=self.accepted,
+            rejected={self.labels[i]: int(n) for i, n in enumerate(self.counts) if n},
+            rejects=kept, time_formats=dict(self.formats), notes=notes,
+        )
+
+
+def no_rejects() -> pa.Table:
+    """An empty table of rejected rows."""
+    return pa.table({"row": pa.array([], pa.int64()), "reason": pa.array([], pa.string()),
+                     "column": pa.array([], pa.string()), "value": pa.array([], pa.string())})
 
 
 def _with_attributes(events: pa.Table, table: pa.Table, used: set[str]) -> pa.Table:
@@ -180,7 +253,8 @@ def parse_level(value: str) -> int | None:
     return None
 
 
-def _levels(column: pa.ChunkedArray, notes: list[str]) -> pa.Array:
+def _levels(column: pa.ChunkedArray, unknown_rows: dict[str, int]) -> pa.Array:
+    """Levels of the column; values not understood are counted in ``unknown_rows``."""
     text = _text(column)
     uniques = pc.unique(text).drop_null().to_pylist()
     lookup = {v: parse_level(v) for v in uniques}
@@ -190,9 +264,11 @@ def _levels(column: pa.ChunkedArray, notes: list[str]) -> pa.Array:
     values = pa.array([lookup[v] for v in good], pa.int32())
     levels = pc.take(values, idx) if good else pa.nulls(len(text), pa.int32())
     if unknown:
-        n = int(pc.sum(pc.is_in(text, pa.array(unknown, pa.string()))).as_py())
-        notes.append(f"level: {n} value(s) not understood ({', '.join(map(repr, unknown[:5]))}) "
-                     "were left empty; give levels for them with --orgchart.")
+        found = pc.value_counts(pc.filter(text, pc.is_in(text, pa.array(unknown, pa.string()))))
+        counted = dict(zip(found.field("values").to_pylist(),
+                           found.field("counts").to_pylist(), strict=True))
+        for value in unknown:
+            unknown_rows[value] = unknown_rows.get(value, 0) + counted[value]
     return levels
 
 

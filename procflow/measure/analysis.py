@@ -6,9 +6,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from procflow.calendar import Calendar
 from procflow.errors import InputError
@@ -18,6 +16,9 @@ from procflow.measure.figures import compute
 from procflow.measure.prepare import HandoffBy, Settings
 from procflow.measure.sla import parse_sla
 from procflow.result import JsonResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Engine = Literal["duckdb", "spark"]
 
@@ -32,6 +33,8 @@ class Analysis(JsonResult):
     def table(self, name: str) -> pd.DataFrame:
         """A list in the result as a flat DataFrame: ``dfg``, ``activities``, ``bottlenecks``,
         ``handoff_pairs``, ``variants``, ``layer_sequences`` or ``decisions_by_<key>``."""
+        import pandas as pd
+
         lists = {
             "dfg": self.data["dfg"]["edges"], "activities": self.data["activities"],
             "bottlenecks": self.data["bottlenecks"], "variants": self.data["variants"]["top"],

@@ -9,14 +9,15 @@ up to ``decisions.overall.total``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from procflow.eventlog import EventLog
 from procflow.ingest.schema import ATTRIBUTE_PREFIX
 from procflow.measure import queries as q
 from procflow.measure.prepare import HandoffBy, Settings, prepared
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CaseSort = Literal["cycle", "events", "handoffs", "layers", "latency"]
 #: The column each sort orders by (largest first).

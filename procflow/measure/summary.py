@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from procflow.core.i18n import Texts
 from procflow.measure.decisions import warning_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def human_duration(seconds: float | None) -> str:
@@ -87,6 +88,8 @@ def table_lines(header: Sequence[str], rows: Sequence[Sequence[str]],
 
 def case_lines(frame: pd.DataFrame, top: int = 20) -> list[str]:
     """The first ``top`` rows of a case table (``procflow.measure.cases``) for the terminal."""
+    import pandas as pd
+
     def number(value: Any) -> str:
         return "–" if value is None or pd.isna(value) else f"{int(value):,}"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from procflow.core.i18n import Texts
@@ -16,6 +15,9 @@ from procflow.measure.cases import CaseTable
 from procflow.report.xlsx import write_workbook
 from procflow.store.export import write_csv
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SUFFIXES = (".csv", ".xlsx", ".json")
 TIMES = ("arrival", "completion")
 
@@ -24,6 +26,8 @@ def write_case_table(table: CaseTable, path: Path, *, log: str,
                      selection: dict[str, Any] | None = None) -> Path:
     """Write the table to ``path`` (.csv, .xlsx or .json; times in UTC). JSON and Excel
     carry the ``filter`` block too (Excel as a second sheet)."""
+    import pandas as pd
+
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"cannot tell the table format of {path.name!r}.",
@@ -49,6 +53,8 @@ def case_json(table: CaseTable, *, log: str, selection: dict[str, Any] | None = 
               ) -> dict[str, Any]:
     """The JSON form: the log's name, the ``filter`` block, what the counts were made with
     and one object per case (times ISO 8601 UTC, empty values null)."""
+    import pandas as pd
+
     frame = table.frame.copy()
     for name in TIMES:
         frame[name] = frame[name].map(lambda v: None if pd.isna(v) else

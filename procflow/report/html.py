@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import graphviz
 import jinja2
-import pandas as pd
 from markupsafe import Markup
 
 from procflow.core.i18n import Lang, Texts
@@ -24,6 +23,9 @@ from procflow.render.files import graph_bytes
 from procflow.render.handoff_map import handoff_graph, handoff_map
 from procflow.render.process_map import MapOptions, process_map
 from procflow.report.svg import inline_svg
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Words passed to ``t()`` as values (granularities and layer keys), kept in the catalog.
 WORDS = ("resource", "role", "unit", "level", "activity", "names given")
@@ -109,6 +111,8 @@ def section_context(log: EventLog, analysis: Analysis, t: Texts,
                     audience: Audience = "web") -> dict[str, Any]:
     """What ``sections.html`` shows: the analysis, its charts and the handoff map, and the
     decision warnings worded for the ``audience`` (the web page or the offline report)."""
+    import pandas as pd
+
     data = analysis.to_dict()
     with prepared(log, analysis.settings) as prep:
         rows = prep.rows("SELECT activity, role, level, elapsed FROM pf_steps "

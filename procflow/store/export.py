@@ -35,6 +35,32 @@ def export_log(log: EventLog, to: Path, *, format: ExportFormat | None = None) -
     return to
 
 
+PartitionBy = Literal["month"]
+
+
+def export_partitioned(log: EventLog, folder: Path, *, by: PartitionBy = "month") -> Path:
+    """Write ``log``'s canonical events as a folder of Parquet files, one subfolder per month
+    of the (UTC) timestamp (``month=2024-08/``), as Spark and DuckDB read partitioned data.
+    DuckDB writes it straight from the workspace, so memory does not grow with the log. The
+    folder must be new or empty."""
+    folder = Path(folder)
+    if by != "month":
+        raise InputError(f"cannot partition by {by!r}.", fix="use --partition-by month.")
+    if folder.exists() and (not folder.is_dir() or list(folder.iterdir())):
+        raise InputError(f"{folder} exists and is not an empty folder.",
+                         fix="name a new folder for the partitioned export.")
+    empty = pa.table({c: pa.array([], pa.null()) for c in log.columns()})
+    names = plain_attribute_names(empty).column_names
+    columns = ", ".join(f'"{old}" AS "{new}"' if old != new else f'"{old}"'
+                        for old, new in zip(log.columns(), names, strict=True))
+    target = str(folder).replace("'", "''")
+    log.con.execute(
+        f"COPY (SELECT {columns}, strftime(timestamp, '%Y-%m') AS month FROM {log.table} "
+        f"ORDER BY event_id) TO '{target}' (FORMAT PARQUET, PARTITION_BY (month), "
+        "OVERWRITE_OR_IGNORE)").fetchall()
+    return folder
+
+
 def canonical_parquet(log: EventLog, to: Path) -> Path:
     """Write ``log``'s events in event order without ``event_id`` (an import numbers them
     again in that order), attributes under their source names: a file that imports as the

@@ -22,7 +22,7 @@ import pyarrow as pa
 from procflow.core import db
 from procflow.errors import WorkspaceError
 from procflow.eventlog import EventLog
-from procflow.ingest.importer import ImportOptions, load_events
+from procflow.ingest.importer import ImportOptions, load_events, stream_events
 from procflow.ingest.schema import FIELDS
 from procflow.ingest.sniff import Limits, ProgressFn
 from procflow.ingest.validate import ImportReport
@@ -117,9 +117,33 @@ class Workspace:
         same = self._unchanged(name, digest, replace)
         if same is not None:
             return same
-        loaded = load_file(path, options, limits=limits, progress=progress, digest=digest)
-        return self.store(loaded, name=name, pseudonymize_resources=pseudonymize_resources,
-                          replace=replace)
+        options = options or ImportOptions()
+        if pseudonymize_resources or options.pseudonymize:
+            loaded = load_file(path, options, limits=limits, progress=progress, digest=digest)
+            return self.store(loaded, name=name, pseudonymize_resources=pseudonymize_resources,
+                              replace=replace)
+        return self._import(path, name, digest, options, limits, progress)
+
+    def _import(self, path: Path, name: str, digest: str, options: ImportOptions,
+                limits: Limits | None, progress: ProgressFn | None) -> ImportResult:
+        """Read ``path`` straight into the workspace (a large CSV or Parquet file in
+        batches), all or nothing."""
+        existing = self._row(name)
+        self.con.begin()
+        try:
+            if existing:
+                self._drop(existing)
+            log_id = db.scalar(self.con, "SELECT nextval('log_ids')")
+            report = stream_events(self.con, f"events_{log_id}", path, options, limits=limits,
+                                   progress=progress)
+            counts = self._register(log_id, name, path, digest, options.to_dict(), report,
+                                    keep_raw=True)
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        self._rewrite_if_marked()
+        return ImportResult(name, *counts, report=report)
 
     def store(self, loaded: LoadedFile, *, name: str, pseudonymize_resources: bool = False,
               replace: bool = False) -> ImportResult:
@@ -184,6 +208,12 @@ class Workspace:
         self.con.register("incoming", events)
         db.run(self.con, f"CREATE TABLE events_{log_id} AS SELECT * FROM incoming")
         self.con.unregister("incoming")
+        return self._register(log_id, name, path, digest, options, report, keep_raw=keep_raw)
+
+    def _register(self, log_id: int, name: str, path: Path, digest: str,
+                  options: ImportOptions | dict[str, Any], report: ImportReport, *,
+                  keep_raw: bool) -> tuple[int, int, int]:
+        """Derived tables, raw bytes and the registry row of the stored ``events_<log_id>``."""
         from procflow.measure.prepare import build_cache
 
         build_cache(self.con, f"events_{log_id}")
