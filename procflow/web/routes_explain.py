@@ -70,8 +70,8 @@ def _explained(request: Request, user: User, wid: str, name: str, lang: str
             zone = (info.get("options") or {}).get("tz")
             result = files.memo(
                 ("explain", *service.version(ws, wid, name), *view.analysis, target, lang),
-                lambda: explain(service.sliced(ws, name, view), target,  # type: ignore[arg-type]
-                                lang=lang,
+                lambda: explain(service.sliced(ws, name, view), target,
+                                lang=lang,  # type: ignore[arg-type]
                                 **view.keywords(zone)))
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
