@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from procflow.cli import main
+from procflow.core.i18n import Texts
+from procflow.web.errortext import note_texts
 from tests.browser import artifact, browser_page
 from tests.webserver import PW, Server, seed
 
@@ -173,6 +175,31 @@ def test_a_taken_name_names_the_field(server: tuple[Server, str], lang: str) -> 
                            {"name": f"taken-{lang}"}, 409)
     assert labels(lang)["name"] in message and f"'taken-{lang}'" in message, message
     no_flags(message)
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ["Level: values not understood in 1 events (Kepala Seksi)", "“Org chart (optional)”"]),
+    ("id", ["Tingkat: nilai yang tidak dipahami pada 1 peristiwa (Kepala Seksi)", "“Bagan organisasi (opsional)”"]),
+])
+def test_import_notes_are_worded_for_the_web(server: tuple[Server, str], lang: str,
+                                             words: list[str]) -> None:
+    """A note of the import report (a level the import did not understand) is said in the
+    page's language and names the form's field, while the JSON keeps the command line's
+    text beside its code."""
+    srv, wid = server
+    http = client(srv, lang)
+    log = (b"case;activity;time;level\nk1;A;2024-03-01T09:00:00+07:00;eselon 3\n"
+           b"k1;B;2024-03-01T10:00:00+07:00;Kepala Seksi\n")
+    upload_id = upload(http, wid, "levels.csv", log)
+    done = http.post(f"/api/w/{wid}/uploads/{upload_id}/import", json={"name": f"lv-{lang}"})
+    assert done.status_code == 200, done.text
+    report = done.json()["report"]
+    assert report["note_codes"] == [{"code": "levels_unknown",
+                                     "params": {"count": 1, "values": ["Kepala Seksi"]}}]
+    assert "--orgchart" in report["notes"][0]
+    shown = note_texts(report, Texts(lang))
+    assert all(w in shown[0] for w in words), shown
+    no_flags(shown[0])
 
 
 @pytest.mark.parametrize(("lang", "words"), [

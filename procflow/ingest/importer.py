@@ -15,6 +15,7 @@ from procflow.errors import FormatError
 from procflow.ingest import _EMPTY, FormatChoice, Limits, read_source
 from procflow.ingest.batches import BatchSource, FallBack, batch_format, open_batches
 from procflow.ingest.instances import lifecycle_summary
+from procflow.ingest.notes import Note
 from procflow.ingest.orgchart import apply_orgchart, apply_orgchart_in, read_orgchart
 from procflow.ingest.privacy import columns_to_pseudonymize
 from procflow.ingest.schema import FIELDS, ROW, ColumnMapping, suggest_mapping
@@ -202,8 +203,9 @@ def _finish(con: duckdb.DuckDBPyConnection, table: str, report: ImportReport,
 
 def _lifecycle_note(report: ImportReport) -> None:
     if report.details["lifecycle"]["mode"] == "attribute":
-        report.notes.append("lifecycle: the column's values are not XES lifecycle transitions; "
-                            "every event is taken as one completed activity instance.")
+        report.notes.append(Note("lifecycle: the column's values are not XES lifecycle "
+                                 "transitions; every event is taken as one completed activity "
+                                 "instance.", "lifecycle_not_transitions"))
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, *, create: bool) -> None:

@@ -21,6 +21,7 @@ import pyarrow as pa
 from procflow.core import db
 from procflow.errors import OrgChartError
 from procflow.ingest.csv import read_csv
+from procflow.ingest.notes import Note
 from procflow.ingest.schema import ROW, normalize_header
 from procflow.ingest.validate import parse_level
 
@@ -138,9 +139,13 @@ def apply_orgchart_in(con: duckdb.DuckDBPyConnection, table: str, chart: OrgChar
             FROM {table}""") or (0, 0, [])
     finally:
         con.unregister("chart")
-    notes = [f"org chart {Path(chart.source).name}: level known for {total - missing:,} of "
-             f"{total:,} events."]
+    name = Path(chart.source).name
+    notes: list[str] = [Note(f"org chart {name}: level known for {total - missing:,} of "
+                             f"{total:,} events.", "orgchart_levels", chart=name,
+                             known=total - missing, total=total)]
     if missing:
-        notes.append(f"org chart: {missing} event(s) have no level (e.g. "
-                     f"{', '.join(map(repr, (examples or [])[:5]))}); add them to the chart.")
+        shown = [str(e) for e in (examples or [])[:5]]
+        notes.append(Note(f"org chart: {missing} event(s) have no level (e.g. "
+                          f"{', '.join(map(repr, shown))}); add them to the chart.",
+                          "orgchart_missing", count=missing, examples=shown))
     return notes

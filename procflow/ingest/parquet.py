@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from procflow.core import db
 from procflow.errors import FormatError
 from procflow.ingest.limits import Limits, check_columns
+from procflow.ingest.notes import Note
 from procflow.ingest.schema import ROW, unique_names
 
 _FIX = "export the Parquet file again (it may be cut off or damaged), or export the log as CSV."
@@ -70,10 +71,12 @@ def as_text_where_needed(table: pa.Table, notes: list[str]) -> pa.Table:
         kind = table.schema.field(i).type
         if _nested(kind):
             table = table.set_column(i, name, _json_text(table.select([i])))
-            notes.append(f"column {name!r} ({kind}) is kept as JSON text.")
+            notes.append(Note(f"column {name!r} ({kind}) is kept as JSON text.",
+                              "column_as_json", column=name, kind=str(kind)))
         elif _binary(kind):
             table = table.set_column(i, name, _binary_text(table.column(i)))
-            notes.append(f"column {name!r} ({kind}) is kept as text.")
+            notes.append(Note(f"column {name!r} ({kind}) is kept as text.", "column_as_text",
+                              column=name, kind=str(kind)))
     return table
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from procflow.errors import MappingError, TimestampError
+from procflow.ingest.notes import Note
 from procflow.ingest.schema import ATTRIBUTE_PREFIX, EVENT_ID, FIELDS, ROW, ColumnMapping
 from procflow.ingest.timeparse import DayOrder, ParsedTimes, parse_time_columns
 from procflow.ingest.timerules import FAMILY_NAMES
@@ -78,7 +79,9 @@ class ImportReport:
             "rejected_rows": self.rejects.slice(0, sample).to_pylist(),
             "time_formats": self.time_formats,
             "details": self.details,
-            "notes": self.notes,
+            "notes": [str(n) for n in self.notes],
+            "note_codes": [{"code": n.code, "params": n.params} if isinstance(n, Note) else None
+                           for n in self.notes],
         }
 
 
@@ -180,13 +183,14 @@ class Canonicalizer:
 
     def report(self) -> ImportReport:
         """The import report of the parts read so far."""
-        notes = []
+        notes: list[str] = []
         if self.unknown_levels:
             unknown = list(self.unknown_levels)
             n = sum(self.unknown_levels.values())
-            notes.append(f"level: {n} value(s) not understood "
-                         f"({', '.join(map(repr, unknown[:5]))}) were left empty; give levels "
-                         "for them with --orgchart.")
+            notes.append(Note(f"level: {n} value(s) not understood "
+                              f"({', '.join(map(repr, unknown[:5]))}) were left empty; give "
+                              "levels for them with --orgchart.", "levels_unknown", count=n,
+                              values=[str(v) for v in unknown[:5]]))
         kept = pa.concat_tables(self.kept) if self.kept else no_rejects()
         return ImportReport(
             source=self.source, format=self.file_format, mapping=self.mapping.as_dict(),

@@ -9,6 +9,7 @@ its key is kept and the key's id (:func:`procflow.ingest.privacy.key_id`), never
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -18,6 +19,7 @@ from procflow.core import db
 from procflow.errors import WorkspaceError
 from procflow.ingest import privacy
 from procflow.ingest.importer import ImportOptions
+from procflow.ingest.notes import Note
 from procflow.ingest.schema import ATTRIBUTE_PREFIX
 from procflow.ingest.validate import ImportReport
 
@@ -36,10 +38,10 @@ def pseudonymize_log(con: duckdb.DuckDBPyConnection, name: str, events: pa.Table
                                               options.pseudonymize_columns)
     key, where = choose_key(con, name)
     events, codes = privacy.pseudonymize(events, key, columns)
-    report.notes[:] = [privacy.pseudonymize_text(n, codes) for n in report.notes]
+    report.notes[:] = [_pseudonymized(n, codes) for n in report.notes]
     shown = [_column_label(c, report.mapping) for c in columns]
-    report.notes.append(f"{', '.join(shown)} pseudonymised ({KEY_WORDS[where]}); the raw file "
-                        "was not kept.")
+    report.notes.append(Note(f"{', '.join(shown)} pseudonymised ({KEY_WORDS[where]}); the raw "
+                             "file was not kept.", "pseudonymised", columns=shown, key=where))
     return events, {"columns": shown, "key": where, "key_id": privacy.key_id(key)}
 
 
@@ -119,3 +121,13 @@ def _column_label(column: str, mapping: dict[str, str | None]) -> str:
         return column[len(ATTRIBUTE_PREFIX):]
     source = mapping.get(column)
     return f"{column} ({source})" if source and source != column else column
+
+
+def _pseudonymized(note: str, codes: Mapping[str, str]) -> str:
+    """A note with the names in ``codes`` replaced by their codes, in its text and values."""
+    text = privacy.pseudonymize_text(note, codes)
+    if not isinstance(note, Note):
+        return text
+    params = {k: [codes.get(v, v) for v in value] if isinstance(value, list) else value
+              for k, value in note.params.items()}
+    return Note(text, note.code, **params)

@@ -187,3 +187,39 @@ WORDS: dict[str, Words] = {
         "{field}, or remove that log first.", name=repr(p["name"]),
         field=_quoted(t("Log name"))),
 }
+
+#: The web's wording of each coded note of an import report.
+NOTE_WORDS: dict[str, Words] = {
+    "levels_unknown": lambda p, t: t(
+        "Level: values not understood in {n} events ({values}) were left empty; give their "
+        "levels in an org chart under {field}.", n=t.integer(p["count"]),
+        values=_listed(p["values"], t), field=_quoted(t("Org chart (optional)"))),
+    "lifecycle_not_transitions": lambda p, t: t(
+        "The lifecycle column's values are not XES lifecycle transitions; every event is taken "
+        "as one completed activity instance."),
+    "orgchart_levels": lambda p, t: t(
+        "Org chart {chart}: level known for {known} of {total} events.", chart=p["chart"],
+        known=t.integer(p["known"]), total=t.integer(p["total"])),
+    "orgchart_missing": lambda p, t: t(
+        "Org chart: {n} events have no level (e.g. {examples}); add them to the chart.",
+        n=t.integer(p["count"]), examples=_listed(p["examples"], t)),
+    "column_as_json": lambda p, t: t(
+        "The column {column} ({kind}) is kept as JSON text.", column=_quoted(p["column"]),
+        kind=p["kind"]),
+    "column_as_text": lambda p, t: t(
+        "The column {column} ({kind}) is kept as text.", column=_quoted(p["column"]),
+        kind=p["kind"]),
+    "pseudonymised": lambda p, t: t(
+        "{columns} pseudonymised ({key}); the raw file was not kept.",
+        columns=_listed(p["columns"], t), key=t("key stored in this workspace")
+        if p["key"] == "workspace" else t("key from an outside key file")),
+}
+
+
+def note_texts(report: Mapping[str, Any], t: Texts) -> list[str]:
+    """The notes of an import report (``ImportReport.to_dict()``) in the language of ``t``;
+    a note without a known code as it is."""
+    codes = report.get("note_codes") or [None] * len(report.get("notes") or [])
+    return [NOTE_WORDS[code["code"]](code["params"], t)
+            if code and code["code"] in NOTE_WORDS else text
+            for text, code in zip(report.get("notes") or [], codes, strict=True)]

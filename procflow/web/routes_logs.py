@@ -36,7 +36,7 @@ from procflow.web.deps import (
     settings_of,
     texts,
 )
-from procflow.web.errortext import error_text
+from procflow.web.errortext import error_text, note_texts
 from procflow.web.jobs import ImportJob
 from procflow.web.limits import ORGCHART_LIMIT
 from procflow.web.routes_cases import filter_words, saved_views
@@ -228,7 +228,9 @@ async def import_progress_page(request: Request, wid: str, job_id: str, user: Cu
     if job is None or job.wid != wid or job.user_id != int(user["id"]):
         raise HTTPException(404, "no such import.")
     if job.phase == "done":
-        return render(request, "imported.html", workspace=found, result=job.result)
+        report = (job.result or {}).get("report") or {}
+        return render(request, "imported.html", workspace=found, result=job.result,
+                      notes=note_texts(report, texts(request)))
     if job.phase == "failed":
         assert job.error is not None
         status, text = job.error
