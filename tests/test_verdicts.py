@@ -11,7 +11,14 @@ import pytest
 
 import procflow
 from procflow.compare.comparison import compare
-from procflow.compare.narrative import TABLE_TOP, kpi_rows, kpi_sentence, summary, warning_text
+from procflow.compare.narrative import (
+    TABLE_TOP,
+    kpi_rows,
+    kpi_sentence,
+    side_name,
+    summary,
+    warning_text,
+)
 from procflow.compare.stats import MIN_EFFECT
 from procflow.core.i18n import Texts
 from procflow.report.comparison import comparison_report
@@ -145,3 +152,10 @@ def test_completed_only_drops_the_open_case_warning_and_no_text_names_a_flag(
     warning = {"kind": "open_cases", "side": "after", "share": 0.12, "cases": 12}
     for lang in ("en", "id"):
         assert "--" not in warning_text(warning, Texts(lang))
+
+
+def test_the_sides_of_a_split_are_named_in_the_readers_language() -> None:
+    assert side_name("izin before 2024-01-01", Texts("id")) == "izin sebelum 2024-01-01"
+    assert side_name("izin from 2024-01-01", Texts("id")) == "izin pada atau sesudah 2024-01-01"
+    assert side_name("izin from 2024-01-01", Texts("en")) == "izin on or after 2024-01-01"
+    assert side_name("before", Texts("id")) == "before"  # a log's own name stays

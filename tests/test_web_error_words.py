@@ -179,7 +179,8 @@ def test_a_taken_name_names_the_field(server: tuple[Server, str], lang: str) -> 
 
 @pytest.mark.parametrize(("lang", "words"), [
     ("en", ["Level: values not understood in 1 events (Kepala Seksi)", "“Org chart (optional)”"]),
-    ("id", ["Tingkat: nilai yang tidak dipahami pada 1 peristiwa (Kepala Seksi)", "“Bagan organisasi (opsional)”"]),
+    ("id", ["Tingkat: nilai yang tidak dipahami pada 1 peristiwa (Kepala Seksi)",
+            "“Bagan organisasi (opsional)”"]),
 ])
 def test_import_notes_are_worded_for_the_web(server: tuple[Server, str], lang: str,
                                              words: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from procflow.core.i18n import DurationUnit, Texts, duration_unit
@@ -205,3 +206,17 @@ def warning_text(warning: dict[str, Any], t: Texts) -> str:
     return t("Warning: cases start differently before and after (start steps differ by "
              "{distance}); the logs may hold different kinds of cases.",
              distance=t.percent(warning["distance"]))
+
+
+SPLIT_SIDE = re.compile(r"^(?P<log>.+) (?P<side>before|from) (?P<date>\d{4}-\d{2}-\d{2})$")
+
+
+def side_name(name: str, t: Texts) -> str:
+    """A side's name in the reader's language: ``izin before 2024-01-01`` (one log split at a
+    date) becomes ``izin sebelum 2024-01-01``; other names as they are."""
+    split = SPLIT_SIDE.match(name)
+    if split is None:
+        return name
+    when = (t("before {date}", date=split["date"]) if split["side"] == "before"
+            else t("on or after {date}", date=split["date"]))
+    return f"{split['log']} {when}"

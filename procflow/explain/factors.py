@@ -49,8 +49,9 @@ class Grouping:
 def group_field(frame: pd.DataFrame, field: str, pool: Pooled, min_cases: int,
                 max_values: int) -> Grouping:
     """Pool the values of ``field`` with fewer than ``min_cases`` cases, keep at most
-    ``max_values`` (the most frequent) and choose the groups to test: each group with at
-    least ``min_cases`` cases whose rest has rows too; of a field of two groups only the one
+    ``max_values`` (the most frequent) and choose the groups to test: each value with at
+    least ``min_cases`` cases whose rest has rows too (never the pooled rare values: a mix of
+    amounts or ids says nothing as one group); of a field of two groups only the one
     with the higher median (the other is its mirror image)."""
     raw_codes, raw_labels = field_codes(frame, field)
     cases, values = pool.cases, pool.values
@@ -68,8 +69,9 @@ def group_field(frame: pd.DataFrame, field: str, pool: Pooled, min_cases: int,
         labels.append(OTHER)
     group_cases = case_counts(cases, codes, len(labels))
     sizes = np.bincount(codes, minlength=len(labels))
-    tested = [g for g in range(len(labels))
-              if group_cases[g] >= min_cases and 0 < sizes[g] < codes.size]
+    tested = [g for g in range(len(labels))  # the pooled rare values are no factor
+              if group_cases[g] >= min_cases and 0 < sizes[g] < codes.size
+              and not (pooled and g == len(kept))]
     if len(labels) == 2 and len(tested) == 2:
         medians = [float(np.median(values[codes == g])) for g in tested]
         tested = [tested[int(np.argmax(medians))]] if medians[0] != medians[1] else tested[:1]

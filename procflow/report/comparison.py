@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from procflow.compare.comparison import Comparison
-from procflow.compare.narrative import TABLE_TOP, kpi_name, kpi_rows, ordered, summary
+from procflow.compare.narrative import (
+    TABLE_TOP,
+    kpi_name,
+    kpi_rows,
+    ordered,
+    side_name,
+    summary,
+)
 from procflow.core.i18n import Lang, Texts
 from procflow.render import charts
 from procflow.render.diff_map import diff_map
@@ -47,6 +54,7 @@ def comparison_report(comparison: Comparison, *, lang: Lang = "id") -> str:
             xlabel=t("Handoffs"), t=t)))
     context = {
         "c": c, "t": t, "meta": versions(), "sentences": summary(c, t),
+        "names": (side_name(c["before"]["name"], t), side_name(c["after"]["name"], t)),
         "kpis": rows[:TABLE_TOP], "more_kpis": rows[TABLE_TOP:],
         "forest": _forest(kpis + paths, t),
         "diff_svg": drawing(diff_map(c, t), "difference map"),

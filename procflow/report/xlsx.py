@@ -37,7 +37,7 @@ TIMED = ("duration", "change")
 DAY = 86400.0
 #: Each kind's number format (text and plain values: Excel's General).
 FORMATS: dict[str, str] = {"count": "#,##0", "number": "0.00", "share": "0.0%",
-                           "duration": "[h]:mm", "seconds": "0.###",
+                           "duration": "[h]:mm", "seconds": "General",
                            "change": '+#,##0.000" {d}";-#,##0.000" {d}";0" {d}"',
                            "time": "yyyy-mm-dd hh:mm"}
 #: Column widths, in characters.

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from procflow.compare.comparison import Comparison
-from procflow.compare.narrative import TABLE_TOP, kpi_rows, summary
+from procflow.compare.narrative import TABLE_TOP, kpi_rows, side_name, summary
 from procflow.conform.conformance import KIND_WORDS, Method
 from procflow.conform.summary import outcome_rows, summary_lines
 from procflow.core.i18n import Texts
@@ -332,6 +332,7 @@ def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> 
     rows = kpi_rows(data, t)
     return render(request, "comparison.html", workspace=found, rid=rid, c=data,
                   web=data.get("web") or {}, sentences=summary(data, t),
+                  names=(side_name(data["before"]["name"], t), side_name(data["after"]["name"], t)),
                   rows=rows[:TABLE_TOP], more_rows=rows[TABLE_TOP:],
                   calendars=service.calendar_names(t))
 
