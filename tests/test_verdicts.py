@@ -159,3 +159,27 @@ def test_the_sides_of_a_split_are_named_in_the_readers_language() -> None:
     assert side_name("izin from 2024-01-01", Texts("id")) == "izin pada atau sesudah 2024-01-01"
     assert side_name("izin from 2024-01-01", Texts("en")) == "izin on or after 2024-01-01"
     assert side_name("before", Texts("id")) == "before"  # a log's own name stays
+
+
+def test_handoffs_are_not_compared_between_different_fields(tmp_path: Path) -> None:
+    """Handoffs between persons in one log and between units in the other are no measure of
+    change: a log without persons would count none and look 'improved'."""
+    rows = ["case,activity,time,resource,unit"]
+    for i in range(40):
+        rows += [f"c{i},A,2024-03-01T09:{i:02d}:00+07:00,ana,u1",
+                 f"c{i},B,2024-03-01T10:{i:02d}:00+07:00,budi,u2"]
+    (tmp_path / "b.csv").write_text("\n".join(rows) + "\n")
+    after = [r.rsplit(",", 2)[0] + "," + r.rsplit(",", 1)[1] for r in rows]
+    after[0] = "case,activity,time,unit"
+    (tmp_path / "a.csv").write_text("\n".join(after) + "\n")
+    before = procflow.read(tmp_path / "b.csv")
+    data = compare(before, procflow.read(tmp_path / "a.csv"), resamples=50, seed=0).to_dict()
+    assert data["settings"]["handoff_by"] is None
+    assert not [k for k in data["kpis"] if k["name"] in ("handoffs_per_case", "ping_pong_rate")]
+    warning = [w for w in data["warnings"] if w["kind"] == "handoff_basis"]
+    assert warning == [{"kind": "handoff_basis", "before": "resource", "after": "unit",
+                        "text": warning[0]["text"]}]
+    assert "handoffs are counted between each resource before and each unit after" in (
+        warning_text(warning[0], Texts("en")))
+    same = compare(before, before, resamples=50, seed=0).to_dict()
+    assert same["settings"]["handoff_by"] == "resource"

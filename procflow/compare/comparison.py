@@ -163,9 +163,9 @@ def compare(
         _require_cases(logs, ends)
         analyses = [analyze(log, **_keywords(s)).to_dict()
                     for log, s in zip(logs, _per_side(settings, logs), strict=True)]
-    granularity = analyses[0]["handoffs"]["granularity"] or analyses[1]["handoffs"]["granularity"]
+    granularity, handoff_warning = _handoff_basis(analyses)
     layers_by, basis_warning = _layers_basis(analyses)
-    warnings += basis_warning + [
+    warnings += handoff_warning + basis_warning + [
         {"kind": "decision_pattern", "side": side, **w, "text": w["message"]}
         for side, a in zip(("before", "after"), analyses, strict=True) for w in a["warnings"]]
     sides = []
@@ -443,6 +443,19 @@ def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, 
                     "text": f"cases start differently before and after (start steps differ by "
                             f"{distance:.0%}): the logs may hold different kinds of cases"})
     return out
+
+
+def _handoff_basis(analyses: list[dict[str, Any]]
+                   ) -> tuple[HandoffBy | None, list[dict[str, Any]]]:
+    """What handoffs are counted between on both sides: what each log's analysis used when
+    they agree; else nothing, with a warning (a log without that field would count none)."""
+    used = [a["handoffs"]["granularity"] for a in analyses]
+    if used[0] == used[1]:
+        return used[0], []
+    return None, [{"kind": "handoff_basis", "before": used[0], "after": used[1],
+                   "text": f"handoffs are counted between each {used[0] or 'nothing'} before "
+                           f"and each {used[1] or 'nothing'} after, so they are not compared "
+                           "(choose a field both logs have)"}]
 
 
 def _layers_basis(analyses: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:

@@ -195,6 +195,14 @@ def warning_text(warning: dict[str, Any], t: Texts) -> str:
         return t("Warning: {share} of cases {side} end at a step that rarely closes a case "
                  "(still open?); cycle times may be biased. Compare completed cases only.",
                  share=t.percent(warning["share"]), side=side)
+    if warning["kind"] == "handoff_basis":
+        if warning["before"] is None or warning["after"] is None:
+            return t("Warning: one log names no person, role or unit, so handoffs are not "
+                     "compared.")
+        return t("Warning: handoffs are counted between each {before} before and each {after} "
+                 "after, so they are not compared. Choose handoffs between a field that both "
+                 "logs have (person, role or unit).",
+                 before=t(warning["before"]), after=t(warning["after"]))
     if warning["kind"] == "layers_basis":
         if warning["common"] is None:
             return t("Warning: approval layers are counted by different fields before and after, "
