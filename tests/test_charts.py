@@ -123,7 +123,7 @@ def test_box_plot_rows_by_median_with_median_and_n() -> None:
     assert [x for x in drawn if x in GROUPS] == ["Paraf Kabid", "Verifikasi", "TTE"]
     notes = [x for x in drawn if x.startswith("median")]
     assert notes == ["median 3,0 hari · n = 3", "median 2,5 hari · n = 4",
-                     "median 0,8 hari · n = 2"]
+                     "median 18,0 jam · n = 2"]
     assert "hari" in drawn and "Latency" in drawn
     assert "median 2.5 days · n = 4" in texts(box("en")) and "days" in texts(box("en"))
 

@@ -173,7 +173,8 @@ def box_plot(groups: Mapping[str, npt.ArrayLike], *, title: str, t: Texts,
         ax.set_yticks(positions, [label(name) for name, _, _ in shown])
         ax.set_ylim(len(shown) - 0.5, -0.5)
         for pos, (_, s, _) in zip(positions, shown, strict=True):
-            value = _value(s["median"], scale, unit_name, t)
+            value = (t.duration(s["median"]) if unit == "seconds"  # its own best unit
+                     else _value(s["median"], scale, unit_name, t))
             ax.text(1.01, pos, t("median {value} · n = {n}", value=value, n=t.integer(s["n"])),
                     transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=8.5,
                     color=MUTED)
