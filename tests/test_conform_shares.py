@@ -5,8 +5,10 @@ file name (docs/conformance.md)."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 
 import pytest
@@ -193,7 +195,18 @@ def test_conformance_page(tmp_path: Path) -> None:
             "one): Paraf Kepala Bidang, Paraf Kepala Seksi.") in page
     indonesian = andi.get(url + "?lang=id").text
     assert "<li>before terhadap SOP Perizinan 2024.bpmn: 2.000 kasus</li>" in indonesian
-    assert "Setiap kasus masuk tepat satu kelompok ini" in indonesian
+    assert "Setiap kasus berada tepat di satu kelompok yang berpersentase" in indonesian
+    steps = "decision=Verifikasi%20Berkas&f=" + quote(
+        '[{"kind": "starts_with", "activities": ["Pendaftaran Permohonan"]}]')
+    form = andi.get(f"/w/{site.a}/logs/before/conform?{steps}&lang=en").text
+    assert "Decision steps: Verifikasi Berkas" in form
+    action = re.search(r'action="([^"]+/conform[^"]*)"', form)
+    assert action and "decision=Verifikasi+Berkas" in action[1] and "&amp;f=" in action[1]
+    chosen = andi.post(f"/api/w/{site.a}/logs/before/conform?{steps}",
+                       files={"file": ("sop.bpmn", TO_BE.read_bytes(), "application/xml")})
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["decision_activities"] == ["Verifikasi Berkas"]
+    assert chosen.json()["filter"]["cases"]["kept"] == 2000
     other = andi.post(f"/api/w/{site.a}/logs/before/conform",
                       files={"file": ("lain.csv", b"Kegiatan;Pelaksana\nX;A\nY;B\n",
                                       "text/csv")})

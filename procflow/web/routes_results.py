@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -382,7 +383,7 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
         method = _method(got.fields.get("method", ""))
         result = await run_in_threadpool(service.run_conform, files_of(request),
                                          _workspace_file(request, wid), name, model,
-                                         method=method,
+                                         method=method, view=checked_view(request, wid, name),
                                          model_name=Path(got.original_name.replace(
                                              "\\", "/")).name or None)
     except WorkspaceError as err:
@@ -405,8 +406,12 @@ def conform_form(request: Request, user: User, wid: str, name: str, status: int 
                  error: str | None = None) -> Response:
     found = member(request, user, wid)
     _need_log(request, wid, name)
+    view = checked_view(request, wid, name)
+    query = urlencode(view.pairs(only="decisions") + [
+        pair for pair in view.pairs(only="settings") if pair[0] == "f"])
     return render(request, "conform.html", status, workspace=found, name=name, error=error,
-                  limit_kib=MODEL_LIMIT // 1024, methods=service.method_names(texts(request)))
+                  limit_kib=MODEL_LIMIT // 1024, methods=service.method_names(texts(request)),
+                  query=query, chosen_steps=view.decisions)
 
 
 @router.get("/w/{wid}/logs/{name}/conform", response_class=HTMLResponse,

@@ -674,12 +674,16 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
 
 
 def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path, *,
-                method: Method = "token", model_name: str | None = None) -> Conformance:
-    """Check a log against the model or SOP table at ``model`` (fitness by ``method``);
-    ``model_name`` is the file's name as uploaded."""
+                method: Method = "token", model_name: str | None = None,
+                view: LogView = DEFAULT_VIEW) -> Conformance:
+    """Check a log (cut to the view's filters, with its decision steps) against the model or
+    SOP table at ``model`` (fitness by ``method``); ``model_name`` is the file's name as
+    uploaded."""
     with files.read(path) as ws:
-        return conform(ws.log(name), model, method=method, time_limit=CONFORM_TIME_LIMIT,
-                       model_name=model_name)
+        return conform(sliced(ws, name, view), model, method=method,
+                       decision_activities=None if view.decisions is None
+                       else list(view.decisions),
+                       time_limit=CONFORM_TIME_LIMIT, model_name=model_name)
 
 
 def save_result(data_dir: Path, wid: str, kind: str, data: dict[str, Any]) -> str:
