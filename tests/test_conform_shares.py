@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
