@@ -15,8 +15,8 @@ from procflow.explain.factors import factor_table
 from procflow.explain.narrative import sentences
 from procflow.explain.strata import confounding, decision_tree
 from procflow.explain.targets import Target, describe_rows, parse_target, target_rows
+from procflow.measure.analysis import checked_settings
 from procflow.measure.prepare import HandoffBy, Settings
-from procflow.measure.sla import parse_sla
 from procflow.result import JsonResult
 
 #: Defaults: values with fewer cases are pooled; at most this many values per field.
@@ -69,16 +69,8 @@ def explain(
         raise InputError("min_cases, max_values and resamples must be at least 1 and alpha "
                          "between 0 and 1.", fix="e.g. --min-cases 30 --alpha 0.05.")
     aim = parse_target(target) if isinstance(target, str) else target
-    settings = Settings(decisions,
-                        None if decision_activities is None else tuple(decision_activities),
-                        handoff_by, calendar=calendar, calendar_zone=calendar_zone,
-                        sla=tuple(sla) if sla else None, pause=tuple(pause) if pause else None)
-    if calendar is None and (settings.sla or settings.pause):
-        raise InputError("service standards (--sla) and pausing the clock (--pause) are "
-                         "measured in working time and need a calendar.",
-                         fix="add --calendar id (or id-sat, or an override file).")
-    for spec in settings.sla or ():
-        parse_sla(spec)
+    settings = checked_settings(decisions, decision_activities, handoff_by, Settings.top_variants,
+                                calendar, calendar_zone, sla, pause)
     if not isinstance(log, EventLog):
         from procflow.api import read
 

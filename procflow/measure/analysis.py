@@ -48,6 +48,25 @@ class Analysis(JsonResult):
         return pd.json_normalize(lists[name])
 
 
+def checked_settings(decisions: str | None, decision_activities: Sequence[str] | None,
+                     handoff_by: HandoffBy | None, top_variants: int,
+                     calendar: str | Calendar | None, calendar_zone: str | None,
+                     sla: Sequence[str] | None, pause: Sequence[str] | None) -> Settings:
+    """The :class:`Settings` of an analysis, its service standards checked (they need a
+    calendar)."""
+    settings = Settings(decisions,
+                        None if decision_activities is None else tuple(decision_activities),
+                        handoff_by, top_variants, calendar, calendar_zone,
+                        tuple(sla) if sla else None, tuple(pause) if pause else None)
+    if calendar is None and (settings.sla or settings.pause):
+        raise InputError("service standards (--sla) and pausing the clock (--pause) are "
+                         "measured in working time and need a calendar.",
+                         fix="add --calendar id (or id-sat, or an override file).")
+    for spec in settings.sla or ():
+        parse_sla(spec)
+    return settings
+
+
 def analyze(
     log: EventLog | str | Path,
     *,
@@ -79,16 +98,8 @@ def analyze(
     (``"case=20 working days"``, ``"ACTIVITY=3 working days"``) and ``pause`` names
     activities whose elapsed time into them does not count as service time.
     """
-    settings = Settings(decisions,
-                        None if decision_activities is None else tuple(decision_activities),
-                        handoff_by, top_variants, calendar, calendar_zone,
-                        tuple(sla) if sla else None, tuple(pause) if pause else None)
-    if calendar is None and (settings.sla or settings.pause):
-        raise InputError("service standards (--sla) and pausing the clock (--pause) are "
-                         "measured in working time and need a calendar.",
-                         fix="add --calendar id (or id-sat, or an override file).")
-    for spec in settings.sla or ():
-        parse_sla(spec)
+    settings = checked_settings(decisions, decision_activities, handoff_by, top_variants,
+                                calendar, calendar_zone, sla, pause)
     if engine == "spark" and not isinstance(log, EventLog) and is_parquet_source(log):
         return _run(SparkBackend(log, spark_master), Path(str(log)).stem, settings)
     if not isinstance(log, EventLog):
