@@ -105,6 +105,13 @@ def test_each_column_by_hand_for_the_cycle_time(small: EventLog) -> None:
 def test_event_level_target_takes_the_values_at_the_step(small: EventLog) -> None:
     data = explain(small, "decision:Approve", min_cases=2, resamples=200).to_dict()
     assert data["target"]["name"] == "decision:Approve" and data["target"]["rows"] == 6
+    assert data["target"]["decision_step"] is True  # "Approve" matches the default pattern
+    assert data["sentences"][0].startswith("Decision latency at Approve")
+    other = explain(small, "decision:Approve", min_cases=2, resamples=200,
+                    decision_activities=[]).to_dict()
+    assert other["target"]["decision_step"] is False  # the same time, named for what it is
+    assert other["sentences"][0].startswith("Time before Approve")
+    assert other["factors"] == data["factors"]
     found = by_key(data)
     # The performer of the approval: budi (10, 20, 2 h) against citra (30, 1, 3 h).
     assert found[("resource", "budi")]["median_with"] == 10 * HOUR

@@ -86,6 +86,8 @@ def explain(
     block: dict[str, Any] = {"name": aim.name, "kind": aim.kind, "activity": aim.activity,
                              "unit": aim.unit, "working_time": rows.working,
                              **describe_rows(rows)}
+    if rows.decision_step is not None:
+        block["decision_step"] = rows.decision_step
     if rows.day_seconds is not None:
         block["day_seconds"] = rows.day_seconds
     if share:

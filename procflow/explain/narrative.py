@@ -40,8 +40,11 @@ def target_name(target: dict[str, Any], t: Texts) -> str:
         of = t("the case") if sla["of"] == "case" else sla["of"]
         return t("Breach of the service standard for {of} ({n} working days)", of=of,
                  n=t.number(sla["limit_days"], 0))
-    name = (t(TARGET_NAMES[kind], activity=activity) if activity
-            else t(TARGET_NAMES[kind]))
+    if kind == "decision" and target.get("decision_step") is False:
+        name = t("Time before {activity}", activity=activity)  # not a chosen decision step
+    else:
+        name = (t(TARGET_NAMES[kind], activity=activity) if activity
+                else t(TARGET_NAMES[kind]))
     if target["working_time"] and target["unit"] == "seconds":
         name = t("{name} (working time)", name=name)
     return name

@@ -77,6 +77,8 @@ class TargetRows:
     limit_days: float | None
     sla_of: str | None
     cases: int
+    #: For a decision target: whether its activity is one of the chosen decision steps.
+    decision_step: bool | None = None
 
 
 def target_rows(log: EventLog, target: Target, settings: Settings) -> TargetRows:
@@ -113,6 +115,7 @@ def target_rows(log: EventLog, target: Target, settings: Settings) -> TargetRows
         frame = _frame(log, prep, target, None if activity is None else codes[activity],
                        limit_days)
         zone = (prep.clock.calendar.zone if prep.clock is not None else log.zone) or "UTC"
+        decision_step = activity in set(prep.chosen) if target.kind == "decision" else None
     fields = _add_time_fields(frame, zone)
     columns = [c for c in frame.columns
                if c not in ("case", "value", "arrival_us", *fields)]
@@ -124,7 +127,8 @@ def target_rows(log: EventLog, target: Target, settings: Settings) -> TargetRows
     frame = frame.drop(columns="arrival_us")
     frame["case"], _ = pd.factorize(frame["case"], sort=True)
     cases = int(frame["case"].max()) + 1 if len(frame) else 0
-    return TargetRows(frame, ordered, working, day_seconds, limit_days, sla_of, cases)
+    return TargetRows(frame, ordered, working, day_seconds, limit_days, sla_of, cases,
+                      decision_step)
 
 
 def _quote(name: str) -> str:
