@@ -225,6 +225,11 @@ def test_working_time_and_service_standard(site: Site) -> None:
     assert "Service standards" in report and "working days" in report
     plain = vera.get(f"/w/{site.a}/logs/after?lang=en").text
     assert '<section id="sla">' not in plain and "cases within" not in plain
+    note = "the other durations below are calendar time"
+    assert note in page and note in report and note not in plain
+    worst = got["sla"][0]["worst"][0]
+    assert f"{worst['case']}</a> ({Texts('en').number(worst['working_days'], 1)} working days)" in (
+        page)
 
 
 def test_chosen_decision_steps(site: Site) -> None:
