@@ -105,6 +105,9 @@ def test_values_and_formats_match_analysis_json(after: tuple[dict[str, Any], dic
     assert seconds == data["cycle_time"]["median"] == 1283940.0 and unit == "hours:minutes"
     assert median == dt.timedelta(seconds=1283940)
     assert head["Cases with ping-pong"][0] == data["handoffs"]["ping_pong"]["share"]
+    assert head["Handoffs per case: mean"][0] == data["handoffs"]["per_case"]["mean"]
+    assert head["Approval layers per case: mean"][0] == (data["layers"] or {}).get(
+        "per_case", {}).get("mean")
     assert head["Decision steps"][0] == ", ".join(data["decisions"]["activities"])
     assert head["Handoffs between"][0] == "resource"
     formats = {row[0].value: row[1].number_format for row in book["Headline"].iter_rows(min_row=2)}

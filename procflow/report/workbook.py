@@ -193,8 +193,10 @@ def headline(data: dict[str, Any], t: Texts, source: str | None = None) -> Sheet
                      "duration", t),
              _figure(t("Handoffs per case: median"), handoffs["per_case"]["median"],
                      "number", t),
+             _figure(t("Handoffs per case: mean"), handoffs["per_case"]["mean"], "number", t),
              _figure(t("Cases with ping-pong"), handoffs["ping_pong"]["share"], "share", t),
              _figure(t("Approval layers per case: median"), layers.get("median"), "number", t),
+             _figure(t("Approval layers per case: mean"), layers.get("mean"), "number", t),
              _figure(t("Variants"), data["variants"]["count"], "count", t)]
     block = data.get("filter")
     if block:
