@@ -64,3 +64,23 @@ def test_analyze_summary_prints_working_time_and_standards(tmp_path: Path) -> No
     assert f"Cycle time in working days: median {working['median']:.1f}" in result.output
     share = data["sla"][0]["share_within"]
     assert f"Standard case within 15 working days: {share:.0%} of 2,000" in result.output
+
+
+def test_a_log_with_few_performers_says_handoffs_between_persons_say_little(
+        tmp_path: Path) -> None:
+    """Two performers (a 'staff member' and 'system', as BPI 2020 has): the report warns
+    beside the handoffs; the sample's many performers do not."""
+    import procflow
+    from procflow.report.html import analysis_report
+
+    rows = ["case,activity,time,resource,role"]
+    for i in range(30):
+        rows += [f"c{i},Submit,2024-03-01T09:{i:02d}:00+07:00,STAFF MEMBER,employee",
+                 f"c{i},Approve,2024-03-01T10:{i:02d}:00+07:00,SYSTEM,supervisor"]
+    (tmp_path / "few.csv").write_text("\n".join(rows) + "\n")
+    few = procflow.read(tmp_path / "few.csv")
+    html = analysis_report(few, procflow.analyze(few), lang="en")
+    assert "The log names only 2 performers" in html
+    many = procflow.read(SAMPLE / "after.csv", tz="Asia/Makassar")
+    assert "performers, so handoffs" not in analysis_report(many, procflow.analyze(many),
+                                                            lang="en")
