@@ -219,9 +219,9 @@ def _peak_mib(path: Path, ws: Path, env: dict[str, str]) -> int:
 @pytest.mark.slow
 def test_import_under_a_memory_limit_the_whole_file_path_exceeds(tmp_path: Path) -> None:
     """Two million events of CSV under a 256 MB DuckDB limit: the import in batches stays
-    within the limit plus 640 MB for Python, its libraries and one batch of 500,000 rows in
-    Arrow (measured: 786 MB), which reading the file whole exceeds (1,290 MB); every event is
-    stored."""
+    within the limit plus 768 MB for Python, its libraries and one batch of 500,000 rows in
+    Arrow (measured: 786–906 MB, by the installed versions), which reading the file whole
+    exceeds (1,290–1,340 MB); every event is stored."""
     parquet, csv = tmp_path / "big.parquet", tmp_path / "big.csv"
     n = write(parquet, 2_000_000, seed=9, csv=csv, quiet=True)
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PROCFLOW_MEMORY_LIMIT": "256MB",
@@ -230,4 +230,4 @@ def test_import_under_a_memory_limit_the_whole_file_path_exceeds(tmp_path: Path)
     whole = _peak_mib(csv, tmp_path / "w.duckdb", {**env, "PROCFLOW_STREAM_BYTES": str(1 << 50)})
     with Workspace(tmp_path / "s.duckdb") as ws:
         assert ws.logs()[0]["events"] == n
-    assert streamed < 256 + 640 < whole, (streamed, whole)
+    assert streamed < 256 + 768 < whole, (streamed, whole)
