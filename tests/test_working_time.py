@@ -320,7 +320,7 @@ def test_web_answers_422_for_times_outside_the_calendar_years(tmp_path: Path) ->
     site = Site(tmp_path / "data")
     name = store_in_year(site.accounts.workspace_file(site.a), tmp_path, 9999)
     andi = site.client("andi")
-    r = andi.get(f"/api/w/{site.a}/logs/{name}?calendar=id")
+    r = andi.get(f"/api/w/{site.a}/logs/{name}?calendar=id&lang=en")
     assert_error(r, 422)
     assert r.json()["error"]["message"].startswith(
         "timestamp has times from 9999-01-01 02:00 to 9999-12-31 13:00 (UTC), outside the "
