@@ -60,7 +60,8 @@ def explain_command(log: str, target: str, out: Path, min_cases: int, max_values
     """Why is TARGET slow in LOG? Compare every value of every field with the rest and
     write OUT/explain.json and OUT/report.html."""
     from procflow.explain import explain
-    from procflow.report.explain import explain_report, explain_tables, write_explain_report
+    from procflow.report.explain import explain_report, explain_tables
+    from procflow.report.html import write_report
 
     with open_filtered(log, workspace, params, filters) as event_log:
         result = explain(event_log, target, handoff_by=handoff_by,  # type: ignore[arg-type]
@@ -68,8 +69,8 @@ def explain_command(log: str, target: str, out: Path, min_cases: int, max_values
                          **calendar_settings(calendar, calendar_zone, sla, pause),
                          min_cases=min_cases, max_values=max_values, alpha=alpha,
                          resamples=resamples, seed=seed, lang=lang)  # type: ignore[arg-type]
-    written = [write_explain_report(out, explain_report(result, lang=lang),  # type: ignore[arg-type]
-                                    result), out / "explain.json"]
+    written = [write_report(out, explain_report(result, lang=lang),  # type: ignore[arg-type]
+                            result), out / "explain.json"]
     if xlsx:
         from procflow.report.xlsx import write_workbook
 

@@ -167,12 +167,13 @@ def _empty_side(log: EventLog, shared: list[Filter], at: dt.datetime | None,
 
 def _write_comparison(result: Any, out: Path, lang: str, xlsx: bool) -> list[Path]:
     from procflow.core.i18n import Texts
-    from procflow.report.comparison import comparison_report, write_comparison_report
+    from procflow.report.comparison import comparison_report
+    from procflow.report.html import write_report
     from procflow.report.workbook import comparison_book
     from procflow.report.xlsx import write_workbook
 
     html = comparison_report(result, lang=lang)  # type: ignore[arg-type]
-    written = [write_comparison_report(out, html, result), out / "comparison.json"]
+    written = [write_report(out, html, result), out / "comparison.json"]
     if xlsx:
         sheets = comparison_book(result.to_dict(), Texts(lang))  # type: ignore[arg-type]
         written.append(write_workbook(sheets, out / "tables.xlsx"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from procflow.compare.comparison import Comparison
@@ -66,10 +65,3 @@ def comparison_report(comparison: Comparison, *, lang: Lang = "id") -> str:
     }
     return environment().get_template("comparison.html").render(context)
 
-
-def write_comparison_report(out: Path, html: str, comparison: Comparison) -> Path:
-    """Write ``out/report.html`` and ``out/comparison.json``; returns the report's path."""
-    comparison.write(out)
-    path = out / "report.html"
-    path.write_text(html, encoding="utf-8")
-    return path

@@ -3,7 +3,6 @@ its tables for Excel."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -79,13 +78,6 @@ def explain_report(explanation: Explanation, *, lang: Lang = "id") -> str:
                "meta": versions()}
     return environment().get_template("explain.html").render(context)
 
-
-def write_explain_report(out: Path, html: str, explanation: Explanation) -> Path:
-    """Write ``out/report.html`` and ``out/explain.json``; returns the report's path."""
-    explanation.write(out)
-    path = out / "report.html"
-    path.write_text(html, encoding="utf-8")
-    return path
 
 
 def explain_tables(data: dict[str, Any]) -> dict[str, pd.DataFrame]:

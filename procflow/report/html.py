@@ -23,6 +23,7 @@ from procflow.render.files import graph_bytes
 from procflow.render.handoff_map import handoff_graph, handoff_map
 from procflow.render.process_map import MapOptions, process_map
 from procflow.report.svg import inline_svg
+from procflow.result import JsonResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -235,10 +236,10 @@ def _decision_charts(latencies: pd.DataFrame, t: Texts) -> list[tuple[str, Marku
     return out
 
 
-def write_report(out: Path, html: str, analysis: Analysis) -> Path:
-    """Write ``out/report.html`` and ``out/analysis.json``; returns the report's path."""
-    out.mkdir(parents=True, exist_ok=True)
-    analysis.write(out)
+def write_report(out: Path, html: str, result: JsonResult) -> Path:
+    """Write ``out/report.html`` beside the result's JSON (``analysis.json``,
+    ``comparison.json``, ``explain.json``); returns the report's path."""
+    result.write(out)
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

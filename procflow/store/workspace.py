@@ -8,10 +8,11 @@ events, names and raw file leave its bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,7 @@ class Workspace:
         """Read ``path`` straight into the workspace (a large CSV or Parquet file in
         batches), all or nothing."""
         existing = self._row(name)
-        self.con.begin()
-        try:
+        with self._all_or_nothing():
             if existing:
                 self._drop(existing)
             log_id = db.scalar(self.con, "SELECT nextval('log_ids')")
@@ -138,11 +138,6 @@ class Workspace:
                                    progress=progress)
             counts = self._register(log_id, name, path, digest, options.to_dict(), report,
                                     keep_raw=True)
-            self.con.commit()
-        except BaseException:
-            self.con.rollback()
-            raise
-        self._rewrite_if_marked()
         return ImportResult(name, *counts, report=report)
 
     def store(self, loaded: LoadedFile, *, name: str, pseudonymize_resources: bool = False,
@@ -160,17 +155,11 @@ class Workspace:
             events, recorded["pseudonymized"] = pseudonyms.pseudonymize_log(
                 self.con, name, events, report, options)
             recorded["pseudonymize"] = True
-        self.con.begin()
-        try:
+        with self._all_or_nothing():
             if existing:
                 self._drop(existing)
             counts = self._store(name, loaded.path, loaded.digest, recorded, events,
                                  report, keep_raw=not hidden)
-            self.con.commit()
-        except BaseException:
-            self.con.rollback()
-            raise
-        self._rewrite_if_marked()
         return ImportResult(name, *counts, report=report)
 
     def store_log(self, log: EventLog, *, name: str, notes: Sequence[str] = (),
@@ -311,19 +300,26 @@ class Workspace:
             raise WorkspaceError(f"the raw file of {name!r} was not kept (pseudonymised import).")
         return b"".join(p[0] for p in parts)
 
-    def remove(self, name: str) -> None:
-        """Delete log ``name`` with its events and (if unshared) its raw file, then rewrite the
-        file so that they leave its bytes; logs taken from this workspace before are then
-        closed (take them again with :meth:`log`)."""
-        row = self.entry(name)
+    @contextlib.contextmanager
+    def _all_or_nothing(self) -> Iterator[None]:
+        """One transaction: committed when the block ends, rolled back (and re-raised) on any
+        error or interruption; then the file is rewritten if a removal marked it."""
         self.con.begin()
         try:
-            self._drop(row)
+            yield
             self.con.commit()
         except BaseException:
             self.con.rollback()
             raise
         self._rewrite_if_marked()
+
+    def remove(self, name: str) -> None:
+        """Delete log ``name`` with its events and (if unshared) its raw file, then rewrite the
+        file so that they leave its bytes; logs taken from this workspace before are then
+        closed (take them again with :meth:`log`)."""
+        row = self.entry(name)
+        with self._all_or_nothing():
+            self._drop(row)
 
 
 @dataclass(frozen=True)

@@ -249,9 +249,7 @@ async def save_view_page(request: Request, wid: str) -> Response:
     check_csrf(request, user, form.get("csrf"))
     await run_in_threadpool(save_view, request, user, wid, form.get("name", ""),
                             form.get("f", ""))
-    back = form.get("back", "")
-    return RedirectResponse(back if back.startswith(f"/w/{wid}/") else f"/w/{wid}",
-                            status_code=303)
+    return _back(form, wid)
 
 
 @router.post("/w/{wid}/views/delete", include_in_schema=False)
@@ -262,9 +260,7 @@ async def delete_view_page(request: Request, wid: str) -> Response:
     check_csrf(request, user, form.get("csrf"))
     member(request, user, wid, "analyst")
     accounts_of(request).remove_view(wid, form.get("name", ""))
-    back = form.get("back", "")
-    return RedirectResponse(back if back.startswith(f"/w/{wid}/") else f"/w/{wid}",
-                            status_code=303)
+    return _back(form, wid)
 
 
 @router.get("/api/w/{wid}/views", tags=["views"])
@@ -298,3 +294,10 @@ def api_delete_view(request: Request, wid: str, name: str, user: CurrentUser
     if not accounts_of(request).remove_view(wid, name):
         raise HTTPException(404, "no such view.")
     return {"removed": name}
+
+
+def _back(form: dict[str, str], wid: str) -> Response:
+    """Back to the page the form came from, when it is a page of this workspace."""
+    back = form.get("back", "")
+    return RedirectResponse(back if back.startswith(f"/w/{wid}/") else f"/w/{wid}",
+                            status_code=303)
