@@ -30,7 +30,8 @@ PARAMS = {"filter_period": "period", "filter_with": "with", "filter_without": "w
           "filter_top_variants": "top_variants", "filter_duration": "duration",
           "filter_starts_with": "starts_with", "filter_ends_with": "ends_with",
           "filter_follows": "follows", "filter_directly_follows": "directly_follows",
-          "filter_cases": "cases", "filter_json": "json"}
+          "filter_cases": "cases", "filter_handoff": "handoff",
+          "filter_layers": "layers", "filter_json": "json"}
 
 
 class FilterCommand(click.Command):
@@ -81,6 +82,15 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      metavar='"A>B"', help="Keep cases where B comes right after A."),
         click.option("--cases", "filter_cases", multiple=True, metavar="FILE",
                      help="Keep the cases listed in FILE (one id per line)."),
+        click.option("--handoff", "filter_handoff", multiple=True, metavar='"[BY:]A>B"',
+                     help="Keep cases where the work passes directly from performer A to B; "
+                          "BY is resource, role or unit (default: as the analysis counts "
+                          'handoffs), e.g. "role:Kasi>Kabid".'),
+        click.option("--layer-sequence", "filter_layers", multiple=True,
+                     metavar='"[BY:]L1>L2"', help="Keep cases whose approval layers (the "
+                     "levels, or with role: the roles, of their decision steps' performers, "
+                     'in order) are exactly these, e.g. "3>2>1"; decision steps as the default '
+                     "pattern finds them (other steps: --filter JSON)."),
         click.option("--filter", "filter_json", multiple=True, metavar="JSON|@FILE",
                      help='Filters as JSON, e.g. \'[{"kind": "top_variants", "n": 5}]\' (the '
                           '"filter" block of a result), or @FILE holding it.'),

@@ -28,6 +28,8 @@ from procflow.filters.spec import (
     Duration,
     Ends,
     Filter,
+    Handoff,
+    Layers,
     Order,
     Period,
     Split,
@@ -40,6 +42,7 @@ from procflow.filters.spec import (
 from procflow.filters.timespec import epoch_us, instant
 from procflow.ingest.instances import mode_of
 from procflow.measure import queries as q
+from procflow.measure.decisions import select_decisions
 from procflow.measure.prepare import build_case_tables, cut_case_tables, has_cache
 
 FilterInput = str | Sequence[Filter | dict[str, Any]]
@@ -294,6 +297,10 @@ class _Run:
                     f"< max(CASE WHEN activity IN ({b}) THEN seq END)", [])
         if isinstance(item, CaseIds):
             return self.case_ids(item, extra), []
+        if isinstance(item, Handoff):
+            return self.handoff(item, extra), []
+        if isinstance(item, Layers):
+            return self.layers(item, extra)
         assert isinstance(item, Values)
         value, marks = self.values_sql(item.field, item.values, OPTIONS[item.kind])
         has = "IN" if item.kind == "with" else "NOT IN"
@@ -320,10 +327,59 @@ class _Run:
         return checks.field_sql(field, columns, option), ", ".join("?" for _ in values)
 
     def activity_codes(self, names: Sequence[str]) -> str:
-        """The codes of ``names`` in the current case tables, as a SQL list (NULL if none)."""
-        found = db.rows(self.con, f"SELECT code FROM {self.case_tables()}_dict_activity WHERE "
+        """The codes of activities ``names``, as a SQL list (NULL if none)."""
+        return self.codes("activity", names)
+
+    def kept_steps(self) -> str:
+        """The current step table's rows of the cases kept so far."""
+        p = self.case_tables()
+        return (f"(SELECT * FROM {p}_steps WHERE case_id IN (SELECT case_id FROM {self.kept}))"
+                if self.kept else f"{p}_steps")
+
+    def first_known(self, columns: Sequence[str]) -> str | None:
+        """The first of ``columns`` that some kept step fills (None: none does)."""
+        counts = db.one(self.con, "SELECT " + ", ".join(f"count({c})" for c in columns)
+                        + f" FROM {self.kept_steps()}") or ()
+        return next((c for c, n in zip(columns, counts, strict=True) if n), None)
+
+    def codes(self, column: str, names: Sequence[str]) -> str:
+        """The codes of ``names`` in the current ``column`` dictionary, as a SQL list (NULL if
+        none)."""
+        found = db.rows(self.con, f"SELECT code FROM {self.case_tables()}_dict_{column} WHERE "
                                   f"name IN ({', '.join('?' for _ in names)})", list(names))
         return ", ".join(str(int(c)) for (c,) in found) or "NULL"
+
+    def handoff(self, item: Handoff, extra: dict[str, Any]) -> str:
+        """Cases with a step by ``target`` right after a step by ``source`` (both at the
+        filter's granularity, as the analysis counts handoffs)."""
+        g = item.by or self.first_known(("resource", "role", "unit"))
+        extra["by"] = g
+        if g is None:
+            return "SELECT case_id FROM (SELECT NULL AS case_id) s WHERE FALSE"
+        a, b = self.codes(g, [item.source]), self.codes(g, [item.target])
+        return (f"SELECT case_id FROM {self.case_tables()}_steps "
+                f"WHERE prev_{g} IN ({a}) AND {g} IN ({b})")
+
+    def layers(self, item: Layers, extra: dict[str, Any]) -> tuple[str, list[Any]]:
+        """Cases whose decision performers' ``by`` values, in case order with a value
+        repeated at once counted once, are the filter's sequence."""
+        by = item.by or self.first_known(("level", "role"))
+        activities = sorted(n for (n,) in db.rows(
+            self.con, f"SELECT name FROM {self.case_tables()}_dict_activity"))
+        chosen = select_decisions(activities, names=None if item.decisions is None
+                                  else list(item.decisions))
+        extra.update({"by": by, "decisions": chosen})
+        if by is None or not chosen:
+            return "SELECT case_id FROM (SELECT NULL AS case_id) s WHERE FALSE", []
+        value = ("CAST(s.level AS VARCHAR)" if by == "level" else
+                 f"(SELECT name FROM {self.case_tables()}_dict_role r WHERE r.code = s.role)")
+        decided = (f"SELECT case_id, seq, {value} AS v FROM {self.kept_steps()} s WHERE "
+                   f"s.activity IN ({self.codes('activity', chosen)}) AND s.{by} IS NOT NULL")
+        marks = ", ".join("?" for _ in item.sequence)
+        return (f"SELECT case_id FROM (SELECT case_id, seq, v, lag(v) OVER (PARTITION BY "
+                f"case_id ORDER BY seq) AS pv FROM ({decided}) d) x "
+                f"WHERE pv IS NULL OR pv <> v GROUP BY case_id "
+                f"HAVING list(v ORDER BY seq) = [{marks}]", list(item.sequence))
 
     def case_ids(self, item: CaseIds, extra: dict[str, Any]) -> str:
         table = self.name("ids")

@@ -28,12 +28,17 @@ ValueKind = Literal["with", "without", "keep_events", "drop_events"]
 EndKind = Literal["starts_with", "ends_with"]
 OrderKind = Literal["follows", "directly_follows"]
 Side = Literal["before", "after"]
+Granularity = Literal["resource", "role", "unit"]
+GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
+LayerBy = Literal["level", "role"]
+LAYER_BYS: tuple[LayerBy, ...] = get_args(LayerBy)
 #: The command-line option of each kind (messages name it).
 OPTIONS = {"period": "--period", "with": "--with", "without": "--without",
            "keep_events": "--keep-events", "drop_events": "--drop-events",
            "top_variants": "--top-variants", "duration": "--duration",
            "starts_with": "--starts-with", "ends_with": "--ends-with", "follows": "--follows",
-           "directly_follows": "--directly-follows", "cases": "--cases", "split": "--split"}
+           "directly_follows": "--directly-follows", "cases": "--cases", "split": "--split",
+           "handoff": "--handoff", "layers": "--layer-sequence"}
 
 
 @dataclass(frozen=True)
@@ -204,7 +209,65 @@ class Split:
         return {"kind": self.kind, "at": self.at, "side": self.side}
 
 
-Filter = Period | Values | TopVariants | Duration | Ends | Order | CaseIds | Split
+@dataclass(frozen=True)
+class Handoff:
+    """Cases where the work passes directly from performer ``source`` to ``target`` (two
+    consecutive steps, METRICS' handoffs) at granularity ``by`` (None: resource, else role,
+    else unit, as the analysis chooses)."""
+
+    source: str
+    target: str
+    by: Granularity | None = None
+    kind: ClassVar[str] = "handoff"
+
+    def __post_init__(self) -> None:
+        if not self.source or not self.target:
+            raise InputError("--handoff: give two performers.",
+                             fix='write it as --handoff "A>B" or --handoff "role:A>B".')
+        if self.source == self.target:
+            raise InputError(f"--handoff {self.source}>{self.target}: a handoff passes between "
+                             "two different performers.", fix='give two names, e.g. "A>B".')
+        if self.by is not None and self.by not in GRANULARITIES:
+            raise InputError(f"--handoff: {self.by!r} is not a granularity.",
+                             fix=f"use one of {', '.join(GRANULARITIES)}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "from": self.source, "to": self.target, "by": self.by}
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Cases whose approval layers, in order, are ``sequence``: the ``by`` values (level or
+    role; None: level, else role) of the performers of the case's decision steps in case
+    order, a value repeated at once counted once (the analysis' layer sequences). ``decisions``
+    are the decision steps (None: those the default pattern finds by name)."""
+
+    sequence: tuple[str, ...]
+    by: LayerBy | None = None
+    decisions: tuple[str, ...] | None = None
+    kind: ClassVar[str] = "layers"
+
+    def __post_init__(self) -> None:
+        if not self.sequence or any(not v for v in self.sequence):
+            raise InputError("--layer-sequence: give the layers in order.",
+                             fix='e.g. --layer-sequence "3>2>1" or "role:Kasi>Kabid".')
+        if any(a == b for a, b in zip(self.sequence, self.sequence[1:], strict=False)):
+            raise InputError(f"--layer-sequence {'>'.join(self.sequence)}: a layer repeated at "
+                             "once is counted once.", fix="write each such layer once.")
+        if self.by is not None and self.by not in LAYER_BYS:
+            raise InputError(f"--layer-sequence: {self.by!r} is not level or role.",
+                             fix="use level or role.")
+        if self.decisions is not None and not self.decisions:
+            raise InputError("--layer-sequence: without decision steps no case has layers.",
+                             fix="name the decision steps, or leave them to the pattern.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sequence": list(self.sequence), "by": self.by,
+                "decisions": None if self.decisions is None else list(self.decisions)}
+
+
+Filter = (Period | Values | TopVariants | Duration | Ends | Order | CaseIds | Split | Handoff
+          | Layers)
 KINDS = tuple(OPTIONS)
 
 
@@ -251,7 +314,8 @@ def from_dict(item: Any, option: str = "--filter", number: int = 1) -> Filter:
     allowed = {"period": {"from", "to", "mode", "tz"}, "top_variants": {"n"},
                "duration": {"min", "max"}, "cases": {"ids", "file"}, "split": {"at", "side"},
                "follows": {"from", "to"}, "directly_follows": {"from", "to"},
-               "starts_with": {"activities"}, "ends_with": {"activities"}}.get(
+               "starts_with": {"activities"}, "ends_with": {"activities"},
+               "handoff": {"from", "to", "by"}, "layers": {"sequence", "by", "decisions"}}.get(
         kind, {"field", "values"})
     extra = set(item) - allowed - {"kind"}
     if extra:
@@ -274,6 +338,11 @@ def from_dict(item: Any, option: str = "--filter", number: int = 1) -> Filter:
         return Order(kind, get.text("from"), get.text("to"))
     if kind == "cases":
         return CaseIds(get.texts("ids"), get.text("file", True))
+    if kind == "handoff":
+        return Handoff(get.text("from"), get.text("to"), get.text("by", True))
+    if kind == "layers":
+        decisions = None if item.get("decisions") is None else get.texts("decisions")
+        return Layers(get.texts("sequence"), get.text("by", True), decisions)
     return Split(get.text("at"), get.text("side"))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import cast
 
 from procflow.errors import InputError
 from procflow.filters.spec import (
@@ -17,6 +18,10 @@ from procflow.filters.spec import (
     EndKind,
     Ends,
     Filter,
+    Granularity,
+    Handoff,
+    LayerBy,
+    Layers,
     Order,
     OrderKind,
     Period,
@@ -29,7 +34,7 @@ from procflow.filters.timespec import DURATION_EXAMPLE, PERIOD_EXAMPLE, seconds,
 
 #: The options that take one text value each, by filter kind.
 TEXT_KINDS = ("period", "with", "without", "keep_events", "drop_events", "top_variants",
-              "duration", "starts_with", "ends_with", "follows", "directly_follows", "cases")
+              "duration", "starts_with", "ends_with", "follows", "directly_follows", "cases", "handoff", "layers")
 
 
 def parse_option(kind: str, text: str, *, mode: PeriodMode = "started",
@@ -65,7 +70,23 @@ def parse_option(kind: str, text: str, *, mode: PeriodMode = "started",
         return Order(order_kind, parts[0], parts[1])
     if kind == "cases":
         return case_file(Path(text))
+    if kind == "handoff":
+        by, rest = prefixed(text, ("resource", "role", "unit"))
+        parts = items(rest, ">", option)
+        if len(parts) != 2:
+            raise InputError(f"{option} {text!r}: give two performers separated by '>'.",
+                             fix=f'write {option} "A>B", or "role:A>B" for roles.')
+        return Handoff(parts[0], parts[1], cast(Granularity | None, by))
+    if kind == "layers":
+        by, rest = prefixed(text, ("level", "role"))
+        return Layers(items(rest, ">", option), cast(LayerBy | None, by))
     raise InputError(f"unknown filter option {kind!r}.")
+
+
+def prefixed(text: str, names: tuple[str, ...]) -> tuple[str | None, str]:
+    """``NAME:rest`` → (NAME, rest) when NAME is one of ``names``; else (None, text)."""
+    head, sep, rest = text.partition(":")
+    return (head.strip(), rest) if sep and head.strip() in names else (None, text)
 
 
 def field_values(text: str, option: str) -> tuple[str, tuple[str, ...]]:

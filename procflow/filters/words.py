@@ -12,6 +12,8 @@ from procflow.filters.spec import (
     Duration,
     Ends,
     Filter,
+    Handoff,
+    Layers,
     Order,
     Period,
     Split,
@@ -46,6 +48,18 @@ def describe(item: Filter, t: Texts, zone: str | None = None) -> str:
         n = t.integer(len(item.ids))
         return (t("the {n} cases listed in {file}", n=n, file=item.file) if item.file
                 else t("the {n} cases listed", n=n))
+    if isinstance(item, Handoff):
+        a, b = _quoted(item.source), _quoted(item.target)
+        return (t("cases where the work passes directly from {a} to {b}", a=a, b=b)
+                if item.by is None else
+                t("cases where the work passes directly from {by} {a} to {b}",
+                  by=t(item.by), a=a, b=b))
+    if isinstance(item, Layers):
+        sequence = " → ".join(item.sequence)
+        return (t("cases whose approval layers are {sequence}", sequence=sequence)
+                if item.by is None else
+                t("cases whose approval layers ({by}) are {sequence}", by=t(item.by),
+                  sequence=sequence))
     assert isinstance(item, Split)
     return (t("cases arriving before {at}", at=item.at) if item.side == "before"
             else t("cases arriving from {at} on", at=item.at))

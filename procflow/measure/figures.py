@@ -205,7 +205,7 @@ def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
     t = run.rows(sql["totals"])[0]
     cases = int(totals["cases"] or 0)
     pairs = [{"from": run.name(g, r["source"]), "to": run.name(g, r["target"]),
-              "count": r["count"], "elapsed": _st(run, r, "elapsed")}
+              "count": r["count"], "cases": int(r["cases"]), "elapsed": _st(run, r, "elapsed")}
              for r in run.rows(sql["pairs"])]
     return {
         "granularity": g, "total": int(totals["handoffs_total"] or 0),

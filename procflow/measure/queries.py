@@ -426,7 +426,7 @@ def handoffs(g: str, working: bool = False) -> dict[str, str]:
             FROM pf_steps""",
         "pairs": f"""
             SELECT prev_{g} AS source, {g} AS target, count(*) AS count,
-                   {stats('elapsed', 'elapsed')}{w_pairs}
+                   count(DISTINCT case_id) AS cases, {stats('elapsed', 'elapsed')}{w_pairs}
             FROM pf_steps WHERE {handoff} GROUP BY prev_{g}, {g}""",
     }
 

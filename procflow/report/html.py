@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -90,6 +91,10 @@ class CaseLinks(Protocol):
     def step(self, activity: str) -> str: ...  # the cases with this activity
 
     def path(self, source: str, target: str) -> str: ...  # target directly after source
+
+    def handoff(self, source: str, target: str, by: str) -> str: ...  # work A → B directly
+
+    def layers(self, levels: str, by: str, decisions: Sequence[str]) -> str: ...  # a sequence
 
     def variant(self, rank: int) -> str: ...  # the cases of the variant of this rank
 

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from python_multipart.exceptions import MultipartParseError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 
 from procflow.core.i18n import LANGS, Lang, Texts
@@ -26,6 +27,7 @@ from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
 from procflow.web.errortext import WebError, localized
 from procflow.web.jobs import ImportJobs
+from procflow.web.slices import PanelError
 from procflow.web.upload import Received, UploadRefused, receive
 from procflow.web.views import LogView
 
@@ -152,19 +154,22 @@ def current_user(request: Request) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def log_view(request: Request) -> LogView:
-    """The log view asked for in the query string; 422 naming a wrong parameter."""
+def log_view(request: Request, query: QueryParams | None = None) -> LogView:
+    """The log view asked for in the query string (or ``query``); 422 naming a wrong
+    parameter."""
     try:
-        return LogView.from_query(request.query_params, texts(request))
+        return LogView.from_query(request.query_params if query is None else query,
+                                  texts(request))
     except ValueError as err:
         raise HTTPException(422, str(err)) from err
 
 
-def checked_view(request: Request, wid: str, name: str) -> LogView:
-    """The log view asked for, checked against the log: its decision steps are steps of the
-    log, its handoff granularity one the log has and its filters' fields and values the
-    log's (else 422); 404 for no such log."""
-    view = log_view(request)
+def checked_view(request: Request, wid: str, name: str,
+                 query: QueryParams | None = None) -> LogView:
+    """The log view asked for (in ``query``, default the query string), checked against the
+    log: its decision steps are steps of the log, its handoff granularity one the log has and
+    its filters' fields and values the log's (else 422); 404 for no such log."""
+    view = log_view(request, query)
     path = accounts_of(request).workspace_file(wid)
     try:
         facts = service.log_facts(files_of(request), path, wid, name)
@@ -175,6 +180,20 @@ def checked_view(request: Request, wid: str, name: str) -> LogView:
         return view.checked(facts["steps"], facts["granularities"], texts(request))
     except ValueError as err:
         raise HTTPException(422, str(err)) from err
+
+
+def panel_view(request: Request, wid: str, name: str) -> tuple[LogView, PanelError | None]:
+    """The log page's view and the error of its slice: a slice that cannot be applied (its
+    filters wrong or leaving no case) is left out, and its error returned for the filter
+    panel to show; other errors are 422 as in :func:`checked_view`."""
+    try:
+        return checked_view(request, wid, name), None
+    except HTTPException as err:
+        if not isinstance(err.__cause__, PanelError):
+            raise
+        whole = QueryParams([(k, v) for k, v in request.query_params.multi_items()
+                             if k != "f"])
+        return checked_view(request, wid, name, whole), err.__cause__
 
 
 async def receive_file(request: Request, user: User, wid: str, *, folder: Path, limit: int,

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from procflow import mine
 from procflow.core.i18n import Texts
-from procflow.errors import ProcflowError, WorkspaceError
+from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.filters import PERIOD_MODES, describe
 from procflow.measure.decisions import warning_text
 from procflow.web import routes_explain, service, slices, views
@@ -31,6 +31,7 @@ from procflow.web.deps import (
     jobs_of,
     lang_of,
     member,
+    panel_view,
     receive_file,
     render,
     settings_of,
@@ -109,9 +110,10 @@ def run_import(request: Request, user: User, wid: str, upload_id: str, form: dic
 
 
 def log_data(request: Request, user: User, wid: str, name: str, t: Texts,
-             link: Callable[[str, str | None], str] | None = None) -> dict[str, Any]:
+             link: Callable[[str, str | None], str] | None = None,
+             view: views.LogView | None = None) -> dict[str, Any]:
     found = member(request, user, wid)
-    view = checked_view(request, wid, name)
+    view = view or checked_view(request, wid, name)
     try:
         data = service.overview(files_of(request), accounts_of(request).workspace_file(wid),
                                 wid, name, t, view, link)
@@ -275,19 +277,28 @@ async def api_import(request: Request, wid: str, upload_id: str, user: CurrentUs
 # logs --------------------------------------------------------------------------------------
 @router.get("/w/{wid}/logs/{name}", response_class=HTMLResponse, include_in_schema=False)
 def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Response:
+    """The log page; a filter the panel cannot apply (a wrong value, or no case left) shows
+    the page again with the message beside the panel's field (status 422), the log as it was
+    before that filter, or whole if the address's own filters are wrong."""
     t = texts(request)
     query = request.query_params
-    if query.get("add") or query.get("drop"):
-        return RedirectResponse(sliced_address(request, user, wid, name, t), status_code=303)
-    links = views.CaseLinks(f"/w/{wid}/logs/{quote(name, safe='')}",
-                            checked_view(request, wid, name))
-    data = log_data(request, user, wid, name, t, links.map_link)
-    view = data["view"]
+    member(request, user, wid)
+    view, problem = panel_view(request, wid, name)
+    if problem is None and (query.get("add") or query.get("drop")):
+        try:
+            return RedirectResponse(sliced_address(request, wid, name, view, t),
+                                    status_code=303)
+        except slices.PanelError as err:
+            problem = err
+    links = views.CaseLinks(f"/w/{wid}/logs/{quote(name, safe='')}", view)
+    data = log_data(request, user, wid, name, t, links.map_link, view)
     body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
                             name, t, view, links)
     facts = service.log_facts(files_of(request), accounts_of(request).workspace_file(wid), wid,
                               name)
-    return render(request, "log.html", **data, sections=body, profiles=views.PROFILES,
+    return render(request, "log.html", 422 if problem else 200, **data, sections=body,
+                  panel_error=problem, asked=query if problem else {},
+                  panel_whole=problem is not None and view.filters != (query.get("f") or ""), profiles=views.PROFILES,
                   percents=views.PERCENTS, zooms=views.ZOOMS,
                   calendars=service.calendar_names(t),
                   granularities=facts["granularities"],
@@ -300,7 +311,7 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                                             accounts_of(request).workspace_file(wid), wid,
                                             name, query.get("v_field") or "activity",
                                             (query.get("v_find") or "").strip()[:100]),
-                  panel_open=bool(query.get("v_field") or query.get("v_find")),
+                  panel_open=bool(query.get("v_field") or query.get("v_find") or problem),
                   request_find=query.get("v_find") or "", all_steps=facts["steps"],
                   words=filter_words(data["filter"], t), period_modes=PERIOD_MODES,
                   saved=saved_views(request, wid, t), labels_of=slices.field_labels(t),
@@ -309,26 +320,26 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                       for i, item in enumerate(view.filter_list)])
 
 
-def sliced_address(request: Request, user: User, wid: str, name: str, t: Texts) -> str:
+def sliced_address(request: Request, wid: str, name: str, view: views.LogView,
+                   t: Texts) -> str:
     """The log page's address after a filter panel's form: the filter ``add`` asks for
-    appended, or the filter numbered ``drop`` (from 1) removed; 422 naming the field."""
-    member(request, user, wid)
-    view = checked_view(request, wid, name)
+    appended to ``view``'s, or the filter numbered ``drop`` (from 1) removed; PanelError
+    naming the field."""
     query = request.query_params
     items = view.filter_list
-    try:
-        if query.get("add"):
+    if query.get("add"):
+        try:
             items = [*items, slices.from_panel(query, t)]
-        drop = (query.get("drop") or "").strip()
-        if drop:
-            if not drop.isdigit() or not 1 <= int(drop) <= len(items):
-                raise ValueError(t("{field}: no such filter.", field=t("Filters")))
-            items = [f for i, f in enumerate(items, 1) if i != int(drop)]
-        changed = view.sliced(items)
-        service.check_slice(files_of(request), accounts_of(request).workspace_file(wid), wid,
-                            name, changed, t)
-    except ValueError as err:
-        raise HTTPException(422, str(err)) from err
+        except InputError as err:  # a filter's own check, for a form the panel does not offer
+            raise slices.field_error("f", err.message, t) from err
+    drop = (query.get("drop") or "").strip()
+    if drop:
+        if not drop.isdigit() or not 1 <= int(drop) <= len(items):
+            raise slices.field_error("f", t("no such filter."), t)
+        items = [f for i, f in enumerate(items, 1) if i != int(drop)]
+    changed = view.sliced(items)
+    service.check_slice(files_of(request), accounts_of(request).workspace_file(wid), wid,
+                        name, changed, t)
     return f"/w/{wid}/logs/{quote(name, safe='')}{changed.query()}#filters"
 
 

@@ -57,9 +57,19 @@ def field_labels(t: Texts) -> dict[str, str]:
             "o_b": t("Then activity")}
 
 
-def field_error(field: str, problem: str, t: Texts) -> ValueError:
+class PanelError(ValueError):
+    """A filter the panel cannot apply: the panel's ``field`` (a key of :func:`field_labels`)
+    and the ``problem`` in words; its text names the field's label first."""
+
+    def __init__(self, field: str, problem: str, t: Texts):
+        super().__init__(t("{field}: {problem}", field=field_labels(t)[field], problem=problem))
+        self.field = field
+        self.problem = problem
+
+
+def field_error(field: str, problem: str, t: Texts) -> PanelError:
     """An error naming the panel's ``field``."""
-    return ValueError(t("{field}: {problem}", field=field_labels(t)[field], problem=problem))
+    return PanelError(field, problem, t)
 
 
 def canonical(text: str, t: Texts) -> str:
@@ -120,8 +130,8 @@ def from_panel(query: QueryParams, t: Texts) -> Filter:
             if not value:
                 raise field_error(key, t("choose an activity."), t)
         return Order(how, a, b)  # type: ignore[arg-type]
-    raise ValueError(t("Filters: unknown form {form!r}; choose one of {choices}.", form=form,
-                       choices=", ".join(FORMS)))
+    raise field_error("f", t("unknown form {form!r}; choose one of {choices}.", form=form,
+                             choices=", ".join(FORMS)), t)
 
 
 def _choice(query: QueryParams, key: str, choices: Sequence[str], t: Texts) -> str:

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 from starlette.datastructures import QueryParams
 
 from procflow.core.i18n import Texts
-from procflow.filters import Filter, Order, Values, from_json, to_json
+from procflow.filters import Filter, Handoff, Layers, Order, Values, from_json, to_json
 from procflow.render.map_budget import SHARES
 from procflow.render.process_map import MapOptions, Profile
 from procflow.web import slices
@@ -236,6 +236,17 @@ class CaseLinks:
     def path(self, source: str, target: str) -> str:
         """The cases where ``target`` comes right after ``source``."""
         return self.cases(Order("directly_follows", source, target))
+
+    def handoff(self, source: str, target: str, by: str) -> str:
+        """The cases where the work passes directly from ``source`` to ``target`` (performers
+        at granularity ``by``)."""
+        return self.cases(Handoff(source, target, by))  # type: ignore[arg-type]
+
+    def layers(self, levels: str, by: str, decisions: Sequence[str]) -> str:
+        """The cases whose approval layers (``by`` values of the performers of the
+        ``decisions`` steps, repeats collapsed) are ``levels`` (joined by →)."""
+        return self.cases(Layers(tuple(levels.split("→")), by,  # type: ignore[arg-type]
+                                 tuple(decisions)))
 
     def variant(self, rank: int) -> str:
         """The cases of the variant of rank ``rank`` (1: the most frequent)."""
