@@ -1,0 +1,169 @@
+"""The cases behind a number on a real ``procflow serve``: each handoff pair and each approval
+layer sequence of the log page links to its case list, and the count shown is the number of
+cases the list holds (also with a slice and with other settings); a bad value in the filter
+panel shows the log page again, panel open, with the message beside the field in the page's
+language, the log as it was before that filter (or whole, for a wrong address)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+import pandas as pd
+import pytest
+
+from procflow.ingest.importer import ImportOptions
+from procflow.store.workspace import Workspace
+from procflow.web.accounts import Accounts
+from tests.webserver import PW, Server
+
+SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "permit-delayering" / "after.csv"
+FIX = "Perbaikan Berkas oleh Pemohon"
+WITH_FIX = {"kind": "with", "field": "activity", "values": [FIX]}
+LINK = re.compile(r'<a href="([^"]*/cases\?[^"]*)">([0-9.,]+)</a>')
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, str]]:
+    tmp = tmp_path_factory.mktemp("case-links")
+    accounts = Accounts(tmp / "data")
+    accounts.add_user("andi", PW)
+    wid = accounts.add_workspace("dinas-a")
+    accounts.grant(wid, "andi", "analyst")
+    with Workspace(accounts.workspace_file(wid)) as ws:
+        ws.import_file(SAMPLE, name="after", options=ImportOptions(tz="Asia/Makassar",
+                                                                   order="dayfirst"))
+    server = Server(tmp / "data", tmp / "server.log").start()
+    client = server.client("andi")
+    try:
+        yield client, f"/w/{wid}/logs/after"
+    finally:
+        client.close()
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    data = pd.read_csv(SAMPLE, sep=";", encoding="utf-8-sig", dtype=str)
+    data["end"] = pd.to_datetime(data["Waktu Selesai"], format="%d/%m/%Y %H.%M")
+    return data.sort_values(["No. Permohonan", "end"], kind="stable")
+
+
+def links_of(page: str, kind: str) -> list[tuple[str, int]]:
+    """The case-list links of ``page`` whose last filter is of ``kind``, with their count."""
+    out = []
+    for href, text in LINK.findall(page):
+        href = unescape(href)
+        query = parse_qs(urlsplit(href).query)
+        filters = json.loads(query["f"][0]) if "f" in query else []
+        if filters and filters[-1]["kind"] == kind:
+            out.append((href, int(text.replace(",", "").replace(".", ""))))
+    return out
+
+
+def listed(client: httpx.Client, href: str) -> int:
+    r = client.get("/api" + href)
+    assert r.status_code == 200, r.text
+    return int(r.json()["total"])
+
+
+@pytest.mark.parametrize("query", ["", f"?f={quote(json.dumps([WITH_FIX]))}",
+                                   "?handoff=role"])
+def test_handoff_pairs_link_to_their_cases(served: tuple[httpx.Client, str],
+                                           query: str) -> None:
+    client, here = served
+    page = client.get(f"{here}{query}&lang=en" if query else f"{here}?lang=en").text
+    found = links_of(page, "handoff")
+    pairs = client.get(f"/api{here}/analysis{query}").json()["handoffs"]["pairs"]
+    assert [c for _, c in found] == [p["cases"] for p in pairs[:15]]  # the table's rows
+    for href, count in found:
+        assert listed(client, href) == count, href
+    if "handoff=role" in query:
+        assert all('"by": "role"' in unquote_f(h) for h, _ in found)
+
+
+def unquote_f(href: str) -> str:
+    return parse_qs(urlsplit(href).query)["f"][0]
+
+
+def test_handoff_counts_against_pandas(served: tuple[httpx.Client, str],
+                                       frame: pd.DataFrame) -> None:
+    client, here = served
+    page = client.get(f"{here}?lang=en").text
+    prev = frame.groupby("No. Permohonan")["Petugas"].shift(1)
+    moved = frame[prev.notna() & (prev != frame["Petugas"])]
+    cases = moved.assign(prev=prev).groupby(["prev", "Petugas"])["No. Permohonan"].nunique()
+    for href, count in links_of(page, "handoff"):
+        last = json.loads(unquote_f(href))[-1]
+        assert cases[(last["from"], last["to"])] == count
+
+
+def test_layer_sequences_link_to_their_cases(served: tuple[httpx.Client, str]) -> None:
+    client, here = served
+    for query in ("", f"&f={quote(json.dumps([WITH_FIX]))}"):
+        page = client.get(f"{here}?lang=en{query}").text
+        found = links_of(page, "layers")
+        assert found, "the sample has approval layers by role"
+        for href, count in found:
+            assert listed(client, href) == count, href
+        analysis = client.get(f"/api{here}/analysis?{query.lstrip('&')}").json()
+        assert [c for _, c in found] == [s["cases"] for s in
+                                         analysis["layers"]["sequences"][:10]]
+        last = json.loads(unquote_f(found[0][0]))[-1]
+        assert last["decisions"] == analysis["decisions"]["activities"]
+        assert last["by"] == analysis["layers"]["by"] == "role"
+
+
+@pytest.mark.parametrize(("lang", "query", "field", "words"), [
+    ("en", "add=duration&d_min=abc", "d_min", "“abc” is not a duration"),
+    ("id", "add=duration&d_min=abc", "d_min", "“abc”"),
+    ("en", "add=period&p_from=2020-13-45", "p_from", "“2020-13-45” is not a date"),
+    ("id", "add=period&p_from=2020-13-45", "p_from", "bukan tanggal"),
+    ("en", "add=values&v_how=with&v_field=activity", "v_value", "tick at least one value"),
+    ("en", "add=values&v_how=with&v_field=", "v_field", "choose a field"),
+    ("en", "add=duration&d_min=100w", "f", "no case is left after filter 2"),
+])
+def test_a_bad_panel_value_shows_the_page_with_the_message(
+        served: tuple[httpx.Client, str], lang: str, query: str, field: str,
+        words: str) -> None:
+    client, here = served
+    good = quote(json.dumps([WITH_FIX]))
+    r = client.get(f"{here}?f={good}&{query}&lang={lang}")
+    assert r.status_code == 422
+    page = r.text
+    assert '<details class="forms" open>' in page
+    assert 'id="panel-error"' in page
+    if field != "f":
+        beside = re.search(rf'id="error-{field}">([^<]*)<', page)
+        assert beside is not None and words in unescape(beside.group(1)), page[:500]
+    else:
+        assert words in unescape(page.split('id="panel-error"')[1].split("</div>")[0])
+    # the log as it was: the good filter stays, and the page says the new one was not added
+    assert ("This filter was not added" if lang == "en" else "Filter ini tidak ditambahkan") \
+        in page
+    kept = re.search(r'<p class="kept"[^>]*><strong>([^<]*)</strong>', page)
+    assert kept is not None and (" of " if lang == "en" else " dari ") in kept.group(1)
+    if "d_min=abc" in query:
+        assert 'name="d_min" placeholder' in page and 'value="abc"' in page
+
+
+def test_a_wrong_address_shows_the_whole_log_saying_so(served: tuple[httpx.Client, str]
+                                                        ) -> None:
+    client, here = served
+    nope = quote(json.dumps([{"kind": "nope"}]))
+    for lang, words in (("en", "the page shows the whole log"),
+                        ("id", "menampilkan seluruh log")):
+        r = client.get(f"{here}?f={nope}&lang={lang}")
+        assert r.status_code == 422
+        assert words in r.text and '<p class="kept"' not in r.text
+        missing = client.get(f"{here}?f={quote(json.dumps([{**WITH_FIX, 'values': ['X']}]))}"
+                             f"&lang={lang}")
+        assert missing.status_code == 422 and 'id="error-v_value"' in missing.text
+    # other settings are still refused as before
+    assert client.get(f"{here}?calendar=nope").status_code == 422
+    assert "panel-error" not in client.get(f"{here}?calendar=nope").text
