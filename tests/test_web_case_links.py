@@ -167,3 +167,40 @@ def test_a_wrong_address_shows_the_whole_log_saying_so(served: tuple[httpx.Clien
     # other settings are still refused as before
     assert client.get(f"{here}?calendar=nope").status_code == 422
     assert "panel-error" not in client.get(f"{here}?calendar=nope").text
+
+
+def test_browser_shows_a_bad_duration_beside_its_field(served: tuple[httpx.Client, str]
+                                                       ) -> None:
+    """In a real browser: a slice, then "abc" typed as the least cycle time; the page comes
+    back with the panel open, the message beside the field and the slice kept."""
+    from tests.browser import artifact, browser_page
+
+    client, here = served
+    base = str(client.base_url).rstrip("/")
+    with browser_page() as page:
+        page.goto(f"{base}/login?lang=en")
+        page.fill("input[name=username]", "andi")
+        page.fill("input[name=password]", PW)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/workspaces")
+        page.goto(f"{base}{here}?lang=en&f={quote(json.dumps([WITH_FIX]))}")
+        before = page.inner_text("#filters .kept")
+        page.click("#filters summary")
+        form = page.locator("#filter-duration")
+        form.locator("input[name=d_min]").fill("abc")
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("#error-d_min")
+        assert page.inner_text("#error-d_min") == (
+            "“abc” is not a duration; write e.g. 90m, 12h, 2d or 1w.")
+        assert page.locator("#error-d_min").is_visible()
+        assert "This filter was not added" in page.inner_text("#panel-error")
+        assert page.inner_text("#filters .kept") == before
+        assert page.input_value("#filter-duration input[name=d_min]") == "abc"
+        page.locator("#filter-duration").scroll_into_view_if_needed()
+        page.screenshot(path=str(artifact("panel-error.png")))
+        # the handoff table's counts open their cases
+        link = page.locator("#handoffs table a").first
+        count = link.inner_text()
+        link.click()
+        page.wait_for_url(re.compile(r".*/cases\?.*"))
+        assert f"{count} cases" in page.inner_text("main")
