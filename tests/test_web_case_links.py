@@ -204,3 +204,44 @@ def test_browser_shows_a_bad_duration_beside_its_field(served: tuple[httpx.Clien
         link.click()
         page.wait_for_url(re.compile(r".*/cases\?.*"))
         assert f"{count} cases" in page.inner_text("main")
+
+
+TO_BE = Path(__file__).resolve().parents[1] / "models" / "permit-to-be.bpmn"
+SET_LINK = re.compile(r'<a href="([^"]*/cases\?[^"]*set=[^"]*)">([0-9.,]+)</a>')
+
+
+@pytest.mark.parametrize("query", ["", f"?f={quote(json.dumps([WITH_FIX]))}"])
+def test_deviation_counts_link_to_their_cases(served: tuple[httpx.Client, str],
+                                              query: str) -> None:
+    """Every count of a conformance check (deviating cases, the extra approval layer, each
+    kind and each deviation) opens a case list of exactly that many cases, within the
+    check's slice; example case ids open their case page."""
+    client, here = served
+    r = client.post(f"/api{here}/conform{query}",
+                    files={"file": ("permit-to-be.bpmn", TO_BE.read_bytes(),
+                                    "application/xml")})
+    assert r.status_code == 200, r.text
+    check = r.json()
+    page = client.get(f"{here}/conform/{r.headers['x-procflow-result']}?lang=en").text
+    found = [(unescape(h), int(n.replace(",", ""))) for h, n in SET_LINK.findall(page)]
+    items = check["deviations"]["items"][:10]
+    kinds = [k for k, v in check["deviations"]["by_kind"].items() if v["cases"]]
+    assert [n for _, n in found] == [check["deviating_cases"]] + [
+        check["shadow_layer"]["cases"]] * bool(
+        check["shadow_layer"]["cases"]) + [i["cases"] for i in items] + [
+        check["deviations"]["by_kind"][k]["cases"] for k in kinds]
+    assert len(found) > 3
+    for href, count in found:
+        got = client.get("/api" + href)
+        assert got.status_code == 200, got.text
+        assert got.json()["total"] == count, href
+        if query:
+            assert got.json()["filter"]["filters"][0] == WITH_FIX
+    example = items[0]["examples"][0]
+    case_link = re.search(rf'<a href="([^"]*/cases/{re.escape(quote(example, safe=""))}'
+                          rf'[^"]*)">{re.escape(example)}</a>', page)
+    assert case_link is not None
+    assert client.get(unescape(case_link.group(1))).status_code == 200
+    # a set that does not exist is said, not an empty list
+    missing = re.sub(r"set=[0-9a-f]{32}", "set=" + "0" * 32, found[0][0])
+    assert client.get(missing).status_code == 404

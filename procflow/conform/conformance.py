@@ -25,6 +25,8 @@ from procflow.result import JsonResult
 Method = Literal["token", "alignments"]
 Found = dict[tuple[str, ...], list[Deviation]]
 EXAMPLES = 5
+#: More example ids than any variant has cases: every case id (for the case sets).
+ALL_CASES = 1 << 62
 TOP_VARIANTS = 20
 #: ``progress(done)`` of :func:`conform` counts in thousandths of the variants.
 PROGRESS_STEPS = 1000
@@ -41,6 +43,9 @@ class Conformance(JsonResult):
     """The result of one check; ``to_dict()`` is ``conformance.json``."""
 
     FILENAME: ClassVar[str] = "conformance.json"
+    #: With ``conform(..., case_sets=True)``: the case ids behind each count, by key
+    #: (:func:`case_set_keys`); not part of ``conformance.json``.
+    case_sets: dict[str, list[str]] | None = None
 
 
 def load_reference(path: Path) -> tuple[mine.Model, Sop | None]:
@@ -61,15 +66,17 @@ def conform(
     time_limit: float = 120.0,
     progress: Callable[[int], None] | None = None,
     model_name: str | None = None,
+    case_sets: bool = False,
 ) -> Conformance:
     """Check ``log`` against the model or SOP table in ``reference``; ``progress(done)`` gets
     the thousandths of variants replayed so far. ``model_name`` is the model's name as the
-    user knows it (an uploaded file's own name), else the file's stem."""
+    user knows it (an uploaded file's own name), else the file's stem; ``case_sets`` keeps
+    the case ids behind each count (``Conformance.case_sets``)."""
     model, sop = load_reference(Path(reference))
     settings = Settings(decisions,
                         None if decision_activities is None else tuple(decision_activities))
     with prepared(log, settings) as prep:
-        cases = case_variants(prep, examples=EXAMPLES)
+        cases = case_variants(prep, examples=ALL_CASES if case_sets else EXAMPLES)
         chosen = list(prep.chosen)
         norms = _norms(prep, sop) if sop else None
     shape = mine.profile(model)
@@ -84,6 +91,7 @@ def conform(
     deviating = sum(n for v, n in cases.counts.items() if found[v])
     shadow = _kind_cases(cases, found, "extra_approval_layer")
     missing = sorted(logged - shape.activities)
+    summary = _summarise(cases, found)
     return Conformance({
         "log": log.name,
         "model": {"name": model_name or model.name, "source": _source(model, model_name),
@@ -107,7 +115,7 @@ def conform(
             "message": "the model shares no activity with the log, so fitness cannot be "
                        "measured; check that the model is of this process and names its "
                        "steps as the log does."}],
-        "deviations": _summarise(cases, found),
+        "deviations": summary,
         "shadow_layer": {"cases": shadow, "share": shadow / total if total else None,
                          "activities": sorted({d.subject for ds in found.values() for d in ds
                                                if d.kind == "extra_approval_layer"})},
@@ -115,7 +123,7 @@ def conform(
         "norms": norms,
         "variants": _top_variants(cases, found, fit),
         **({"filter": log.selection} if log.selection else {}),
-    })
+    }, _case_sets(cases, found, summary["items"]) if case_sets else None)
 
 
 def _source(model: mine.Model, name: str | None) -> str:
@@ -180,7 +188,28 @@ def _top_variants(cases: CaseVariants, found: Found,
                     "fitness": replay.fitness if replay else None,
                     "deviations": [{"kind": d.kind, "subject": d.subject}
                                    for d in sorted(set(found[v]))],
-                    "examples": cases.examples[v]})
+                    "examples": cases.examples[v][:EXAMPLES]})
+    return out
+
+
+def case_set_keys(kind: str | None = None, item: int | None = None) -> str:
+    """The key of a case set: all deviating cases, those with a deviation ``kind``, or those
+    of the deviation numbered ``item`` (from 0) in ``deviations.items``."""
+    return f"kind-{kind}" if kind else f"item-{item}" if item is not None else "deviating"
+
+
+def _case_sets(cases: CaseVariants, found: Found,
+               items: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The case ids of every deviating case, of each deviation kind and of each deviation
+    (``cases.examples`` holds every case of a variant)."""
+    def ids(keep: Callable[[Deviation], bool]) -> list[str]:
+        return sorted(c for v, members in cases.examples.items()
+                      if any(keep(d) for d in found[v]) for c in members)
+
+    out = {case_set_keys(): ids(lambda d: True)}
+    out.update({case_set_keys(kind=k): ids(lambda d, k=k: d.kind == k) for k in KINDS})
+    out.update({case_set_keys(item=i): ids(lambda d, i=i: (d.kind, d.subject) == (
+        items[i]["kind"], items[i]["subject"])) for i in range(len(items))})
     return out
 
 

@@ -8,7 +8,7 @@ The shared objects live on ``request.app.state`` (set by :func:`procflow.web.app
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
@@ -170,6 +170,11 @@ def checked_view(request: Request, wid: str, name: str,
     log: its decision steps are steps of the log, its handoff granularity one the log has and
     its filters' fields and values the log's (else 422); 404 for no such log."""
     view = log_view(request, query)
+    if view.case_set:
+        ids = service.load_case_set(settings_of(request).data_dir, wid, view.case_set)
+        if not ids:
+            raise HTTPException(404, texts(request)("no such set of cases."))
+        view = replace(view, set_ids=ids)
     path = accounts_of(request).workspace_file(wid)
     try:
         facts = service.log_facts(files_of(request), path, wid, name)

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -397,6 +397,7 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
     data = result.to_dict()
     data["web"] = {"model_file": got.original_name}
     rid = service.save_result(settings_of(request).data_dir, wid, "conformance", data)
+    service.save_case_sets(settings_of(request).data_dir, wid, rid, result.case_sets or {})
     results.record(accounts_of(request), wid, "conformance", rid, data, int(user["id"]))
     data.pop("web")
     return rid, data
@@ -463,8 +464,11 @@ def conformance_page(request: Request, wid: str, name: str, rid: str, user: Curr
     if web.get("model_file"):  # checks stored before the model kept its uploaded name
         data["model"] = {**data["model"], "name": web["model_file"]}
     t = texts(request)
+    links = views.CheckLinks.of_check(f"/w/{wid}/logs/{quote(name, safe='')}", rid, data)
     return render(request, "conformance.html", workspace=member(request, user, wid),
                   name=name, rid=rid, c=data, model_file=web.get("model_file", ""),
+                  links=links if service.has_case_sets(settings_of(request).data_dir, wid,
+                                                       rid) else None,
                   lines=summary_lines(data, t), outcomes=outcome_rows(data, t),
                   kind_words=KIND_WORDS, methods=service.method_names(t))
 

@@ -428,7 +428,7 @@ def sliced(ws: Workspace, name: str, view: LogView) -> EventLog:
     """Log ``name`` cut to the view's filters (temporary tables of the workspace's
     connection: one per request). A slice without cases is an InputError."""
     log = ws.log(name)
-    return filter_log(log, view.filter_list, check=False) if view.filters else log
+    return filter_log(log, view.applied, check=False) if view.applied else log
 
 
 def check_slice(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogView,
@@ -683,7 +683,7 @@ def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path, *,
         return conform(sliced(ws, name, view), model, method=method,
                        decision_activities=None if view.decisions is None
                        else list(view.decisions),
-                       time_limit=CONFORM_TIME_LIMIT, model_name=model_name)
+                       time_limit=CONFORM_TIME_LIMIT, model_name=model_name, case_sets=True)
 
 
 def save_result(data_dir: Path, wid: str, kind: str, data: dict[str, Any]) -> str:
@@ -713,11 +713,44 @@ def load_result(data_dir: Path, wid: str, kind: str, rid: str) -> dict[str, Any]
     return found
 
 
+def case_sets_path(data_dir: Path, wid: str, rid: str) -> Path | None:
+    """Where the case sets of a stored conformance check live (None: a malformed id)."""
+    target = result_path(data_dir, wid, "conformance", rid)
+    return None if target is None else target.with_suffix(".cases.json")
+
+
+def has_case_sets(data_dir: Path, wid: str, rid: str) -> bool:
+    """Whether the conformance check ``rid`` has its case sets stored (checks stored before
+    they were kept have none)."""
+    target = case_sets_path(data_dir, wid, rid)
+    return target is not None and target.is_file()
+
+
+def save_case_sets(data_dir: Path, wid: str, rid: str, sets: dict[str, list[str]]) -> None:
+    """Store the case ids behind a conformance check's counts beside the check."""
+    target = case_sets_path(data_dir, wid, rid)
+    assert target is not None
+    target.write_text(json.dumps(sets, ensure_ascii=False), encoding="utf-8")
+
+
+def load_case_set(data_dir: Path, wid: str, reference: str) -> tuple[str, ...] | None:
+    """The case ids of ``reference`` (``RID/KEY``, :data:`procflow.web.views.CASE_SET`), or
+    None when there is no such set."""
+    rid, _, key = reference.partition("/")
+    target = case_sets_path(data_dir, wid, rid)
+    if target is None or not target.is_file():
+        return None
+    found = json.loads(target.read_text(encoding="utf-8")).get(key)
+    return None if found is None else tuple(str(c) for c in found)
+
+
 def remove_result(data_dir: Path, wid: str, kind: str, rid: str) -> bool:
-    """Delete a stored result's file; False when there is no such result."""
+    """Delete a stored result's file (and a check's case sets); False when there is no such
+    result."""
     target = result_path(data_dir, wid, kind, rid)
     if target is None:
         return False
+    target.with_suffix(".cases.json").unlink(missing_ok=True)
     try:
         target.unlink()
     except FileNotFoundError:

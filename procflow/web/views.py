@@ -14,8 +14,19 @@ from urllib.parse import quote, urlencode
 
 from starlette.datastructures import QueryParams
 
+from procflow.conform.conformance import case_set_keys
 from procflow.core.i18n import Texts
-from procflow.filters import Filter, Handoff, Layers, Order, Values, from_json, to_json
+from procflow.filters import (
+    CaseIds,
+    Filter,
+    Handoff,
+    Layers,
+    Order,
+    Values,
+    from_json,
+    from_list,
+    to_json,
+)
 from procflow.render.map_budget import SHARES
 from procflow.render.process_map import MapOptions, Profile
 from procflow.web import slices
@@ -34,6 +45,9 @@ DECISION_MODES: tuple[DecisionMode, ...] = ("pattern", "chosen", "none")
 #: Who hands over to whom (None: resource, else role, else unit).
 HANDOFFS = ("resource", "role", "unit")
 MAX_FIND = 100
+#: A stored set of cases: a conformance check's id and the set's key (conform's
+#: ``case_set_keys``).
+CASE_SET = re.compile(r"[0-9a-f]{32}/(deviating|kind-[a-z_]{1,40}|item-[0-9]{1,4})")
 DEFAULT_ZONE = "Asia/Jakarta"
 MAX_STANDARD_DAYS = 365
 
@@ -49,7 +63,9 @@ class LogView:
     and ``paths`` shown (None: automatic, at most 25 steps and 60 paths) and the ``zoom`` in
     percent of the drawing's natural size (None: fitted to the page's width). ``find``
     filters the list of steps offered as decision steps; ``filters`` is the slice of the
-    log, as the canonical JSON of :func:`procflow.filters.to_json` ("" for the whole log)."""
+    log, as the canonical JSON of :func:`procflow.filters.to_json` ("" for the whole log);
+    ``case_set`` names a stored set of cases (:data:`CASE_SET`, e.g. those of one deviation
+    of a conformance check) that narrows the slice, its ids in ``set_ids`` once read."""
 
     calendar: str | None = None
     standard: int | None = None
@@ -61,6 +77,8 @@ class LogView:
     handoff: str | None = None
     find: str = ""
     filters: str = ""
+    case_set: str = ""
+    set_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, query: QueryParams, t: Texts | None = None) -> LogView:
@@ -89,10 +107,13 @@ class LogView:
         if handoff is not None and handoff not in HANDOFFS:
             raise ValueError(t("Handoffs between: choose {choices}, or leave it empty.",
                                choices=", ".join(HANDOFFS)))
+        case_set = query.get("set") or ""
+        if case_set and not CASE_SET.fullmatch(case_set):
+            raise ValueError(t("{field}: no such set of cases.", field=t("Filters")))
         return cls(calendar, standard, decisions, cast(Profile, profile),
                    _percent(query, "activities"), _percent(query, "paths"), zoom, handoff,
                    (query.get("find") or "").strip()[:MAX_FIND],
-                   slices.canonical(query.get("f") or "", t))
+                   slices.canonical(query.get("f") or "", t), case_set)
 
     @property
     def decision_mode(self) -> DecisionMode:
@@ -103,7 +124,8 @@ class LogView:
     @property
     def analysis(self) -> tuple[Any, ...]:
         """What changes the analysis: a cache key part."""
-        return (self.calendar, self.standard, self.decisions, self.handoff, self.filters)
+        return (self.calendar, self.standard, self.decisions, self.handoff, self.filters,
+                self.case_set)
 
     def keywords(self, zone: str | None) -> dict[str, Any]:
         """Keyword arguments of :func:`procflow.measure.analysis.analyze` for this view; ``zone`` is
@@ -177,7 +199,8 @@ class LogView:
         settings: list[tuple[str, Any]] = [("calendar", self.calendar),
                                            ("standard", self.standard),
                                            ("handoff", self.handoff),
-                                           ("f", self.filters or None)]
+                                           ("f", self.filters or None),
+                                           ("set", self.case_set or None)]
         analysis = settings + decision_pairs(self.decisions)
         drawing: list[tuple[str, Any]] = [
             ("profile", self.profile if self.profile != "performance" else None),
@@ -210,6 +233,11 @@ class LogView:
         """The filters of this view, in order."""
         return from_json(self.filters) if self.filters else []
 
+    @property
+    def applied(self) -> list[Filter]:
+        """The filters of this view, then its set of cases."""
+        return [*self.filter_list, *([CaseIds(self.set_ids)] if self.set_ids else [])]
+
     def with_decisions(self, decisions: tuple[str, ...] | None) -> LogView:
         """This view with other decision steps (None: found by name; empty: none)."""
         return replace(self, decisions=decisions)
@@ -217,7 +245,7 @@ class LogView:
     def compare_query(self, log: str) -> str:
         """The query string of the comparison form for ``log`` with this view's analysis
         settings (those a comparison takes: calendar, handoffs, decision steps)."""
-        kept = [(k, v) for k, v in self.pairs(only="analysis") if k not in ("standard", "f")]
+        kept = [(k, v) for k, v in self.pairs(only="analysis") if k not in ("standard", "f", "set")]
         return "?" + urlencode([("before", log), *kept])
 
 
@@ -262,6 +290,29 @@ class CaseLinks:
     def map_link(self, a: str, b: str | None) -> str:
         """A process map's link (:data:`procflow.render.process_map.MapLink`)."""
         return self.step(a) if b is None else self.path(a, b)
+
+
+@dataclass(frozen=True)
+class CheckLinks(CaseLinks):
+    """The addresses of the cases behind a conformance check's counts: ``view`` is the
+    check's slice and decision steps, ``rid`` the check (its case sets are stored)."""
+
+    rid: str = ""
+
+    def deviating(self, kind: str | None = None, item: int | None = None) -> str:
+        """The deviating cases: all, those with a deviation ``kind``, or those of the
+        deviation numbered ``item`` (from 0)."""
+        key = case_set_keys(kind=kind, item=item)
+        return (f"{self.here}/cases"
+                f"{replace(self.view, case_set=f'{self.rid}/{key}').cases_query()}")
+
+    @classmethod
+    def of_check(cls, here: str, rid: str, data: dict[str, Any]) -> CheckLinks:
+        """The links of the stored check ``data`` (conformance.json) of the log at ``here``."""
+        filters = ((data.get("filter") or {}).get("filters")) or []
+        chosen = data.get("decision_activities")
+        return cls(here, LogView(decisions=None if chosen is None else tuple(chosen),
+                                 filters=to_json(from_list(filters)) if filters else ""), rid)
 
 
 def decision_choice(mode: str | None, names: Iterable[str],
