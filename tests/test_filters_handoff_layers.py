@@ -33,11 +33,11 @@ from hypothesis import strategies as st
 import procflow
 from procflow import ImportOptions, Workspace
 from procflow.cli import main
+from procflow.core.i18n import Texts
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.filters import Handoff, Layers, filter_log, from_json, parse_option, to_json
 from procflow.filters.words import describe
-from procflow.core.i18n import Texts
 from tests.conftest import shared_file
 from tests.test_filters_exact import CSV
 

@@ -202,14 +202,15 @@ def _case_sets(cases: CaseVariants, found: Found,
                items: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The case ids of every deviating case, of each deviation kind and of each deviation
     (``cases.examples`` holds every case of a variant)."""
-    def ids(keep: Callable[[Deviation], bool]) -> list[str]:
+    def ids(kind: str | None = None, subject: str | None = None) -> list[str]:
         return sorted(c for v, members in cases.examples.items()
-                      if any(keep(d) for d in found[v]) for c in members)
+                      if any(kind in (None, d.kind) and subject in (None, d.subject)
+                             for d in found[v]) for c in members)
 
-    out = {case_set_keys(): ids(lambda d: True)}
-    out.update({case_set_keys(kind=k): ids(lambda d, k=k: d.kind == k) for k in KINDS})
-    out.update({case_set_keys(item=i): ids(lambda d, i=i: (d.kind, d.subject) == (
-        items[i]["kind"], items[i]["subject"])) for i in range(len(items))})
+    out = {case_set_keys(): ids()}
+    out.update({case_set_keys(kind=k): ids(k) for k in KINDS})
+    out.update({case_set_keys(item=i): ids(item["kind"], item["subject"])
+                for i, item in enumerate(items)})
     return out
 
 

@@ -34,7 +34,8 @@ from procflow.filters.timespec import DURATION_EXAMPLE, PERIOD_EXAMPLE, seconds,
 
 #: The options that take one text value each, by filter kind.
 TEXT_KINDS = ("period", "with", "without", "keep_events", "drop_events", "top_variants",
-              "duration", "starts_with", "ends_with", "follows", "directly_follows", "cases", "handoff", "layers")
+              "duration", "starts_with", "ends_with", "follows", "directly_follows", "cases",
+              "handoff", "layers")
 
 
 def parse_option(kind: str, text: str, *, mode: PeriodMode = "started",

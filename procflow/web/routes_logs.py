@@ -284,6 +284,7 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
     query = request.query_params
     member(request, user, wid)
     view, problem = panel_view(request, wid, name)
+    whole = problem is not None
     if problem is None and (query.get("add") or query.get("drop")):
         try:
             return RedirectResponse(sliced_address(request, wid, name, view, t),
@@ -298,7 +299,7 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                               name)
     return render(request, "log.html", 422 if problem else 200, **data, sections=body,
                   panel_error=problem, asked=query if problem else {},
-                  panel_whole=problem is not None and view.filters != (query.get("f") or ""), profiles=views.PROFILES,
+                  panel_whole=whole, profiles=views.PROFILES,
                   percents=views.PERCENTS, zooms=views.ZOOMS,
                   calendars=service.calendar_names(t),
                   granularities=facts["granularities"],
