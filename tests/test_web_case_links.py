@@ -245,3 +245,40 @@ def test_deviation_counts_link_to_their_cases(served: tuple[httpx.Client, str],
     # a set that does not exist is said, not an empty list
     missing = re.sub(r"set=[0-9a-f]{32}", "set=" + "0" * 32, found[0][0])
     assert client.get(missing).status_code == 404
+
+
+ROW = re.compile(r'<tr><td><a href="([^"]*/cases\?[^"]*)">[^<]*</a></td>(.*?)</tr>', re.S)
+
+
+def test_bottleneck_steps_and_paths_open_as_many_cases_as_shown(
+        served: tuple[httpx.Client, str]) -> None:
+    """A bottleneck's step or path opens the cases having it; on the sample (every case
+    starts with the registration, which is no bottleneck) that is the "Cases" column."""
+    client, here = served
+    page = client.get(f"{here}?lang=en").text
+    section = page.split('<section id="bottlenecks">')[1].split("</section>")[0]
+    rows = ROW.findall(section)
+    assert rows
+    for href, cells in rows:
+        shown = int(re.findall(r'<td class="num">([0-9,]+)</td>', cells)[-1].replace(",", ""))
+        assert listed(client, unescape(href)) == shown, href
+
+
+def test_a_case_set_carries_through_the_case_list_and_back(
+        served: tuple[httpx.Client, str]) -> None:
+    client, here = served
+    r = client.post(f"/api{here}/conform", files={
+        "file": ("permit-to-be.bpmn", TO_BE.read_bytes(), "application/xml")})
+    rid = r.headers["x-procflow-result"]
+    n = r.json()["deviating_cases"]
+    cases = client.get(f"{here}/cases?set={rid}/deviating&lang=en").text
+    assert f"{n:,} cases" in cases
+    back = re.search(r'<a href="([^"]*)#filters">Back to the log page', cases)
+    assert back is not None and f"set={rid}" in unescape(back.group(1))
+    log_page = client.get(unescape(back.group(1)) + "&lang=en")
+    assert log_page.status_code == 200
+    kept = re.search(r'<p class="kept"[^>]*><strong>([^<]*)</strong>', log_page.text)
+    assert kept is not None and kept.group(1).startswith(f"{n:,} of ")
+    csv = client.get(f"{here}/cases.csv?set={rid}/deviating")
+    assert csv.status_code == 200 and csv.text.count("\n") >= n
+    assert client.get(f"{here}/cases?set=nope").status_code == 422
