@@ -467,6 +467,7 @@ def conformance_page(request: Request, wid: str, name: str, rid: str, user: Curr
     links = views.CheckLinks.of_check(f"/w/{wid}/logs/{quote(name, safe='')}", rid, data)
     return render(request, "conformance.html", workspace=member(request, user, wid),
                   name=name, rid=rid, c=data, model_file=web.get("model_file", ""),
+                  linked=service.LINKED_DEVIATIONS,
                   links=links if service.has_case_sets(settings_of(request).data_dir, wid,
                                                        rid) else None,
                   lines=summary_lines(data, t), outcomes=outcome_rows(data, t),

@@ -726,11 +726,18 @@ def has_case_sets(data_dir: Path, wid: str, rid: str) -> bool:
     return target is not None and target.is_file()
 
 
+#: The deviations of a check whose cases its page links to (the first of ``items``).
+LINKED_DEVIATIONS = 10
+
+
 def save_case_sets(data_dir: Path, wid: str, rid: str, sets: dict[str, list[str]]) -> None:
-    """Store the case ids behind a conformance check's counts beside the check."""
+    """Store the case ids behind a conformance check's counts beside the check (those of
+    the deviations its page lists: all cases, each kind, the first LINKED_DEVIATIONS)."""
     target = case_sets_path(data_dir, wid, rid)
     assert target is not None
-    target.write_text(json.dumps(sets, ensure_ascii=False), encoding="utf-8")
+    kept = {k: v for k, v in sets.items() if not k.startswith("item-")
+            or int(k[5:]) < LINKED_DEVIATIONS}
+    target.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
 
 
 def load_case_set(data_dir: Path, wid: str, reference: str) -> tuple[str, ...] | None:
