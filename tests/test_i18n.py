@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from procflow.compare.narrative import KPI_NAMES
+from procflow.compare.narrative import KPI_NAMES, REASONS
 from procflow.conform.conformance import KIND_WORDS
 from procflow.core.i18n import Texts, catalog
 from procflow.explain import narrative as explain_words
@@ -31,7 +31,8 @@ def _strings(node: ast.AST) -> list[str]:
 
 
 def used_messages() -> set[str]:
-    found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values(), *process_map.WORDS,
+    found: set[str] = {*KPI_NAMES.values(), *REASONS.values(), *WORDS,
+                       *BY_TITLES.values(), *process_map.WORDS,
                        *handoff_map.WORDS, *KIND_WORDS.values(), *LIFECYCLE_WORDS.values(),
                        *REJECT_WORDS, *workbook.messages(), *explain_words.FIELD_NAMES.values(),
                        *explain_words.TARGET_NAMES.values(), *explain_words.CONDITIONS.values(),
