@@ -80,3 +80,10 @@ def test_formatting_per_locale() -> None:
     assert en("Decision latency at {key}", key="TTE") == "Decision latency at TTE"
     with pytest.raises(ValueError, match="unknown language"):
         Texts("fr")  # type: ignore[arg-type]
+
+
+def test_a_figure_that_rounds_to_zero_has_no_sign() -> None:
+    en, id_ = Texts("en"), Texts("id")
+    assert (en.number(-0.01, 1), en.duration(-1.0, "min"), id_.number(-0.04, 1)) == (
+        "0.0", "0 min", "0,0")
+    assert (en.number(-0.06, 1), en.duration(-90.0, "min")) == ("-0.1", "-2 min")
