@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from procflow.compare.narrative import KPI_NAMES
+from procflow.compare.narrative import KPI_NAMES, REASONS
 from procflow.conform.conformance import KIND_WORDS
 from procflow.core.i18n import Texts, catalog
 from procflow.explain import narrative as explain_words
@@ -31,7 +31,8 @@ def _strings(node: ast.AST) -> list[str]:
 
 
 def used_messages() -> set[str]:
-    found: set[str] = {*KPI_NAMES.values(), *WORDS, *BY_TITLES.values(), *process_map.WORDS,
+    found: set[str] = {*KPI_NAMES.values(), *REASONS.values(), *WORDS,
+                       *BY_TITLES.values(), *process_map.WORDS,
                        *handoff_map.WORDS, *KIND_WORDS.values(), *LIFECYCLE_WORDS.values(),
                        *REJECT_WORDS, *workbook.messages(), *explain_words.FIELD_NAMES.values(),
                        *explain_words.TARGET_NAMES.values(), *explain_words.CONDITIONS.values(),
@@ -79,3 +80,10 @@ def test_formatting_per_locale() -> None:
     assert en("Decision latency at {key}", key="TTE") == "Decision latency at TTE"
     with pytest.raises(ValueError, match="unknown language"):
         Texts("fr")  # type: ignore[arg-type]
+
+
+def test_a_figure_that_rounds_to_zero_has_no_sign() -> None:
+    en, id_ = Texts("en"), Texts("id")
+    assert (en.number(-0.01, 1), en.duration(-1.0, "min"), id_.number(-0.04, 1)) == (
+        "0.0", "0 min", "0,0")
+    assert (en.number(-0.06, 1), en.duration(-90.0, "min")) == ("-0.1", "-2 min")

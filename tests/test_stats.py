@@ -177,6 +177,27 @@ def test_verdict_rules(p: float | None, diff: float | None, delta: float | None,
     assert stats.verdict(p, diff, delta, lower_is_better=lower_is_better) == expected
 
 
+@pytest.mark.parametrize(("diff", "delta", "ci", "before", "expected"), [
+    (-5.0, -0.3, [-9.0, -1.0], 20.0, ("improved", None)),
+    (-5.0, -0.3, [-9.0, 0.0], 20.0, ("improved", None)),  # the interval reaches zero only
+    (-5.0, -0.3, [-9.0, 2.0], 20.0, ("unclear", "interval_spans_zero")),
+    (3.0, 0.2, [-1.0, 12.0], 20.0, ("unclear", "interval_spans_zero")),
+    # the median halved, surely, while most values barely moved (|delta| < 0.147)
+    (-127.0, -0.06, [-135.0, -119.0], 253.0, ("unclear", "median_without_effect")),
+    (127.0, 0.06, [119.0, 135.0], 253.0, ("unclear", "median_without_effect")),
+    (-60.0, -0.06, [-135.0, -1.0], 253.0, ("unchanged", None)),  # moved by less than 25%
+    (-127.0, -0.06, [-135.0, 5.0], 253.0, ("unchanged", None)),  # may not have moved
+    (-127.0, -0.06, None, 253.0, ("unchanged", None)),
+    (-127.0, -0.06, [-135.0, -119.0], None, ("unchanged", None)),
+    (2.0, 0.05, [1.0, 3.0], 0.0, ("unchanged", None)),  # no median to compare with
+])
+def test_verdict_checks_the_interval_and_the_size_of_the_median_change(
+        diff: float, delta: float, ci: list[float] | None, before: float | None,
+        expected: tuple[str, str | None]) -> None:
+    assert stats.verdict(0.001, diff, delta, ci=ci, before_median=before) == expected
+    assert stats.verdict(0.2, diff, delta, ci=ci, before_median=before) == ("unchanged", None)
+
+
 def test_verdict_alpha() -> None:
     assert stats.verdict(0.07, -1.0, -0.5, alpha=0.1) == ("improved", None)
     assert stats.verdict(0.07, -1.0, -0.5) == ("unchanged", None)

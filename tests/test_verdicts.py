@@ -115,14 +115,20 @@ def test_no_sentence_or_row_of_a_change_shows_equal_figures_on_bpic15() -> None:
     for k in data["kpis"]:  # the rule, recomputed from the figures in comparison.json
         significant = k["p_adjusted"] is not None and k["p_adjusted"] < 0.05
         big = k["cliffs_delta"] is not None and abs(k["cliffs_delta"]) >= MIN_EFFECT
-        diff, delta = k["diff_median"], k["cliffs_delta"]
-        if not (significant and big):
+        diff, delta, (lo, hi) = k["diff_median"], k["cliffs_delta"], k["ci95"]
+        shifted = (diff and abs(diff) >= 0.25 * abs(k["before"]["median"] or 0)
+                   and k["before"]["median"] and (lo > 0 or hi < 0))
+        if significant and not big and shifted:
+            expected = "unclear"
+        elif not (significant and big):
             expected = "unchanged"
-        elif not diff or (diff < 0) != (delta < 0):
+        elif not diff or (diff < 0) != (delta < 0) or lo < 0 < hi:
             expected = "unclear"
         else:
             expected = "improved" if diff < 0 else "worsened"
         assert k["verdict"] == expected, k
+        # a verdict never contradicts the interval shown beside it
+        assert k["verdict"] not in ("improved", "worsened") or not lo < 0 < hi, k
     for lang in ("en", "id"):
         t = Texts(lang)
         changed = [r for r in kpi_rows(data, t) if r["verdict"] in ("improved", "worsened")]
@@ -183,3 +189,33 @@ def test_handoffs_are_not_compared_between_different_fields(tmp_path: Path) -> N
         warning_text(warning[0], Texts("en")))
     same = compare(before, before, resamples=50, seed=0).to_dict()
     assert same["settings"]["handoff_by"] == "resource"
+
+
+def test_an_unclear_verdict_says_why_in_the_sentence_and_the_table() -> None:
+    halved = {"name": "cycle_time", "by": None, "key": None, "unit": "seconds",
+              "before": {"n": 90000, "median": 253 * 86400.0, "mean": 300 * 86400.0},
+              "after": {"n": 60000, "median": 126 * 86400.0, "mean": 280 * 86400.0},
+              "diff_median": -127 * 86400.0, "ci95": [-135 * 86400.0, -119 * 86400.0],
+              "p_adjusted": 0.0001, "cliffs_delta": -0.06, "verdict": "unclear",
+              "verdict_reason": "median_without_effect"}
+    assert kpi_sentence(halved, Texts("en")) == (
+        "Cycle time: the median fell from 253.0 days to 126.0 days, but most values barely "
+        "moved (Cliff's delta −0.06; adjusted p < 0.001); look at the distributions before "
+        "concluding.")
+    spans = {"name": "handoffs_per_case", "by": None, "key": None, "unit": "handoffs",
+             "before": {"n": 500, "median": 2.0, "mean": 2.6},
+             "after": {"n": 400, "median": 3.0, "mean": 3.1},
+             "diff_median": 1.0, "ci95": [-1.0, 2.0], "p_adjusted": 0.01,
+             "cliffs_delta": 0.2, "verdict": "unclear", "verdict_reason": "interval_spans_zero"}
+    assert kpi_sentence(spans, Texts("en")) == (
+        "Handoffs per case: most values rose (Cliff's delta +0.20; adjusted p = 0.010), but "
+        "the 95% CI of the median's change, -1.0 to 2.0, includes no change; the change is "
+        "unclear.")
+    rows = kpi_rows({"kpis": [halved, spans]}, Texts("en"))
+    assert [r["reason"] for r in rows] == ["the median moved, most values barely did",
+                                           "the median's interval includes no change"]
+    assert (rows[1]["before"], rows[1]["after"]) == ("2.0 (mean 2.6)", "3.0 (mean 3.1)")
+    assert rows[0]["before"] == "253.0 days"  # times: the median alone
+    row = kpi_rows({"kpis": [spans]}, Texts("id"))[0]
+    assert (row["before"], row["reason"]) == ("2,0 (rata-rata 2,6)",
+                                              "selang median mencakup tidak ada perubahan")

@@ -84,3 +84,28 @@ def test_a_log_with_few_performers_says_handoffs_between_persons_say_little(
     many = procflow.read(SAMPLE / "after.csv", tz="Asia/Makassar")
     assert "performers, so handoffs" not in analysis_report(many, procflow.analyze(many),
                                                             lang="en")
+
+
+def test_handoffs_warn_when_most_steps_name_no_performer(tmp_path: Path) -> None:
+    """Road fines name a resource on few steps: here 2 of 4 (officer → clerk, a handoff);
+    of 90 moves between steps, 60 have a step with no resource (67%); the report says
+    handoffs may be more than shown. The sample, where every step names one, does not."""
+    import procflow
+    from procflow.report.html import analysis_report
+
+    rows = ["case,activity,time,resource"]
+    for i in range(30):
+        rows += [f"c{i},Create Fine,2024-03-01T09:{i:02d}:00+07:00,officer{i % 4}",
+                 f"c{i},Send Fine,2024-03-02T09:{i:02d}:00+07:00,clerk",
+                 f"c{i},Payment,2024-03-09T09:{i:02d}:00+07:00,",
+                 f"c{i},Close,2024-03-10T09:{i:02d}:00+07:00,"]
+    (tmp_path / "sparse.csv").write_text("\n".join(rows) + "\n")
+    sparse = procflow.read(tmp_path / "sparse.csv")
+    data = procflow.analyze(sparse)
+    assert (data.data["handoffs"]["unknown"], data.data["handoffs"]["total"]) == (60, 30)
+    assert ("60 of 90 moves from one step to the next (67%) have a step that names no "
+            "resource") in analysis_report(sparse, data, lang="en")
+    assert "memiliki langkah tanpa" in analysis_report(sparse, data, lang="id")
+    full = procflow.read(SAMPLE / "after.csv", tz="Asia/Makassar")
+    assert "moves from one step to the next" not in analysis_report(
+        full, procflow.analyze(full), lang="en")

@@ -351,7 +351,8 @@ def _compare_kpis(before: list[Kpi], after: list[Kpi], resamples: int, seed: int
     for entry, p in zip(out, adjusted, strict=True):
         entry["p_adjusted"] = p
         entry["verdict"], entry["verdict_reason"] = stats.verdict(
-            p, entry["diff_median"], entry["cliffs_delta"], alpha=ALPHA)
+            p, entry["diff_median"], entry["cliffs_delta"], ci=entry["ci95"],
+            before_median=entry["before"]["median"], alpha=ALPHA)
     return out
 
 

@@ -92,6 +92,20 @@ def kpi_sentence(kpi: dict[str, Any], t: Texts) -> str:
                  "{what}: the median stayed at {before}, but most values fell (Cliff's delta "
                  "{delta}; adjusted p {p}); look at the distributions before concluding.",
                  **values)
+    if verdict == "unclear" and reason == "median_without_effect":
+        return t("{what}: the median rose from {before} to {after}, but most values barely "
+                 "moved (Cliff's delta {delta}; adjusted p {p}); look at the distributions "
+                 "before concluding." if diff > 0 else
+                 "{what}: the median fell from {before} to {after}, but most values barely "
+                 "moved (Cliff's delta {delta}; adjusted p {p}); look at the distributions "
+                 "before concluding.", **values)
+    if verdict == "unclear" and reason == "interval_spans_zero":
+        return t("{what}: most values rose (Cliff's delta {delta}; adjusted p {p}), but the "
+                 "95% CI of the median's change, {lo} to {hi}, includes no change; the change "
+                 "is unclear." if diff > 0 else
+                 "{what}: most values fell (Cliff's delta {delta}; adjusted p {p}), but the "
+                 "95% CI of the median's change, {lo} to {hi}, includes no change; the change "
+                 "is unclear.", **values)
     if verdict == "unclear":
         return t("{what}: the median rose from {before} to {after}, but most values fell "
                  "(Cliff's delta {delta}; adjusted p {p}); the change is unclear."
@@ -167,19 +181,39 @@ def summary(data: dict[str, Any], t: Texts, top: int = 6) -> list[tuple[str, str
     return lines
 
 
+#: Why a verdict is ``unclear``, in a few words for the table.
+REASONS = {"median_flat": "the median did not move",
+           "median_against_delta": "the median moved against most values",
+           "interval_spans_zero": "the median's interval includes no change",
+           "median_without_effect": "the median moved, most values barely did"}
+
+
 def kpi_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
-    """The KPI table of a comparison in the reader's language, in :func:`ordered` order."""
+    """The KPI table of a comparison in the reader's language, in :func:`ordered` order:
+    medians (with the mean beside those of counts, whose medians are coarse), the change of
+    the median, and the verdict with the reason of an ``unclear`` one."""
     rows = []
     for k in ordered(data["kpis"]):
         ci, extra = k["ci95"], extra_digits(k, t)
-        rows.append({"label": kpi_name(k, t), "before": value(k, k["before"]["median"], t, extra),
-                     "after": value(k, k["after"]["median"], t, extra),
+        reason = k.get("verdict_reason")
+        rows.append({"label": kpi_name(k, t), "before": _median_text(k, "before", t, extra),
+                     "after": _median_text(k, "after", t, extra),
+                     "reason": t(REASONS[reason]) if reason else "",
                      "diff": value(k, k["diff_median"], t, extra),
                      "ci": f"{value(k, ci[0], t, extra)} … {value(k, ci[1], t, extra)}"
                      if ci else "–",
                      "p": p_text(k["p_adjusted"], t), "delta": signed(k["cliffs_delta"], t),
                      "verdict": k["verdict"]})
     return rows
+
+
+def _median_text(kpi: dict[str, Any], side: str, t: Texts, extra: int) -> str:
+    """A side's median; a count's with its mean: ``2.0 (mean 2.6)``."""
+    median = value(kpi, kpi[side]["median"], t, extra)
+    mean = kpi[side].get("mean")
+    if kpi["unit"] in ("seconds", "working seconds") or mean is None:
+        return median
+    return t("{median} (mean {mean})", median=median, mean=t.number(mean, 1))
 
 
 def warning_text(warning: dict[str, Any], t: Texts) -> str:

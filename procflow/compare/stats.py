@@ -28,8 +28,10 @@ from numpy.typing import ArrayLike, NDArray
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Verdict = Literal["improved", "worsened", "unchanged", "unclear"]
-#: Why a significant change is ``unclear``: the median did not move, or moved against most values.
-UnclearReason = Literal["median_flat", "median_against_delta"]
+#: Why a significant change is ``unclear``: the median did not move, moved against most values,
+#: may not have moved (its interval spans zero), or moved far while most values barely did.
+UnclearReason = Literal["median_flat", "median_against_delta", "interval_spans_zero",
+                        "median_without_effect"]
 
 #: Largest number of array cells (resamples × categories or window positions) held per chunk.
 CHUNK_CELLS = 4_000_000
@@ -41,6 +43,9 @@ EXACT_MAX_N = 8
 EXACT_MAX_CELLS = 1_000_000
 #: Smallest |Cliff's delta| that counts as a change (Romano et al.'s "small" effect).
 MIN_EFFECT = 0.147
+#: Smallest change of the median, as a share of the median before, that is not negligible
+#: when most values barely moved (|Cliff's delta| below :data:`MIN_EFFECT`).
+MEDIAN_SHIFT = 0.25
 #: Half-width of the bootstrap window, in standard-deviation bounds of the median's position
 #: (sd ≤ sqrt(Σ values-per-case²) / 2): 3 bounds = 6 sd, so fallbacks are very rare.
 WINDOW_BOUNDS = 3.0
@@ -486,20 +491,30 @@ def benjamini_hochberg(p: Sequence[float | None]) -> list[float | None]:
 
 
 def verdict(p_adjusted: float | None, diff_median: float | None, delta: float | None, *,
+            ci: Sequence[float] | None = None, before_median: float | None = None,
             alpha: float = 0.05, lower_is_better: bool = True
             ) -> tuple[Verdict, UnclearReason | None]:
     """METRICS §9: ``improved``/``worsened`` when ``p_adjusted < alpha``, |Cliff's delta| ≥
-    :data:`MIN_EFFECT` and the median change points the same way as delta (down is good when
-    ``lower_is_better``); significant with a flat median or one moving against delta →
-    ``unclear`` with the reason; otherwise ``unchanged``. The mean never decides."""
-    if p_adjusted is None or not p_adjusted < alpha:
+    :data:`MIN_EFFECT`, the median change points the same way as delta (down is good when
+    ``lower_is_better``) and its 95% interval ``ci`` does not span zero. Significant with a
+    flat median, one moving against delta or an interval spanning zero → ``unclear`` with
+    the reason; so is a median that moved by :data:`MEDIAN_SHIFT` of ``before_median`` or
+    more, surely (``ci`` on one side of zero), while delta is negligible. Otherwise
+    ``unchanged``. The mean never decides."""
+    if p_adjusted is None or not p_adjusted < alpha or delta is None or math.isnan(delta):
         return "unchanged", None
-    if delta is None or math.isnan(delta) or abs(delta) < MIN_EFFECT:
-        return "unchanged", None
-    if diff_median is None or math.isnan(diff_median) or diff_median == 0:
+    moved = diff_median is not None and not math.isnan(diff_median) and diff_median != 0
+    if abs(delta) < MIN_EFFECT:
+        sure = ci is not None and (ci[0] > 0 or ci[1] < 0)
+        large = (moved and before_median is not None and before_median != 0
+                 and abs(diff_median or 0) >= MEDIAN_SHIFT * abs(before_median))
+        return ("unclear", "median_without_effect") if sure and large else ("unchanged", None)
+    if not moved or diff_median is None:
         return "unclear", "median_flat"
     if (diff_median < 0) != (delta < 0):
         return "unclear", "median_against_delta"
+    if ci is not None and ci[0] < 0 < ci[1]:
+        return "unclear", "interval_spans_zero"
     return ("improved" if (diff_median < 0) == lower_is_better else "worsened"), None
 
 

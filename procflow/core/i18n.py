@@ -57,6 +57,8 @@ class Texts:
         if value is None:
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        if round(value, digits) == 0:
+            value = 0.0  # never "-0": a change that rounds to nothing has no sign
         return str(format_decimal(value, format=pattern, locale=self.lang))
 
     def integer(self, value: int | None) -> str:

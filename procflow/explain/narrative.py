@@ -175,7 +175,7 @@ def sentences(data: dict[str, Any], t: Texts) -> list[str]:
                "(Benjamini–Hochberg, α = {alpha}).", **values)]
     # Said in words: significant, longer, and an interval that excludes no difference.
     longer = [f for f in significant if f["diff_median"] > 0
-              and (f["ci95"] is None or f["ci95"][0] > 0)][:TOP_SENTENCES]
+              and is_clear(f, settings["alpha"])][:TOP_SENTENCES]
     lines += [factor_sentence(data, f, t) for f in longer]
     if not longer:
         lines.append(t("No value of any field goes with a significantly longer or higher "
@@ -198,8 +198,17 @@ def factor_rows(data: dict[str, Any], t: Texts) -> list[dict[str, Any]]:
             "ci": interval(target, ci, t),
             "p": p_text(f["p_adjusted"], t), "delta": signed(f["cliffs_delta"], t),
             "impact": amount(target, f["impact"], t, change=True),
-            "significant": is_significant(f, alpha), "longer": f["diff_median"] > 0})
+            "significant": is_clear(f, alpha), "longer": f["diff_median"] > 0})
     return rows
+
+
+def is_clear(factor: dict[str, Any], alpha: float) -> bool:
+    """Significant, with the difference of medians, its interval and Cliff's delta all on
+    the same side of zero (the rows coloured as longer or shorter)."""
+    diff, ci, delta = factor["diff_median"], factor["ci95"], factor["cliffs_delta"]
+    if not is_significant(factor, alpha) or diff == 0 or (delta > 0) != (diff > 0):
+        return False
+    return ci is None or (ci[0] > 0 if diff > 0 else ci[1] < 0)
 
 
 def interval(target: dict[str, Any], ci: list[float] | None, t: Texts) -> str:

@@ -90,7 +90,9 @@ def explain_page(request: Request, wid: str, name: str, user: CurrentUser) -> Re
         choices.append(("layers", t("Approval layers per case")))
     if view.standard:
         choices.append(("sla", t("Breach of the service standard")))
-    choices += [(f"decision:{s}", t("Decision latency at {activity}", activity=s))
+    decisions = set(analysis["decisions"]["activities"])
+    choices += [(f"decision:{s}", t("Decision latency at {activity}", activity=s)
+                 if s in decisions else t("Time before {activity}", activity=s))
                 for s in steps]
     query = urlencode([("target", data["target"]["name"]), *view.pairs(only="analysis")])
     return render(request, "explain.html", workspace=found, name=name, x=data,
