@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from common import quiet_pm4py, timed, uncompressed_size  # noqa: E402
 
-from procflow.ingest.xes import read_xes, write_xes  # noqa: E402
+from procflow.ingest.xes import read_xes  # noqa: E402
+from procflow.store.export_xes import write_xes  # noqa: E402
 
 ACTIVITIES = [
     "Submit application", "Check completeness", "Request missing documents",
