@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from openpyxl import Workbook
 
 import procflow
 from procflow import ImportOptions, Workspace
@@ -252,4 +253,31 @@ def test_xes_in_batches_is_the_whole_file_import(name: str, tmp_path: Path,
     whole, streamed = _both(path, tmp_path, monkeypatch, ImportOptions(), rows)
     assert whole["report"]["format"] == "xes"
     # BPIC15_1 meets keys late (new columns in later batches, placed before the case columns).
+    _same(whole, streamed)
+
+
+def _sepsis_xlsx(path: Path) -> Path:
+    """The sepsis log as a workbook: times as Excel date-times, numbers as numbers, a column
+    that is empty at first and a column of dates and text mixed (read as text)."""
+    table = pacsv.read_csv(shared_file("sepsis.csv"), parse_options=pacsv.ParseOptions(
+        delimiter=";"), convert_options=pacsv.ConvertOptions(timestamp_parsers=[
+            "%Y/%m/%d %H:%M:%S.000"]))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("log")
+    names = table.column_names
+    sheet.append([*names, "mixed"])
+    for i, row in enumerate(table.to_pylist()):
+        sheet.append([*(row[n] for n in names), "n/a" if i == 9000 else row[names[2]]])
+    book.save(path)
+    return path
+
+
+def test_xlsx_in_batches_is_the_whole_file_import(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _sepsis_xlsx(tmp_path / "sepsis.xlsx")
+    whole, streamed = _both(path, tmp_path, monkeypatch, ImportOptions(tz="Europe/Amsterdam"))
+    assert whole["report"]["rows"] == 15214
+    assert whole["report"]["time_formats"]["Complete Timestamp"].startswith("timestamps without")
+    assert pa.types.is_string(whole["events"]["attr:mixed"].type)
+    assert streamed["report"]["details"]["sheet"] == "(first)"
     _same(whole, streamed)
