@@ -145,7 +145,7 @@ def stream_events(
             source = open_batches(path, fmt, limits=limits, progress=progress,
                                   delimiter=options.delimiter, encoding=options.encoding,
                                   sheet=options.sheet)
-            report = _stream(con, table, path, source, options)
+            report = _stream(con, table, path, source, options, progress=progress)
         except FallBack:
             db.run(con, f"DROP TABLE IF EXISTS {table}")
             source = None
@@ -160,7 +160,8 @@ def stream_events(
 
 
 def _stream(con: duckdb.DuckDBPyConnection, table: str, path: Path, source: BatchSource,
-            options: ImportOptions, headers: list[str] | None = None) -> ImportReport:
+            options: ImportOptions, headers: list[str] | None = None,
+            progress: ProgressFn | None = None) -> ImportReport:
     """Check ``source`` batch by batch into ``table``; rejected rows into a side table.
 
     A source whose columns show while reading (XES) is mapped by the columns of its first
@@ -178,14 +179,17 @@ def _stream(con: duckdb.DuckDBPyConnection, table: str, path: Path, source: Batc
                           dayfirst=_day_order(path, source, mapping, options, first),
                           rejects=sink.add)
     stored: list[str] = []
+    tell_rows = getattr(progress, "rows", None)  # a progress bar that shows rows/s
     for batch in itertools.chain([first], batches):
         if headers:
             batch = _padded(batch, headers)
         stored = _store(con, table, canon.batch(batch), stored)
         known = [c for c in batch.column_names if c != ROW]
+        if tell_rows is not None:
+            tell_rows(canon.rows)
     if suggest_mapping(known, **options.columns).as_dict() != mapping.as_dict():
         db.run(con, f"DROP TABLE {table}")
-        return _stream(con, table, path, source, options, known)
+        return _stream(con, table, path, source, options, known, progress)
     used = set(mapping.used().values())
     wanted = [EVENT_ID, *FIELDS, *(ATTRIBUTE_PREFIX + c for c in known if c not in used)]
     if stored != wanted:
