@@ -4,6 +4,8 @@ whose memory does not grow with the log."""
 
 from __future__ import annotations
 
+import gzip
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from procflow.core import db
 from procflow.errors import TimestampError
 from procflow.ingest import batches, xes
 from procflow.simulate.bulk import write
+from procflow.store.export_xes import write_xes
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -281,3 +284,35 @@ def test_xlsx_in_batches_is_the_whole_file_import(tmp_path: Path,
     assert pa.types.is_string(whole["events"]["attr:mixed"].type)
     assert streamed["report"]["details"]["sheet"] == "(first)"
     _same(whole, streamed)
+
+
+def _bulk_xes(folder: Path, events: int) -> Path:
+    """A seeded bulk log of about ``events`` events as gzip-compressed XES."""
+    parquet, plain = folder / f"bulk{events}.parquet", folder / f"bulk{events}.xes"
+    write(parquet, events, seed=5, quiet=True)
+    table = pq.read_table(parquet).rename_columns(
+        ["case:concept:name", "concept:name", "time:timestamp", "org:resource", "case:unit"])
+    write_xes(table, plain)
+    path = folder / f"bulk{events}.xes.gz"
+    with plain.open("rb") as raw, gzip.open(path, "wb", compresslevel=1) as out:
+        shutil.copyfileobj(raw, out)
+    plain.unlink()
+    return path
+
+
+@pytest.mark.slow
+def test_xes_import_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """XES logs of 150,000 and 600,000 events read in batches of 25,000 events under a 256 MB
+    DuckDB limit: the peak of the four-times larger file stays within 1.25 times the smaller
+    one's, whereas reading the larger file whole takes more than the batched import of it."""
+    small, large = _bulk_xes(tmp_path, 150_000), _bulk_xes(tmp_path, 600_000)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PROCFLOW_MEMORY_LIMIT": "256MB",
+           "PROCFLOW_STREAM_BYTES": "0", "PROCFLOW_BATCH_ROWS": "25000"}
+    peaks = {path: _peak_mib(path, tmp_path / f"{path.stem}.duckdb", env)
+             for path in (small, large)}
+    whole = _peak_mib(large, tmp_path / "whole.duckdb",
+                      {**env, "PROCFLOW_STREAM_BYTES": str(1 << 50)})
+    with Workspace(tmp_path / f"{large.stem}.duckdb") as ws:
+        assert ws.logs()[0]["events"] >= 600_000
+    assert peaks[large] <= 1.25 * peaks[small], peaks
+    assert peaks[large] < whole, (peaks, whole)

@@ -30,8 +30,8 @@ from procflow.ingest.schema import ROW, unique_names
 from procflow.ingest.sniff import Format, ProgressFn, detect_format, open_bytes
 from procflow.ingest.xes import xes_batches
 
-#: Rows per batch handed to validation.
-BATCH_ROWS = 500_000
+#: Rows per batch handed to validation (``PROCFLOW_BATCH_ROWS``, default 500,000).
+BATCH_ROWS = int(os.environ.get("PROCFLOW_BATCH_ROWS", 500_000))
 #: Bytes the CSV parser reads at a time.
 BLOCK_BYTES = CHUNK
 
