@@ -28,7 +28,6 @@ from procflow.ingest.limits import Limits, check_columns
 from procflow.ingest.parquet import _FIX, _describe, as_text_where_needed
 from procflow.ingest.schema import ROW, unique_names
 from procflow.ingest.sniff import Format, ProgressFn, detect_format, open_bytes
-from procflow.ingest.xes import xes_batches
 
 #: Rows per batch handed to validation (``PROCFLOW_BATCH_ROWS``, default 500,000).
 BATCH_ROWS = int(os.environ.get("PROCFLOW_BATCH_ROWS", 500_000))
@@ -80,6 +79,8 @@ def open_batches(path: Path, fmt: Format, *, limits: Limits | None = None,
     if fmt == "parquet":
         return parquet_batches(path, limits=limits, progress=progress)
     if fmt == "xes":
+        from procflow.ingest.xes import xes_batches  # its patterns take a while to compile
+
         return BatchSource("xes", [], lambda: xes_batches(path, limits=limits, progress=progress,
                                                           rows=BATCH_ROWS))
     if fmt == "xlsx":
