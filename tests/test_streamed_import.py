@@ -316,3 +316,33 @@ def test_xes_import_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
         assert ws.logs()[0]["events"] >= 600_000
     assert peaks[large] <= 1.25 * peaks[small], peaks
     assert peaks[large] < whole, (peaks, whole)
+
+
+def _late_key_xes(path: Path, traces: int = 60) -> Path:
+    """Traces of three events; only the last ten traces' events have an ``org:group``."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">']
+    for t in range(traces):
+        parts.append(f'<trace><string key="concept:name" value="c{t}"/>')
+        for e in range(3):
+            group = f'<string key="org:group" value="g{e}"/>' if t >= traces - 10 else ""
+            parts.append(f'<event><string key="concept:name" value="a{e}"/>'
+                         f'<date key="time:timestamp" value="2024-03-0{1 + e}T10:{t:02d}:00Z"/>'
+                         f'{group}</event>')
+        parts.append("</trace>")
+    parts.append("</log>\n")
+    path.write_text("\n".join(parts))
+    return path
+
+
+def test_xes_column_named_for_a_key_met_late(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             small_xes_chunks: None) -> None:
+    monkeypatch.setattr(xes, "CHUNK", 1024)
+    path = _late_key_xes(tmp_path / "late.xes")
+    options = ImportOptions(columns={"role": "org:group"})
+    whole, streamed = _both(path, tmp_path, monkeypatch, options, rows=20)
+    assert whole["events"]["role"].null_count == 150
+    _same(whole, streamed)
+    wrong = ImportOptions(columns={"role": "org:grup"})
+    with Workspace(tmp_path / "wrong.duckdb") as ws, \
+            pytest.raises(procflow.MappingError, match="column 'org:grup' .for role. is not in"):
+        ws.import_file(path, options=wrong)

@@ -30,7 +30,13 @@ from procflow.ingest.schema import (
 )
 from procflow.ingest.sniff import ProgressFn
 from procflow.ingest.timeparse import DayOrder, day_order_evidence
-from procflow.ingest.validate import Canonicalizer, ImportReport, canonicalize, no_rejects
+from procflow.ingest.validate import (
+    Canonicalizer,
+    ImportReport,
+    canonicalize,
+    check_mapping,
+    no_rejects,
+)
 from procflow.ingest.window import TimeWindow
 
 #: Rejected rows kept for the import report (and ``--rejects``); all are counted.
@@ -178,15 +184,20 @@ def _stream(con: duckdb.DuckDBPyConnection, table: str, path: Path, source: Batc
                           file_format=source.format, window=options.window,
                           dayfirst=_day_order(path, source, mapping, options, first),
                           rejects=sink.add)
+    # Named columns not met yet (XES keys may show late) are empty until they show.
+    late = [] if headers or source.headers else [
+        c for c in mapping.used().values() if c not in known]
     stored: list[str] = []
     tell_rows = getattr(progress, "rows", None)  # a progress bar that shows rows/s
     for batch in itertools.chain([first], batches):
-        if headers:
-            batch = _padded(batch, headers)
-        stored = _store(con, table, canon.batch(batch), stored)
         known = [c for c in batch.column_names if c != ROW]
+        if headers or late:
+            batch = _padded(batch, headers or [*known, *(c for c in late if c not in known)])
+        stored = _store(con, table, canon.batch(batch), stored)
         if tell_rows is not None:
             tell_rows(canon.rows)
+    if any(c not in known for c in late):
+        check_mapping(_padded(first.slice(0, 0), known), mapping, str(path))
     if suggest_mapping(known, **options.columns).as_dict() != mapping.as_dict():
         db.run(con, f"DROP TABLE {table}")
         return _stream(con, table, path, source, options, known, progress)
