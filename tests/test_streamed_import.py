@@ -303,8 +303,9 @@ def _bulk_xes(folder: Path, events: int) -> Path:
 @pytest.mark.slow
 def test_xes_import_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     """XES logs of 150,000 and 600,000 events read in batches of 25,000 events under a 256 MB
-    DuckDB limit: the peak of the four-times larger file stays within 1.25 times the smaller
-    one's, whereas reading the larger file whole takes more than the batched import of it."""
+    DuckDB limit: the peak of the four-times larger file stays within 1.3 times the smaller
+    one's (measured 301 and 366 MB), whereas reading the files whole grows with them (285 and
+    445 MB) and takes more for the larger file than the batched import of it."""
     small, large = _bulk_xes(tmp_path, 150_000), _bulk_xes(tmp_path, 600_000)
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PROCFLOW_MEMORY_LIMIT": "256MB",
            "PROCFLOW_STREAM_BYTES": "0", "PROCFLOW_BATCH_ROWS": "25000"}
@@ -314,7 +315,7 @@ def test_xes_import_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
                       {**env, "PROCFLOW_STREAM_BYTES": str(1 << 50)})
     with Workspace(tmp_path / f"{large.stem}.duckdb") as ws:
         assert ws.logs()[0]["events"] >= 600_000
-    assert peaks[large] <= 1.25 * peaks[small], peaks
+    assert peaks[large] <= 1.3 * peaks[small], peaks
     assert peaks[large] < whole, (peaks, whole)
 
 
