@@ -16,6 +16,8 @@ the current one is assembled. Nesting, root, references and encoding are checked
 * :class:`UnsafeInputError` for ``<!DOCTYPE`` or ``<!ENTITY`` anywhere, even in a comment,
   found before the chunk holding it is parsed; no entity is ever expanded.
 * ``progress`` receives the number of uncompressed bytes read so far, once per chunk.
+* :func:`xes_batches` hands the events over in tables of whole traces as they are read, so
+  that memory follows the table size, not the file; :func:`read_xes` is its one-table form.
 """
 
 from __future__ import annotations
