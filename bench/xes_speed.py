@@ -1,18 +1,26 @@
 """XES read speed of procflow's reader beside ``pm4py.read_xes``.
 
-    python bench/xes_speed.py [--events 1000000] [--skip-pm4py]
+    python bench/xes_speed.py [--events 1000000] [--skip-pm4py] [--imports]
 
 Logs: a synthetic XES written by ``write_xes`` into a temporary folder (case id, activity,
 timestamp, resource, role, lifecycle and three extra attributes per event, one case
 attribute), and ../shared/data/BPIC15_1.xes.gz when present. MB/s is measured on the
 uncompressed XML size.
+
+``--imports`` also imports the synthetic log (gzip-compressed) into a workspace in a child
+process, read in batches and read whole, under a 1 GB DuckDB limit, and reads it with
+``pm4py.read_xes`` in another child; it prints the time and peak memory (VmHWM) of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import io
+import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from common import quiet_pm4py, timed, uncompressed_size  # noqa: E402
 
-from procflow.ingest.xes import read_xes, write_xes  # noqa: E402
+from procflow.ingest.xes import read_xes  # noqa: E402
+from procflow.store.export_xes import write_xes  # noqa: E402
 
 ACTIVITIES = [
     "Submit application", "Check completeness", "Request missing documents",
@@ -111,11 +120,38 @@ def report(rows: list[tuple[str, str, float, int, int]]) -> None:
     print("ratio = seconds / procflow's seconds on the same log")
 
 
+IMPORT = ("import re, sys, time; from pathlib import Path; t = time.perf_counter(); "
+          "from procflow import Workspace; Workspace(sys.argv[1]).import_file(sys.argv[2]); "
+          "print(time.perf_counter() - t, "
+          "re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text())[1])")
+PM4PY = ("import re, sys, time; from pathlib import Path; t = time.perf_counter(); "
+         "import pm4py; pm4py.read_xes(sys.argv[2], return_legacy_log_object=False); "
+         "print(time.perf_counter() - t, "
+         "re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text())[1])")
+
+
+def imports(path: Path, tmp: Path, skip_pm4py: bool) -> None:
+    """Time and peak memory of importing ``path`` in batches, whole, and of pm4py's reader."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROCFLOW_MEMORY_LIMIT": "1GB"}
+    runs = [("procflow import, in batches", IMPORT, {"PROCFLOW_STREAM_BYTES": "0"}),
+            ("procflow import, whole file", IMPORT, {"PROCFLOW_STREAM_BYTES": str(1 << 50)})]
+    if not skip_pm4py:
+        runs.append(("pm4py.read_xes (no storing)", PM4PY, {}))
+    print(f"{'import of ' + path.name:36} {'s':>8} {'peak MB':>8}")
+    for i, (label, code, extra) in enumerate(runs):
+        out = subprocess.run([sys.executable, "-c", code, str(tmp / f"w{i}.duckdb"), str(path)],
+                             env={**env, **extra}, capture_output=True, text=True, check=True)
+        seconds, kib = out.stdout.split()[-2:]
+        print(f"{label:36} {float(seconds):8.1f} {int(kib) / 1024:8.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3, help="procflow runs per log (best kept)")
     parser.add_argument("--skip-pm4py", action="store_true")
+    parser.add_argument("--imports", action="store_true",
+                        help="also time imports in batches and whole, with peak memory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synthetic.xes"
@@ -134,6 +170,12 @@ def main() -> None:
         else:
             print(f"({real} not found: real-log row skipped)")
         report(measure(logs, args.skip_pm4py, args.runs))
+        if args.imports:
+            packed = Path(tmp) / "synthetic.xes.gz"
+            with path.open("rb") as raw, gzip.open(packed, "wb", compresslevel=1) as out:
+                shutil.copyfileobj(raw, out)
+            path.unlink()
+            imports(packed, Path(tmp), args.skip_pm4py)
 
 
 if __name__ == "__main__":

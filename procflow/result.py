@@ -23,5 +23,23 @@ class JsonResult:
         """Write ``out/FILENAME`` (UTF-8, indented) and return its path."""
         out.mkdir(parents=True, exist_ok=True)
         path = out / self.FILENAME
-        path.write_text(json.dumps(self.data, indent=1, ensure_ascii=False), encoding="utf-8")
+        path.write_text(dumps(self.data), encoding="utf-8")
         return path
+
+
+#: Lists longer than this are written on one line (by the C encoder: long lists of handoff
+#: pairs or cases would take seconds through the indenting one).
+LONG_LIST = 1000
+_COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def dumps(value: Any, depth: int = 0) -> str:
+    """``value`` as JSON indented by one space per level, as ``json.dumps(indent=1)`` writes
+    it, except that a list of more than :data:`LONG_LIST` items stands on one line."""
+    pad, inner = "\n" + " " * depth, "\n" + " " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = (f"{_COMPACT(str(k))}: {dumps(v, depth + 1)}" for k, v in value.items())
+        return "{" + inner + ("," + inner).join(items) + pad + "}"
+    if isinstance(value, list | tuple) and value and len(value) <= LONG_LIST:
+        return "[" + inner + ("," + inner).join(dumps(v, depth + 1) for v in value) + pad + "]"
+    return _COMPACT(value)

@@ -20,6 +20,7 @@ from procflow.cli.options import (
 from procflow.core.i18n import Texts
 from procflow.errors import InputError
 from procflow.filters import Filter, to_json
+from procflow.ingest.sniff import content_size
 from procflow.store.pseudonyms import KEY_WORDS
 from procflow.store.workspace import ImportResult, Workspace
 
@@ -43,7 +44,7 @@ def import_command(file: Path, name: str | None, pseudonymize: bool,
                    pseudonymize_columns: str | None, replace: bool, rejects: Path | None,
                    workspace: Path, as_json: bool, **params: Any) -> None:
     """Import FILE (CSV, XLSX, XES, XES.GZ or Parquet) into the workspace."""
-    size = file.stat().st_size if file.is_file() else 0
+    size = content_size(file) if file.is_file() else 0
     named = tuple(c.strip() for c in (pseudonymize_columns or "").split(",") if c.strip())
     options = dataclasses.replace(options_from(params), pseudonymize=pseudonymize,
                                   pseudonymize_columns=named)

@@ -147,23 +147,49 @@ def calendar_settings(calendar: str | None, calendar_zone: str, sla: tuple[str, 
             "sla": list(sla) or None, "pause": list(pause) or None}
 
 
+class _Bar:
+    """The callback of :func:`progress_bar`: takes the bytes done so far; :meth:`rows` takes
+    the rows done so far (imports in batches tell them)."""
+
+    def __init__(self, total: int):
+        self.bar: Any = None
+        self.total, self.start = total, time.monotonic()
+        self.done_rows: int | None = None
+
+    def __call__(self, done: int) -> None:
+        self.bar.update(min(done, self.total) - self.bar.pos, done)
+
+    def rows(self, count: int) -> None:
+        """Rows read so far."""
+        self.done_rows = count
+        self.bar.render_progress()
+
+    def rate(self, done: int | None) -> str:
+        """The rate so far and the time left at that rate."""
+        seconds = time.monotonic() - self.start
+        if seconds <= 0.5:
+            return ""
+        if self.done_rows:
+            text = f"{self.done_rows:,} rows, {self.done_rows / seconds:,.0f} rows/s"
+        else:
+            text = f"{(done or 0) / 1e6 / seconds:,.1f} MB/s"
+        part = self.bar.pos / self.total if self.total else 0
+        if 0 < part < 1:
+            left = int(seconds * (1 - part) / part)
+            text += f", {left // 3600:02d}:{left // 60 % 60:02d}:{left % 60:02d} left"
+        return text
+
+
 @contextmanager
 def progress_bar(label: str, total: int, *, quiet: bool = False
               ) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr (terminals only) with the rate in MB/s and the time left; the
-    callback takes the bytes done so far."""
+    """A progress bar on stderr (terminals only) with the rate (rows/s once rows are told,
+    else MB/s) and the time left (hh:mm:ss); the callback takes the bytes done so far."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    start = time.monotonic()
-
-    def rate(done: int | None) -> str:
-        seconds = time.monotonic() - start
-        return f"{(done or 0) / 1e6 / seconds:,.1f} MB/s" if seconds > 0.5 else ""
-
-    with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True,
-                           item_show_func=rate) as bar:
-        def update(done: int) -> None:
-            bar.update(min(done, total) - bar.pos, done)
-
-        yield update
+    state = _Bar(total)
+    state.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=False,
+                                  item_show_func=state.rate)
+    with state.bar:
+        yield state

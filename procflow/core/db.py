@@ -50,3 +50,8 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> None:
     """Execute a statement that returns nothing of interest."""
     con.execute(sql, params or []).fetchall()
+
+
+def ident(name: str) -> str:
+    """``name`` as a SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'

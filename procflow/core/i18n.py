@@ -15,10 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from babel.dates import format_date, format_datetime
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
-
 Lang = Literal["en", "id"]
 LANGS: tuple[Lang, ...] = ("id", "en")
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -35,6 +31,8 @@ def catalog(lang: Lang) -> dict[str, str]:
         return {}
     path = LOCALE_DIR / lang / "LC_MESSAGES" / "procflow.po"
     with open(path, "rb") as handle:
+        from babel.messages.pofile import read_po  # babel is imported when first needed
+
         po = read_po(handle, locale=lang)
     return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
 
@@ -59,6 +57,8 @@ class Texts:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         if round(value, digits) == 0:
             value = 0.0  # never "-0": a change that rounds to nothing has no sign
+        from babel.numbers import format_decimal
+
         return str(format_decimal(value, format=pattern, locale=self.lang))
 
     def integer(self, value: int | None) -> str:
@@ -70,6 +70,8 @@ class Texts:
         if value is None:
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        from babel.numbers import format_percent
+
         return str(format_percent(value, format=pattern, locale=self.lang))
 
     def duration(self, seconds: float | None, unit: DurationUnit | None = None, *,
@@ -93,7 +95,11 @@ class Texts:
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         if isinstance(value, dt.datetime):
+            from babel.dates import format_datetime
+
             return str(format_datetime(value, format="d MMMM y", locale=self.lang))
+        from babel.dates import format_date
+
         return str(format_date(value, format="long", locale=self.lang))
 
 

@@ -1,5 +1,5 @@
-"""Readers that hand a CSV or Parquet file over in record batches, so that an import's memory
-does not grow with the file.
+"""Readers that hand a CSV, Parquet, XES or Excel file over in record batches, so that an
+import's memory does not grow with the file.
 
 Each source can be read more than once (the day order of numeric dates is looked up in a first
 pass when the file does not say it early). Files whose reading fails are read again by the
@@ -29,8 +29,8 @@ from procflow.ingest.parquet import _FIX, _describe, as_text_where_needed
 from procflow.ingest.schema import ROW, unique_names
 from procflow.ingest.sniff import Format, ProgressFn, detect_format, open_bytes
 
-#: Rows per batch handed to validation.
-BATCH_ROWS = 500_000
+#: Rows per batch handed to validation (``PROCFLOW_BATCH_ROWS``, default 500,000).
+BATCH_ROWS = int(os.environ.get("PROCFLOW_BATCH_ROWS", 500_000))
 #: Bytes the CSV parser reads at a time.
 BLOCK_BYTES = CHUNK
 
@@ -44,7 +44,11 @@ def stream_threshold() -> int:
 @dataclass
 class BatchSource:
     """A file read in batches: its format, column names, and a fresh batch iterator on each
-    call of :attr:`batches` (tables of source columns plus ``__row``)."""
+    call of :attr:`batches` (tables of source columns plus ``__row``).
+
+    ``headers`` is empty when the columns show only while reading (XES keys): then a batch may
+    bring columns that earlier ones lacked, and the last batch has them all.
+    """
 
     format: Format
     headers: list[str]
@@ -54,25 +58,50 @@ class BatchSource:
 
 
 def batch_format(path: Path, choice: str, limits: Limits | None) -> Format | None:
-    """The format ``path`` is read in batches with: CSV of at least :func:`stream_threshold`
-    bytes, or Parquet of an eighth of that (it is compressed); else None."""
+    """The format ``path`` is read in batches with: CSV or XES of at least
+    :func:`stream_threshold` bytes, or a compressed file (Parquet, Excel, gzip) of an eighth
+    of that; else None."""
     if not path.is_file():
         return None
     fmt = detect_format(path, limits) if choice == "auto" else choice
-    size = path.stat().st_size * (8 if fmt == "parquet" else 1)
-    if fmt not in ("csv", "parquet") or size < stream_threshold():
+    with path.open("rb") as file:
+        gzipped = file.read(2) == b"\x1f\x8b"
+    size = path.stat().st_size * (8 if fmt in ("parquet", "xlsx") or gzipped else 1)
+    if fmt not in ("csv", "parquet", "xes", "xlsx") or size < stream_threshold():
         return None
     return fmt  # type: ignore[return-value]
 
 
 def open_batches(path: Path, fmt: Format, *, limits: Limits | None = None,
                  progress: ProgressFn | None = None, delimiter: str | None = None,
-                 encoding: str | None = None) -> BatchSource:
-    """The batch source of a CSV or Parquet file."""
+                 encoding: str | None = None, sheet: str | None = None) -> BatchSource:
+    """The batch source of a CSV, Parquet, XES or Excel file."""
     if fmt == "parquet":
         return parquet_batches(path, limits=limits, progress=progress)
+    if fmt == "xes":
+        from procflow.ingest.xes import xes_batches  # its patterns take a while to compile
+
+        return BatchSource("xes", [], lambda: xes_batches(path, limits=limits, progress=progress,
+                                                          rows=BATCH_ROWS))
+    if fmt == "xlsx":
+        return xlsx_batches(path, sheet=sheet, limits=limits, progress=progress)
     return csv_batches(path, limits=limits, progress=progress, delimiter=delimiter,
                        encoding=encoding)
+
+
+def xlsx_batches(path: Path, *, sheet: str | None = None, limits: Limits | None = None,
+                 progress: ProgressFn | None = None) -> BatchSource:
+    """An Excel sheet in batches of :data:`BATCH_ROWS` rows; its date-time columns are found
+    by a first pass. Raises :class:`FallBack` for a sheet that does not start at A1."""
+    from procflow.ingest.excel import sheet_batches, sheet_layout
+
+    layout = sheet_layout(path, sheet=sheet, limits=limits, rows=BATCH_ROWS)
+    if layout is None:
+        raise FallBack
+    return BatchSource("xlsx", layout[0],
+                       lambda: sheet_batches(path, layout, sheet=sheet, limits=limits,
+                                             rows=BATCH_ROWS, progress=progress),
+                       details={"sheet": sheet or "(first)"})
 
 
 def parquet_batches(path: Path, *, limits: Limits | None = None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,23 @@ from procflow.ingest.instances import lifecycle_summary
 from procflow.ingest.notes import Note
 from procflow.ingest.orgchart import apply_orgchart, apply_orgchart_in, read_orgchart
 from procflow.ingest.privacy import columns_to_pseudonymize
-from procflow.ingest.schema import FIELDS, ROW, ColumnMapping, suggest_mapping
+from procflow.ingest.schema import (
+    ATTRIBUTE_PREFIX,
+    EVENT_ID,
+    FIELDS,
+    ROW,
+    ColumnMapping,
+    suggest_mapping,
+)
 from procflow.ingest.sniff import ProgressFn
 from procflow.ingest.timeparse import DayOrder, day_order_evidence
-from procflow.ingest.validate import Canonicalizer, ImportReport, canonicalize, no_rejects
+from procflow.ingest.validate import (
+    Canonicalizer,
+    ImportReport,
+    canonicalize,
+    check_mapping,
+    no_rejects,
+)
 from procflow.ingest.window import TimeWindow
 
 #: Rejected rows kept for the import report (and ``--rejects``); all are counted.
@@ -134,8 +149,9 @@ def stream_events(
     if fmt is not None:
         try:
             source = open_batches(path, fmt, limits=limits, progress=progress,
-                                  delimiter=options.delimiter, encoding=options.encoding)
-            report = _stream(con, table, path, source, options)
+                                  delimiter=options.delimiter, encoding=options.encoding,
+                                  sheet=options.sheet)
+            report = _stream(con, table, path, source, options, progress=progress)
         except FallBack:
             db.run(con, f"DROP TABLE IF EXISTS {table}")
             source = None
@@ -150,35 +166,106 @@ def stream_events(
 
 
 def _stream(con: duckdb.DuckDBPyConnection, table: str, path: Path, source: BatchSource,
-            options: ImportOptions) -> ImportReport:
-    """Check ``source`` batch by batch into ``table``; rejected rows into a side table."""
-    mapping = suggest_mapping(source.headers, **options.columns)
+            options: ImportOptions, headers: list[str] | None = None,
+            progress: ProgressFn | None = None) -> ImportReport:
+    """Check ``source`` batch by batch into ``table``; rejected rows into a side table.
+
+    A source whose columns show while reading (XES) is mapped by the columns of its first
+    batch, later columns added as they come; when the columns of the whole file would be
+    mapped otherwise, it is read again with all of them (``headers``)."""
+    batches = source.batches()
+    first = next(batches)
+    known = headers or source.headers or [c for c in first.column_names if c != ROW]
+    if not first.num_rows and not source.headers:
+        raise _no_rows(path, source.format)
+    mapping = suggest_mapping(known, **options.columns)
     sink = RejectTable(con)
     canon = Canonicalizer(mapping, tz=options.zone, order=options.order, source=str(path),
                           file_format=source.format, window=options.window,
-                          dayfirst=_day_order(path, source, mapping, options), rejects=sink.add)
-    for i, batch in enumerate(source.batches()):
-        append(con, table, canon.batch(batch), create=i == 0)
+                          dayfirst=_day_order(path, source, mapping, options, first),
+                          rejects=sink.add)
+    # Named columns not met yet (XES keys may show late) are empty until they show.
+    late = [] if headers or source.headers else [
+        c for c in mapping.used().values() if c not in known]
+    stored: list[str] = []
+    tell_rows = getattr(progress, "rows", None)  # a progress bar that shows rows/s
+    for batch in itertools.chain([first], batches):
+        known = [c for c in batch.column_names if c != ROW]
+        if headers or late:
+            batch = _padded(batch, headers or [*known, *(c for c in late if c not in known)])
+        stored = _store(con, table, canon.batch(batch), stored)
+        if tell_rows is not None:
+            tell_rows(canon.rows)
+    if any(c not in known for c in late):
+        check_mapping(_padded(first.slice(0, 0), known), mapping, str(path))
+    if suggest_mapping(known, **options.columns).as_dict() != mapping.as_dict():
+        db.run(con, f"DROP TABLE {table}")
+        return _stream(con, table, path, source, options, known, progress)
+    used = set(mapping.used().values())
+    wanted = [EVENT_ID, *FIELDS, *(ATTRIBUTE_PREFIX + c for c in known if c not in used)]
+    if stored != wanted:
+        _reorder(con, table, wanted)
     report = canon.report()
     report.rejects = sink.collect()
     if not report.rows:
-        raise FormatError(f"no events in {path}: {_EMPTY[source.format]}.",
-                          fix="export the log again with its rows (check the export's filters "
-                              "and dates).")
+        raise _no_rows(path, source.format)
     if not report.accepted:
         raise _all_rejected(path, report)
     return report
 
 
-def _day_order(path: Path, source: BatchSource, mapping: ColumnMapping, options: ImportOptions
-               ) -> bool | None:
+def _no_rows(path: Path, fmt: str) -> FormatError:
+    return FormatError(f"no events in {path}: {_EMPTY[fmt]}.",  # type: ignore[index]
+                       fix="export the log again with its rows (check the export's filters "
+                           "and dates).", code="no_rows", params={"file": str(path)})
+
+
+def _store(con: duckdb.DuckDBPyConnection, table: str, events: pa.Table,
+           stored: list[str]) -> list[str]:
+    """Add ``events`` to ``table`` (made from them at first), adding the columns it lacks;
+    return the table's columns."""
+    if not stored:
+        append(con, table, events, create=True)
+        return events.column_names
+    new = [c for c in events.column_names if c not in stored]
+    for column in new:
+        kind = con.from_arrow(events.select([column])).types[0]
+        db.run(con, f"ALTER TABLE {table} ADD COLUMN {db.ident(column)} {kind}")
+    if events.column_names == stored + new:
+        append(con, table, events, create=False)
+    else:
+        con.register("import_batch", events)
+        try:
+            db.run(con, f"INSERT INTO {table} BY NAME SELECT * FROM import_batch")
+        finally:
+            con.unregister("import_batch")
+    return stored + new
+
+
+def _reorder(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
+    """Put the columns of ``table`` in the order ``columns``."""
+    listed = ", ".join(db.ident(c) for c in columns)
+    db.run(con, f"CREATE TABLE {table}_ordered AS SELECT {listed} FROM {table}")
+    db.run(con, f"DROP TABLE {table}")
+    db.run(con, f"ALTER TABLE {table}_ordered RENAME TO {table}")
+
+
+def _padded(batch: pa.Table, headers: list[str]) -> pa.Table:
+    """``batch`` with the columns ``headers`` (text, empty where missing) and ``__row``."""
+    present = set(batch.column_names)
+    return pa.table({**{h: batch[h] if h in present else pa.nulls(batch.num_rows, pa.string())
+                        for h in headers}, ROW: batch[ROW]})
+
+
+def _day_order(path: Path, source: BatchSource, mapping: ColumnMapping, options: ImportOptions,
+               first: pa.Table) -> bool | None:
     """The day order of the file's numeric dates, from its first batches that tell it (None
     when the order is given, or no batch tells it)."""
     used = mapping.used()
     columns = [used[f] for f in ("timestamp", "start_timestamp") if f in used]
     if options.order != "auto" or not columns:
         return None
-    for batch in source.batches():
+    for batch in _again(source, first):
         if not all(c in batch.column_names for c in columns):
             return None  # the mapping error comes with the first batch
         settled, dayfirst = day_order_evidence({c: batch[c] for c in columns},
@@ -186,6 +273,14 @@ def _day_order(path: Path, source: BatchSource, mapping: ColumnMapping, options:
         if settled:
             return dayfirst
     return None
+
+
+def _again(source: BatchSource, first: pa.Table) -> Iterator[pa.Table]:
+    """The batches of ``source``, the first one as already read."""
+    yield first
+    rest = source.batches()
+    next(rest, None)
+    yield from rest
 
 
 def _finish(con: duckdb.DuckDBPyConnection, table: str, report: ImportReport,

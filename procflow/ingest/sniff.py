@@ -106,6 +106,21 @@ def open_bytes(path: Path, limits: Limits | None = None) -> BinaryIO:
     return raw
 
 
+def content_size(path: Path) -> int:
+    """The bytes a reader of ``path`` goes through (what ``progress`` callbacks count): the
+    file's size, or for gzip the size its trailer states (modulo 4 GiB, raised past the
+    compressed size)."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        if f.read(2) != GZIP_MAGIC or size < 18:
+            return size
+        f.seek(-4, io.SEEK_END)
+        stated = int.from_bytes(f.read(4), "little")
+    while stated < size:
+        stated += 1 << 32
+    return stated
+
+
 def detect_format(path: Path, limits: Limits | None = None) -> Format:
     """Tell the format from content, not from the file name."""
     with open(path, "rb") as f:
@@ -139,4 +154,5 @@ def _mostly_binary(head: bytes) -> bool:
 
 ProgressFn = Callable[[int], None]
 
-__all__ = ["FORMATS", "Format", "Limits", "ProgressFn", "detect_format", "open_bytes"]
+__all__ = ["FORMATS", "Format", "Limits", "ProgressFn", "content_size", "detect_format",
+           "open_bytes"]

@@ -132,7 +132,7 @@ class Canonicalizer:
     def batch(self, table: pa.Table) -> pa.Table:
         """The accepted canonical events of the next part of the source."""
         mapping, used = self.mapping, self.mapping.used()
-        _check_mapping(table, mapping, self.source)
+        check_mapping(table, mapping, self.source)
         times = parse_time_columns(
             {used[f]: table[used[f]].combine_chunks() for f in ("timestamp", "start_timestamp")
              if f in used},
@@ -215,7 +215,8 @@ def _with_attributes(events: pa.Table, table: pa.Table, used: set[str]) -> pa.Ta
     return pa.Table.from_arrays([*events.columns, *(columns[i] for i in at)], names=names)
 
 
-def _check_mapping(table: pa.Table, mapping: ColumnMapping, source: str) -> None:
+def check_mapping(table: pa.Table, mapping: ColumnMapping, source: str) -> None:
+    """Refuse a mapping that lacks a required field or names a column ``table`` lacks."""
     headers = [c for c in table.column_names if c != ROW]
     missing = mapping.missing_required()
     if missing:

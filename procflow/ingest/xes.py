@@ -16,6 +16,8 @@ the current one is assembled. Nesting, root, references and encoding are checked
 * :class:`UnsafeInputError` for ``<!DOCTYPE`` or ``<!ENTITY`` anywhere, even in a comment,
   found before the chunk holding it is parsed; no entity is ever expanded.
 * ``progress`` receives the number of uncompressed bytes read so far, once per chunk.
+* :func:`xes_batches` hands the events over in tables of whole traces as they are read, so
+  that memory follows the table size, not the file; :func:`read_xes` is its one-table form.
 """
 
 from __future__ import annotations
@@ -242,6 +244,7 @@ class _Reader:
         self.limits = limits or Limits()
         self.depth = self.in_event = self.in_trace = self.in_log = self.roots = 0
         self.n_events = self.n_traces = self.pivoted = self.line = self.offset = 0
+        self.emitted_traces = 0
         self.stack: list[str] = []
         self.classes: dict[str, tuple[int, str, bool]] = {}
         self.event_keys: dict[str, int] = {}
@@ -390,22 +393,48 @@ class _Reader:
             self.tables.append(pa.table(cols))
             self.pivoted = done
 
-    def finish(self) -> pa.Table:
-        """Check that the document ended cleanly and assemble the table."""
+    def check_end(self) -> None:
+        """Check that the document ended cleanly."""
         if not self.roots:
             raise self.fail("no <log> root element was found")
         if self.depth or self.in_event or self.in_trace or self.in_log or self.stack:
             self.chunk = _Chunk(b"", {})
             raise self.fail("the file ends inside an element (truncated?)")
+
+    def take(self, rows: int | None) -> pa.Table | None:
+        """The events of closed traces not handed over yet, as a table, once there are at
+        least ``rows`` of them (all of them when ``rows`` is None); else None.
+
+        Columns: every event key met so far, then ``case:<key>`` for every trace key met so
+        far (text, empty where an event or trace has no value), then ``__row``.
+        """
+        closed = self.n_traces - self.in_trace
+        trace_of = np.concatenate(self.event_trace)
+        count = int(np.searchsorted(trace_of, closed))
+        self.event_trace = [trace_of]
+        if rows is not None and count < max(rows, 1):
+            return None
+        self.event_trace = [trace_of[count:]]
         table = pa.concat_tables(self.tables, promote_options="default") if self.tables else \
             pa.table({ROW: pa.array([], pa.int64())})
-        rows, ids, values = zip(*self.trace_attrs, strict=True)
-        cases = _pivot(np.concatenate(rows), np.concatenate(ids), pa.concat_arrays(values),
-                       self.n_traces, list(self.trace_keys))
-        trace_of = pa.array(np.concatenate(self.event_trace))
-        out = {n: table[n] for n in table.column_names if n != ROW}
-        out.update({f"case:{n}": col.take(trace_of) for n, col in cases.items()})
-        out[ROW] = table[ROW]
+        head = table.slice(0, count)
+        self.tables = [table.slice(count)] if count < table.num_rows else []
+        at, ids = (np.concatenate([part[i] for part in self.trace_attrs]) for i in (0, 1))
+        values = pa.concat_arrays([part[2] for part in self.trace_attrs])
+        done = at < closed
+        cases = _pivot(at[done] - self.emitted_traces, ids[done], values.filter(pa.array(done)),
+                       closed - self.emitted_traces, list(self.trace_keys))
+        self.trace_attrs = [(at[~done], ids[~done], values.filter(pa.array(~done)))]
+        traces = pa.array(trace_of[:count] - self.emitted_traces)
+        self.emitted_traces = closed
+        present = set(head.column_names)
+        out = {key: head[key] if key in present else pa.nulls(count, pa.string())
+               for key in self.event_keys}
+        for key in self.trace_keys:
+            column = cases.get(key)
+            out[f"case:{key}"] = (pa.nulls(count, pa.string()) if column is None
+                                  else column.take(traces))
+        out[ROW] = head[ROW]
         return pa.table(out)
 
 
@@ -434,8 +463,22 @@ def read_xes(path: Path, *, limits: Limits | None = None,
     See the module docstring for what is kept, skipped and refused. ``progress`` is called
     once per chunk with the number of uncompressed bytes read so far.
     """
+    return next(iter(xes_batches(path, limits=limits, progress=progress)))
+
+
+def xes_batches(path: Path, *, limits: Limits | None = None,
+                progress: Callable[[int], None] | None = None,
+                rows: int | None = None) -> Iterator[pa.Table]:
+    """Read an XES file as :func:`read_xes` does, handing its events over in tables of at least
+    ``rows`` events of whole traces (the last table may be smaller; one table of everything
+    when ``rows`` is None). Memory grows with ``rows`` and the longest trace, not the file.
+
+    A later table may have columns an earlier one lacked (keys first met later); the columns
+    of the last table are those :func:`read_xes` gives, in its order.
+    """
     name = str(path)
     reader = _Reader(name, limits)
+    handed: list[str] | None = None  # the columns of the table handed over last
     try:
         with open_bytes(Path(path), limits) as stream, ThreadPoolExecutor(1) as pool:
             pending: Future[_Chunk] | None = None
@@ -443,13 +486,19 @@ def read_xes(path: Path, *, limits: Limits | None = None,
                 prepared = pool.submit(_Chunk, head, reader.classes)
                 if pending is not None:
                     reader.feed(pending.result())
+                    if rows is not None and (table := reader.take(rows)) is not None:
+                        handed = table.column_names
+                        yield table
                 pending = prepared
             if pending is not None:
                 reader.feed(pending.result())
-        return reader.finish()
+        reader.check_end()
+        last = reader.take(None)
     except pa.ArrowException as err:
         raise FormatError("the XES content could not be read.", source=name,
                           fix="check that the file is a complete XES export.") from err
+    if last is not None and (last.num_rows or last.column_names != handed):
+        yield last
 
 
 def _heads(stream: BinaryIO, name: str,
