@@ -47,7 +47,13 @@ from procflow.render import map_budget
 from procflow.render.map_budget import MapTooLarge
 from procflow.render.process_map import MapLink, abstraction
 from procflow.render.timeline import case_gantt
-from procflow.report.html import analysis_report, analysis_sections, headline
+from procflow.report.html import (
+    analysis_report,
+    analysis_sections,
+    drawing_names,
+    headline,
+)
+from procflow.report.html import section_drawing as section_drawing_of
 from procflow.report.svg import inline_svg
 from procflow.report.workbook import analysis_book
 from procflow.report.xlsx import write_workbook
@@ -535,15 +541,54 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
 
 def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
              view: LogView = DEFAULT_VIEW, links: CaseLinks | None = None) -> Markup:
-    """The report's sections (decisions, handoffs, layers, bottlenecks, service standards)
-    of a log as an HTML fragment, its counts linking to their cases with ``links`` (cached
-    per import, settings and language)."""
+    """The report's sections (decisions, handoffs, layers, bottlenecks, service standards,
+    variants, over time) of a log as an HTML fragment, its counts linking to their cases with
+    ``links`` (cached per import, settings and language). With ``links``, the drawings and
+    the "Over time" section are placeholders that load :func:`section_drawing` (at
+    ``links.drawing``) after the page, so that the page comes without waiting for them."""
     with files.read(path) as ws:
         _, analysis = _analysis(files, ws, wid, name, view)
-        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang,
-                           links),
-                          lambda: analysis_sections(sliced(ws, name, view), analysis, t,
-                                                    links))
+        if links is not None:
+            def later(which: str) -> Markup:
+                return placeholder(links.drawing(which, t.lang), t)
+
+            return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang,
+                               links),
+                              lambda: analysis_sections(None, analysis, t, links, later))
+        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang),
+                          lambda: analysis_sections(sliced(ws, name, view), analysis, t))
+
+
+def placeholder(address: str, t: Texts) -> Markup:
+    """Where a drawing loads after the page (``static/map.js``): "drawing…" until it comes,
+    and a link to it without script."""
+    return Markup('<div class="deferred" data-drawing="{0}" role="status" aria-busy="true" '
+                  'data-failed="{1}"><p class="note">{2}</p><noscript><p><a href="{0}">{3}'
+                  '</a></p></noscript></div>').format(
+        address, t("The drawing could not be loaded; reload the page."), t("Drawing…"),
+        t("Open the drawing"))
+
+
+#: One drawing at a time: matplotlib's style settings are global while a chart is drawn.
+_DRAWING = threading.Lock()
+
+
+def section_drawing(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
+                    view: LogView, which: str) -> Markup:
+    """One drawing of a log page's sections, or its "Over time" section (``which``: a name
+    of :func:`procflow.report.html.drawing_names`; KeyError for another), cached per import,
+    settings and language."""
+    with files.read(path) as ws:
+        _, analysis = _analysis(files, ws, wid, name, view)
+
+        def draw() -> Markup:
+            with _DRAWING:
+                return section_drawing_of(sliced(ws, name, view), analysis, t, which)
+
+        if which not in drawing_names(analysis.to_dict()):
+            raise KeyError(which)
+        return files.memo(("drawing", *version(ws, wid, name), *view.analysis, t.lang, which),
+                          draw)
 
 
 def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str,
