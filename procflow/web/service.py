@@ -32,7 +32,7 @@ from procflow.core import db
 from procflow.core.i18n import Texts
 from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.eventlog import EventLog
-from procflow.filters import Filter, filter_log
+from procflow.filters import Filter, Slice, filter_log, reopen, slice_of
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
@@ -426,15 +426,29 @@ def _analysis(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: L
     key = version(ws, wid, name)
     info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
     zone = (info.get("options") or {}).get("tz")
-    return info, files.memo(("analysis", *key, *view.analysis),
-                            lambda: analyze(sliced(ws, name, view), **view.keywords(zone)))
+    return info, files.memo(("analysis", *key, *view.analysis), lambda: analyze(
+        sliced(files, ws, wid, name, view), **view.keywords(zone)))
 
 
-def sliced(ws: Workspace, name: str, view: LogView) -> EventLog:
+def sliced(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: LogView
+           ) -> EventLog:
     """Log ``name`` cut to the view's filters (temporary tables of the workspace's
-    connection: one per request). A slice without cases is an InputError."""
+    connection: one per request). The filters run once per import and filters: then the
+    cases they kept are cut again (:func:`procflow.filters.reopen`). A slice without cases
+    is an InputError."""
     log = ws.log(name)
-    return filter_log(log, view.filter_list, check=False) if view.filters else log
+    if not view.filters:
+        return log
+    kept = _slice(files, ws, wid, name, view)
+    if kept.codes is None or not kept.cases:
+        return filter_log(log, view.filter_list, check=False)
+    return reopen(log, kept)
+
+
+def _slice(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: LogView) -> Slice:
+    """What the view's filters keep of log ``name`` (cached per import and filters)."""
+    return files.memo(("slice", *version(ws, wid, name), view.filters), lambda: slice_of(
+        filter_log(ws.log(name), view.filter_list, check=False, allow_empty=True)))
 
 
 def check_slice(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogView,
@@ -445,13 +459,11 @@ def check_slice(files: WorkspaceFiles, path: Path, wid: str, name: str, view: Lo
         return
     with files.read(path) as ws:
         def check() -> bool:
-            log = ws.log(name)
-            slices.check(log, view.filter_list, t)
-            kept = filter_log(log, view.filter_list, check=False, allow_empty=True)
-            slices.check_kept(kept.selection or {}, view.filter_list, t)
+            slices.check(ws.log(name), view.filter_list, t)
             return True
 
         files.memo(("slice-checked", *version(ws, wid, name), view.filters, t.lang), check)
+        slices.check_kept(_slice(files, ws, wid, name, view).selection, view.filter_list, t)
 
 
 def slice_facts(files: WorkspaceFiles, path: Path, wid: str, name: str, field: str,
@@ -556,7 +568,8 @@ def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
                                links),
                               lambda: analysis_sections(None, analysis, t, links, later))
         return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang),
-                          lambda: analysis_sections(sliced(ws, name, view), analysis, t))
+                          lambda: analysis_sections(sliced(files, ws, wid, name, view),
+                                                    analysis, t))
 
 
 def placeholder(address: str, t: Texts) -> Markup:
@@ -583,7 +596,7 @@ def section_drawing(files: WorkspaceFiles, path: Path, wid: str, name: str, t: T
 
         def draw() -> Markup:
             with _DRAWING:
-                return section_drawing_of(sliced(ws, name, view), analysis, t, which)
+                return section_drawing_of(sliced(files, ws, wid, name, view), analysis, t, which)
 
         if which not in drawing_names(analysis.to_dict()):
             raise KeyError(which)
@@ -596,7 +609,7 @@ def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: st
     """The full offline HTML report of a log with the view's analysis settings."""
     info, analysis = analysis_of(files, path, wid, name, view)
     with files.read(path) as ws:
-        return analysis_report(sliced(ws, name, view), analysis,
+        return analysis_report(sliced(files, ws, wid, name, view), analysis,
                                lang=lang,  # type: ignore[arg-type]
                                import_report=info.get("report"))
 
@@ -632,7 +645,7 @@ def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogV
         zone = (info.get("options") or {}).get("tz")
 
         def make() -> CaseList:
-            log = sliced(ws, name, view)
+            log = sliced(files, ws, wid, name, view)
             return CaseList(case_table(log, case_settings(view, zone), sort=sort),
                             log.selection, zone)
 
@@ -718,14 +731,14 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
                        handoff_by=cast(HandoffBy | None, handoff))
 
 
-def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path, *,
+def run_conform(files: WorkspaceFiles, path: Path, wid: str, name: str, model: Path, *,
                 method: Method = "token", model_name: str | None = None,
                 view: LogView = DEFAULT_VIEW) -> Conformance:
     """Check a log (cut to the view's filters, with its decision steps) against the model or
     SOP table at ``model`` (fitness by ``method``); ``model_name`` is the file's name as
     uploaded."""
     with files.read(path) as ws:
-        return conform(sliced(ws, name, view), model, method=method,
+        return conform(sliced(files, ws, wid, name, view), model, method=method,
                        decision_activities=None if view.decisions is None
                        else list(view.decisions),
                        time_limit=CONFORM_TIME_LIMIT, model_name=model_name)
