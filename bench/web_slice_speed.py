@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import os
 import re
 import sys
 import tempfile
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import load  # noqa: E402
 from filter_speed import case_filters  # noqa: E402
 from web_load import PW, free_port, login, start_server  # noqa: E402
 
@@ -60,10 +60,6 @@ def line(label: str, first: float, again: float, target: float | None = None) ->
     verdict = "" if target is None else (
         f"  target <= {target:.2f} s: {'met' if first <= target else 'MISSED'}")
     return f"{label:<34} first {first:6.2f} s   again {again:6.2f} s{verdict}"
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
