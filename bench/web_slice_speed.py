@@ -51,9 +51,10 @@ SERVER: list[int] = []  # the server's process id, once started
 
 
 def server_cpu() -> float:
-    """Processor seconds the server has used so far (all its threads; Linux's /proc)."""
+    """Processor seconds the server has used so far (all its threads, and the drawing
+    programs it waited for; Linux's /proc)."""
     fields = Path(f"/proc/{SERVER[0]}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(client: httpx.Client, path: str) -> tuple[float, str, float]:
