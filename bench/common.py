@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,3 +32,8 @@ def quiet_pm4py() -> ModuleType:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         import pm4py
     return pm4py
+
+
+def load() -> str:
+    """The machine's load average (1, 5 and 15 minutes), to print beside timings."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())

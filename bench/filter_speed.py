@@ -17,6 +17,7 @@ On a simulated permit log of about a million events, imported into a workspace (
   handover network, case durations, variants) — printed as ratios.
 
 Each time is the fastest of ``--repeat`` runs (5) after a warm-up run; the runs take turns.
+The load average is printed before and after (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import quiet_pm4py  # noqa: E402
+from common import load, quiet_pm4py  # noqa: E402
 
 from procflow import ImportOptions, Workspace, analyze  # noqa: E402
 from procflow.eventlog import EventLog  # noqa: E402
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--skip-pm4py", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    print(load(), flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         sim = simulate(tmp / "sim", cases=args.cases, seed=11)
@@ -146,6 +148,7 @@ def main() -> None:
             print(f"{'cases (case table, every case)':<44} {cases:6.2f} s  (target <= 1.00 s)",
                   flush=True)
             if args.skip_pm4py:
+                print(load())
                 return
             df = pm4py_frame(log)
             print()
@@ -164,6 +167,7 @@ def main() -> None:
                 print(f"{'pm4py filters + figures, ' + label:<44} "
                       f"{theirs['both ' + label]:6.2f} s  | procflow filter_log + analyze is "
                       f"{theirs['both ' + label] / both[label]:.1f}x faster")
+            print(load())
 
 
 if __name__ == "__main__":

@@ -96,8 +96,10 @@ def prepare(data: Path, browsers: int, uploaders: int) -> str:
     return wid
 
 
-def start_server(data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``procflow serve`` in a subprocess, once it answers."""
+def start_server(data: Path, port: int, log: Path, wait: float = 180
+                 ) -> subprocess.Popen[bytes]:
+    """``procflow serve`` in a subprocess, once it answers (within ``wait`` seconds: a
+    shared machine may be slow to start it)."""
     out = open(log, "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [sys.executable, "-c", "from procflow.cli import main; main()", "serve",
@@ -105,7 +107,7 @@ def start_server(data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     out.close()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited ({proc.returncode}); see {log}:\n"
@@ -117,7 +119,7 @@ def start_server(data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the server did not start within 60 s")
+    raise SystemExit(f"the server did not start within {wait:.0f} s")
 
 
 def login(base: str, user: str) -> httpx.Client:

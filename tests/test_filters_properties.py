@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 import procflow
 from procflow import Workspace
+from procflow.core.db import cursor
 from procflow.eventlog import EventLog
-from procflow.filters import filter_log
+from procflow.filters import cuts_events, filter_log, from_list, reopen, slice_of
 from procflow.store.export import export_log
 from tests.test_metrics_exact import approx_tree
 
@@ -182,3 +183,25 @@ def test_save_as_stores_the_filtered_log(events_: list[tuple[Any, ...]],
         assert (stored.cases, stored.events) == (out.selection["cases"]["kept"],
                                                  out.selection["events"]["kept"])
         assert analysis(ws.log("slice")) == approx_tree(analysis(out))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs, st.lists(any_filter, min_size=1, max_size=3))
+def test_a_slice_reopened_on_another_connection_measures_as_the_filtered_log(
+        events_: list[tuple[Any, ...]], spec: list[dict[str, Any]]) -> None:
+    """The cases a slice kept, cut again on another connection of the workspace, give the
+    filtered log's events, filter block and figures; a slice that cut events is not
+    reopened (it is filtered again)."""
+    with tempfile.TemporaryDirectory() as tmp, Workspace(Path(tmp) / "w.duckdb") as ws:
+        ws.import_file(write_log(events_, Path(tmp)), name="log")
+        out = cut(ws.log("log"), spec)
+        kept = slice_of(out)
+        assert kept.selection == out.selection
+        assert (kept.codes is None) == any(cuts_events(f) for f in from_list(spec))
+        assume(kept.codes is not None and kept.cases > 0)
+        assert kept.codes.num_rows == kept.cases
+        with Workspace(Path(tmp) / "w.duckdb", con=cursor(ws.con)) as other:
+            again = reopen(other.log("log"), kept)
+            assert again.selection == out.selection
+            assert events(again) == events(out)
+            assert analysis(again) == analysis(out)

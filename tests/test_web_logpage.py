@@ -3,6 +3,7 @@ chart, and removing a log."""
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -113,13 +114,17 @@ def test_log_page_shows_the_sections(site: Site) -> None:
     for section in ("decisions", "handoffs", "layers", "bottlenecks", "time"):
         assert f'<section id="{section}">' in page
     over_time = page[page.index('<section id="time">'):]
-    assert over_time.count("<svg ") == 4 and "Dari waktu ke waktu" in over_time
+    assert "Dari waktu ke waktu" in over_time and "<svg " not in over_time  # loaded after
+    later = re.findall(r'data-drawing="([^"]+)"', over_time)
+    assert len(later) == 1 and "/drawings/time?" in later[0]
+    assert vera.get(html.unescape(later[0])).text.count("<svg ") == 4
     decisions = page[page.index('<section id="decisions">'):page.index('<section id="handoffs">')]
     for step in ("Persetujuan dan TTE Kepala Dinas", "Verifikasi Berkas", "Paraf Koordinator"):
         assert step in decisions
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/map.js" defer>']
     policy = vera.get(f"/w/{site.a}/logs/after").headers["content-security-policy"]
     assert "script-src 'self';" in policy and "default-src 'none'" in policy
+    assert "connect-src 'self';" in policy  # the drawings that load after the page
     script = vera.get("/static/map.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith(
         "text/javascript") and "function setup(figure, tools, presets, note)" in script.text

@@ -4,10 +4,12 @@ map, save two views and compare them."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -129,3 +131,43 @@ def test_slice_drill_down_save_and_compare(served: tuple[str, str],
         assert (f"{with_fix:,} cases before, {total - with_fix:,} cases after"
                 in page.inner_text("main"))
         assert errors == []
+
+
+def test_the_drawings_come_after_the_filtered_page(served: tuple[str, str],
+                                                   counts: tuple[int, int]) -> None:
+    """The page comes with its figures, tables and map; its charts, handoff map and "Over
+    time" section replace their "drawing…" placeholders once loaded; without script each
+    placeholder links to its drawing."""
+    base, wid = served
+    with_fix, _ = counts
+    address = (f"{base}/w/{wid}/logs/after?lang=en&f=" + quote(json.dumps(
+        [{"kind": "with", "field": "activity", "values": [FIX]}])))
+    with browser_page() as page:
+        errors: list[str] = []
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 else None)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+                and "favicon" not in (m.location or {}).get("url", "") else None)
+        sign_in(page, base)
+        page.goto(address)
+        assert f"{with_fix:,}" in page.inner_text("dl.headline")
+        assert page.locator("figure.map svg g.node").count() > 0  # the map is on the page
+        page.wait_for_function("() => !document.querySelector('div.deferred')")
+        assert page.locator("#time svg").count() == 4
+        assert "Cases per week" in page.inner_text("#time")
+        for section in ("decisions", "handoffs", "layers", "bottlenecks"):
+            assert page.locator(f"#{section} .drawing svg").count() >= 1, section
+        assert page.locator("figure.map svg g.node").count() > 0
+        page.screenshot(path=str(artifact("drawings-after-load.png")), full_page=True)
+        assert errors == []
+    with browser_page(java_script_enabled=False) as page:
+        sign_in(page, base)
+        page.goto(address)
+        waiting = page.locator("div.deferred")
+        assert waiting.count() == 6 and "Drawing…" in waiting.first.inner_text()
+        link = page.locator("#time div.deferred noscript a, #time div.deferred a").first
+        href = link.get_attribute("href")
+        assert href is not None and "/drawings/time?" in href
+        page.goto(base + href)
+        assert "Cases per week" in page.content()
+

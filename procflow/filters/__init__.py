@@ -10,7 +10,7 @@ durations), ``text.py`` (the command line's syntax), ``checks.py`` (fields and v
 the log), ``apply.py`` (the SQL), ``words.py`` (descriptions).
 """
 
-from procflow.filters.apply import FilterInput, filter_log, parse
+from procflow.filters.apply import FilterInput, Slice, filter_log, parse, reopen, slice_of
 from procflow.filters.spec import (
     KINDS,
     PERIOD_MODES,
@@ -45,6 +45,7 @@ __all__ = [
     "Layers",
     "Order",
     "Period",
+    "Slice",
     "Split",
     "TopVariants",
     "Values",
@@ -57,6 +58,8 @@ __all__ = [
     "kept_text",
     "parse",
     "parse_option",
+    "reopen",
+    "slice_of",
     "summary_lines",
     "to_json",
 ]

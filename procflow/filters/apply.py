@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -80,6 +81,50 @@ def filter_log(log: EventLog, filters: FilterInput, *, check: bool = True,
     }
     return EventLog(name or log.name, log.con, table, log.report, zone=log.zone,
                     selection=selection, subset=subset)
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What filtering a log kept, to open the slice again on another connection to the
+    same workspace without filtering again (:func:`reopen`): its ``filter`` block and the
+    codes of the cases kept (column ``case_id``; None when the filters cut events or the
+    log has no stored tables: then it is filtered again)."""
+
+    selection: dict[str, Any]
+    codes: pa.Table | None
+
+    @property
+    def cases(self) -> int:
+        """The number of cases kept."""
+        return int(self.selection["cases"]["kept"])
+
+
+def slice_of(log: EventLog) -> Slice:
+    """The slice of ``log``, a log returned by :func:`filter_log`."""
+    assert log.selection is not None, "a filtered log"
+    subset = log.subset
+    reusable = (subset is not None and subset.cases is not None
+                and has_cache(log.con, subset.prefix))
+    codes = (log.con.sql(f"SELECT case_id FROM {subset.cases} ORDER BY case_id")
+             .to_arrow_table() if reusable and subset is not None else None)
+    return Slice(log.selection, codes)
+
+
+def reopen(log: EventLog, kept: Slice) -> EventLog:
+    """``log`` (the workspace log the slice was cut from, on any connection to its
+    workspace) cut to the cases of ``kept`` again, as :func:`filter_log` cut it."""
+    assert kept.codes is not None and kept.cases, "a slice of cases, not empty"
+    run = _Run(log)
+    table = run.name("kept")
+    log.con.register(f"{table}_arrow", kept.codes)
+    try:
+        db.run(log.con, f"CREATE TEMP TABLE {table} AS SELECT case_id FROM {table}_arrow")
+    finally:
+        log.con.unregister(f"{table}_arrow")
+    run.kept = table
+    events, subset = run.result()
+    return EventLog(log.name, log.con, events, log.report, zone=log.zone,
+                    selection=kept.selection, subset=subset)
 
 
 def _share(kept: int, total: int) -> dict[str, Any]:

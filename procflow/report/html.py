@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -101,58 +101,118 @@ class CaseLinks(Protocol):
     def case(self, case_id: str) -> str: ...  # one case
 
 
-def analysis_sections(log: EventLog, analysis: Analysis, t: Texts,
-                      links: CaseLinks | None = None) -> Markup:
-    """The report's sections on decisions, handoffs, approval layers, bottlenecks and service
-    standards, as one HTML fragment; with ``links`` their counts link to their cases."""
+def analysis_sections(log: EventLog | None, analysis: Analysis, t: Texts,
+                      links: CaseLinks | None = None,
+                      deferred: Callable[[str], Markup] | None = None) -> Markup:
+    """The report's sections on decisions, handoffs, approval layers, bottlenecks, service
+    standards, variants and the log over time, as one HTML fragment; with ``links`` their
+    counts link to their cases. With ``deferred``, each drawing and the "Over time" section
+    is ``deferred(name)`` (a placeholder loading :func:`section_drawing` of that name), and
+    ``log`` is not read (it may be None)."""
     template = environment().get_template("sections.html")
-    context = section_context(log, analysis, t)
+    context = section_context(log, analysis, t, deferred=deferred)
     if links is not None:
         context.update(links=links, edge_ends={f"{e['source']} → {e['target']}": (
             str(e["source"]), str(e["target"])) for e in context["a"]["dfg"]["edges"]})
     return Markup(template.render(context))
 
 
-def section_context(log: EventLog, analysis: Analysis, t: Texts,
-                    audience: Audience = "web") -> dict[str, Any]:
-    """What ``sections.html`` shows: the analysis, its charts and the handoff map, and the
-    decision warnings worded for the ``audience`` (the web page or the offline report)."""
-    import pandas as pd
-
+def section_context(log: EventLog | None, analysis: Analysis, t: Texts,
+                    audience: Audience = "web",
+                    deferred: Callable[[str], Markup] | None = None) -> dict[str, Any]:
+    """What ``sections.html`` shows: the analysis, its charts and the handoff map (each
+    ``deferred(name)`` when given), and the decision warnings worded for the ``audience``
+    (the web page or the offline report)."""
     data = analysis.to_dict()
-    with prepared(log, analysis.settings) as prep:
-        rows = prep.rows("SELECT activity, role, level, elapsed FROM pf_steps "
-                         "WHERE is_decision AND seq > 1 AND elapsed IS NOT NULL")
-        latencies = pd.DataFrame([{k: prep.name(k, r[k]) for k in ("activity", "role", "level")}
-                                  | {"elapsed": r["elapsed"]} for r in rows])
-        per_case = prep.rows("SELECT handoffs, count(*) AS cases FROM pf_cases "
-                             "WHERE handoffs IS NOT NULL GROUP BY handoffs ORDER BY handoffs")
-        views = views_of(prep, log.zone)
     activity_bottlenecks = [b for b in data["bottlenecks"] if b["kind"] == "activity"]
+    names = drawing_names(data)
+    if deferred is not None:
+        drawn: dict[str, Any] = {name: deferred(name) for name in names}
+        drawn["decisions"] = [("", drawn["decisions"])]
+        drawn["time"] = None
+    else:
+        assert log is not None, "the drawings are made from the log"
+        drawn = _drawings(log, analysis, t, names)
     return {
         "a": data, "t": t, "links": None, "edge_ends": {},
         "decision_warnings": [warning_text(w, t, audience) for w in data.get("warnings") or []],
-        "decision_charts": _decision_charts(latencies, t),
-        "handoff_svg": drawing(handoff_map(handoff_graph(data), texts=t), "handoff map")
-        if data["handoffs"]["granularity"] else Markup(""),
-        "handoffs_chart": _svg(charts.histogram(
-            {str(r["handoffs"]): int(r["cases"]) for r in per_case}, title=t("Handoffs per case"),
-            xlabel=t("Handoffs"), t=t)),
-        "layers_chart": _svg(charts.histogram(
-            (data["layers"] or {}).get("histogram") or {}, title=t("Approval layers per case"),
-            xlabel=t("Approval layers"), t=t)),
-        "sla_charts": [_svg(charts.share_by_period(
-            {m["month"]: m["share_within"] for m in standard["by_month"]},
-            title=t("Share within the standard by month: {target}", target=t("whole case")
-                    if standard["target"] == "case" else standard["target"]),
-            xlabel=t("Month the case arrived") if standard["target"] == "case"
-            else t("Month the step was done"), t=t)) for standard in data.get("sla") or ()],
-        "time": time_context(views, t, working=prep.clock is not None),
+        "decision_charts": drawn["decisions"],
+        "handoff_svg": drawn.get("handoff-map", Markup("")),
+        "handoffs_chart": drawn["handoffs"],
+        "layers_chart": drawn["layers"],
+        "sla_charts": [drawn[f"sla-{i}"] for i, _ in enumerate(data.get("sla") or ())],
+        "time": drawn["time"],
+        "time_deferred": deferred("time") if deferred is not None else None,
         "bottlenecks": activity_bottlenecks[:15],
-        "bottleneck_chart": _svg(charts.bar_chart(
-            {b["name"]: b["share"] or 0.0 for b in activity_bottlenecks},
-            title=t("Share of case time spent before each step"), t=t, unit="share")),
+        "bottleneck_chart": drawn["bottlenecks"],
     }
+
+
+def drawing_names(data: dict[str, Any]) -> list[str]:
+    """The names of the drawings of an analysis's sections (``data``: its dictionary), as
+    :func:`section_drawing` takes them; "time" is the whole "Over time" section."""
+    return ["decisions", "handoffs", "layers", "bottlenecks", "time",
+            *(["handoff-map"] if data["handoffs"]["granularity"] else []),
+            *(f"sla-{i}" for i, _ in enumerate(data.get("sla") or ()))]
+
+
+def section_drawing(log: EventLog, analysis: Analysis, t: Texts, name: str) -> Markup:
+    """One drawing of the sections (a name of :func:`drawing_names`) as an HTML fragment: its
+    inline SVG (all decision charts for ``decisions``), or the "Over time" section's content
+    for ``time``. KeyError for a name the analysis has no drawing of."""
+    if name not in drawing_names(analysis.to_dict()):
+        raise KeyError(name)
+    drawn = _drawings(log, analysis, t, [name])[name]
+    if name == "decisions":
+        return Markup("").join(svg for _, svg in drawn)
+    if name == "time":
+        return Markup(environment().get_template("time_section.html").render(t=t, time=drawn))
+    return Markup(drawn)
+
+
+def _drawings(log: EventLog, analysis: Analysis, t: Texts, names: list[str]) -> dict[str, Any]:
+    """The drawings ``names`` of the sections: each chart's inline SVG, the list of
+    (grouping, SVG) of the decision charts, and the context of the "Over time" section."""
+    import pandas as pd
+
+    data = analysis.to_dict()
+    out: dict[str, Any] = {}
+    if {"decisions", "handoffs", "time"} & set(names):
+        with prepared(log, analysis.settings) as prep:
+            if "decisions" in names:
+                rows = prep.rows("SELECT activity, role, level, elapsed FROM pf_steps "
+                                 "WHERE is_decision AND seq > 1 AND elapsed IS NOT NULL")
+                out["decisions"] = _decision_charts(pd.DataFrame(
+                    [{k: prep.name(k, r[k]) for k in ("activity", "role", "level")}
+                     | {"elapsed": r["elapsed"]} for r in rows]), t)
+            if "handoffs" in names:
+                per_case = prep.rows("SELECT handoffs, count(*) AS cases FROM pf_cases WHERE "
+                                     "handoffs IS NOT NULL GROUP BY handoffs ORDER BY handoffs")
+                out["handoffs"] = _svg(charts.histogram(
+                    {str(r["handoffs"]): int(r["cases"]) for r in per_case},
+                    title=t("Handoffs per case"), xlabel=t("Handoffs"), t=t))
+            if "time" in names:
+                out["time"] = time_context(views_of(prep, log.zone), t,
+                                           working=prep.clock is not None)
+    if "handoff-map" in names:
+        out["handoff-map"] = drawing(handoff_map(handoff_graph(data), texts=t), "handoff map")
+    if "layers" in names:
+        out["layers"] = _svg(charts.histogram(
+            (data["layers"] or {}).get("histogram") or {}, title=t("Approval layers per case"),
+            xlabel=t("Approval layers"), t=t))
+    for i, standard in enumerate(data.get("sla") or ()):
+        if f"sla-{i}" in names:
+            out[f"sla-{i}"] = _svg(charts.share_by_period(
+                {m["month"]: m["share_within"] for m in standard["by_month"]},
+                title=t("Share within the standard by month: {target}", target=t("whole case")
+                        if standard["target"] == "case" else standard["target"]),
+                xlabel=t("Month the case arrived") if standard["target"] == "case"
+                else t("Month the step was done"), t=t))
+    if "bottlenecks" in names:
+        out["bottlenecks"] = _svg(charts.bar_chart(
+            {b["name"]: b["share"] or 0.0 for b in data["bottlenecks"] if b["kind"] == "activity"},
+            title=t("Share of case time spent before each step"), t=t, unit="share"))
+    return out
 
 
 def time_context(views: dict[str, Any], t: Texts, *, working: bool) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def _explained(request: Request, user: User, wid: str, name: str, lang: str
             zone = (info.get("options") or {}).get("tz")
             result = files.memo(
                 ("explain", *service.version(ws, wid, name), *view.analysis, target, lang),
-                lambda: explain(service.sliced(ws, name, view), target,
+                lambda: explain(service.sliced(files, ws, wid, name, view), target,
                                 lang=lang,  # type: ignore[arg-type]
                                 **view.keywords(zone)))
     except WorkspaceError as err:

@@ -321,6 +321,25 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                       for i, item in enumerate(view.filter_list)])
 
 
+@router.get("/w/{wid}/logs/{name}/drawings/{which}", response_class=HTMLResponse,
+            include_in_schema=False)
+def drawing_fragment(request: Request, wid: str, name: str, which: str, user: CurrentUser
+                     ) -> Response:
+    """One drawing of the log page (a chart, the handoff map, or the "Over time" section)
+    as an HTML fragment, with the page's settings and slice; the page loads it after it
+    comes (``static/map.js``)."""
+    member(request, user, wid)
+    view = checked_view(request, wid, name)
+    try:
+        return HTMLResponse(service.section_drawing(
+            files_of(request), accounts_of(request).workspace_file(wid), wid, name,
+            texts(request), view, which))
+    except WorkspaceError as err:
+        raise HTTPException(404, "no such log.") from err
+    except KeyError as err:
+        raise HTTPException(404, "no such drawing.") from err
+
+
 def sliced_address(request: Request, wid: str, name: str, view: views.LogView,
                    t: Texts) -> str:
     """The log page's address after a filter panel's form: the filter ``add`` asks for

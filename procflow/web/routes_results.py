@@ -382,7 +382,7 @@ async def run_conformance(request: Request, wid: str, name: str) -> tuple[str, d
     try:
         method = _method(got.fields.get("method", ""))
         result = await run_in_threadpool(service.run_conform, files_of(request),
-                                         _workspace_file(request, wid), name, model,
+                                         _workspace_file(request, wid), wid, name, model,
                                          method=method, view=checked_view(request, wid, name),
                                          model_name=Path(got.original_name.replace(
                                              "\\", "/")).name or None)

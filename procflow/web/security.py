@@ -20,7 +20,7 @@ ADDRESS_FAILURES = 20  # per address, whatever the names
 LOGIN_WINDOW = 15 * 60
 KEYS_KEPT = 10_000  # past this many counters, the expired ones are dropped
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; "
+       "img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 

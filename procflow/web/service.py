@@ -32,7 +32,7 @@ from procflow.core import db
 from procflow.core.i18n import Texts
 from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.eventlog import EventLog
-from procflow.filters import Filter, filter_log
+from procflow.filters import Filter, Slice, filter_log, reopen, slice_of
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
@@ -47,7 +47,13 @@ from procflow.render import map_budget
 from procflow.render.map_budget import MapTooLarge
 from procflow.render.process_map import MapLink, abstraction
 from procflow.render.timeline import case_gantt
-from procflow.report.html import analysis_report, analysis_sections, headline
+from procflow.report.html import (
+    analysis_report,
+    analysis_sections,
+    drawing_names,
+    headline,
+)
+from procflow.report.html import section_drawing as section_drawing_of
 from procflow.report.svg import inline_svg
 from procflow.report.workbook import analysis_book
 from procflow.report.xlsx import write_workbook
@@ -420,15 +426,31 @@ def _analysis(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: L
     key = version(ws, wid, name)
     info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
     zone = (info.get("options") or {}).get("tz")
-    return info, files.memo(("analysis", *key, *view.analysis),
-                            lambda: analyze(sliced(ws, name, view), **view.keywords(zone)))
+    return info, files.memo(("analysis", *key, *view.analysis), lambda: analyze(
+        sliced(files, ws, wid, name, view), **view.keywords(zone)))
 
 
-def sliced(ws: Workspace, name: str, view: LogView) -> EventLog:
+def sliced(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: LogView
+           ) -> EventLog:
     """Log ``name`` cut to the view's filters (temporary tables of the workspace's
-    connection: one per request). A slice without cases is an InputError."""
+    connection: one per request). The filters run once per import and filters: then the
+    cases they kept are cut again (:func:`procflow.filters.reopen`). A slice without cases
+    is an InputError."""
     log = ws.log(name)
-    return filter_log(log, view.applied, check=False) if view.applied else log
+    if not view.applied:
+        return log
+    kept = _slice(files, ws, wid, name, view)
+    if kept.codes is None or not kept.cases:
+        return filter_log(log, view.applied, check=False)
+    return reopen(log, kept)
+
+
+def _slice(files: WorkspaceFiles, ws: Workspace, wid: str, name: str, view: LogView) -> Slice:
+    """What the view's filters and case set keep of log ``name`` (cached per import,
+    filters and set)."""
+    return files.memo(("slice", *version(ws, wid, name), view.filters, view.case_set),
+                      lambda: slice_of(filter_log(ws.log(name), view.applied, check=False,
+                                                  allow_empty=True)))
 
 
 def check_slice(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogView,
@@ -439,13 +461,11 @@ def check_slice(files: WorkspaceFiles, path: Path, wid: str, name: str, view: Lo
         return
     with files.read(path) as ws:
         def check() -> bool:
-            log = ws.log(name)
-            slices.check(log, view.filter_list, t)
-            kept = filter_log(log, view.filter_list, check=False, allow_empty=True)
-            slices.check_kept(kept.selection or {}, view.filter_list, t)
+            slices.check(ws.log(name), view.filter_list, t)
             return True
 
         files.memo(("slice-checked", *version(ws, wid, name), view.filters, t.lang), check)
+        slices.check_kept(_slice(files, ws, wid, name, view).selection, view.filter_list, t)
 
 
 def slice_facts(files: WorkspaceFiles, path: Path, wid: str, name: str, field: str,
@@ -535,15 +555,55 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
 
 def sections(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
              view: LogView = DEFAULT_VIEW, links: CaseLinks | None = None) -> Markup:
-    """The report's sections (decisions, handoffs, layers, bottlenecks, service standards)
-    of a log as an HTML fragment, its counts linking to their cases with ``links`` (cached
-    per import, settings and language)."""
+    """The report's sections (decisions, handoffs, layers, bottlenecks, service standards,
+    variants, over time) of a log as an HTML fragment, its counts linking to their cases with
+    ``links`` (cached per import, settings and language). With ``links``, the drawings and
+    the "Over time" section are placeholders that load :func:`section_drawing` (at
+    ``links.drawing``) after the page, so that the page comes without waiting for them."""
     with files.read(path) as ws:
         _, analysis = _analysis(files, ws, wid, name, view)
-        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang,
-                           links),
-                          lambda: analysis_sections(sliced(ws, name, view), analysis, t,
-                                                    links))
+        if links is not None:
+            def later(which: str) -> Markup:
+                return placeholder(links.drawing(which, t.lang), t)
+
+            return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang,
+                               links),
+                              lambda: analysis_sections(None, analysis, t, links, later))
+        return files.memo(("sections", *version(ws, wid, name), *view.analysis, t.lang),
+                          lambda: analysis_sections(sliced(files, ws, wid, name, view),
+                                                    analysis, t))
+
+
+def placeholder(address: str, t: Texts) -> Markup:
+    """Where a drawing loads after the page (``static/map.js``): "drawing…" until it comes,
+    and a link to it without script."""
+    return Markup('<div class="deferred" data-drawing="{0}" role="status" aria-busy="true" '
+                  'data-failed="{1}"><p class="note">{2}</p><noscript><p><a href="{0}">{3}'
+                  '</a></p></noscript></div>').format(
+        address, t("The drawing could not be loaded; reload the page."), t("Drawing…"),
+        t("Open the drawing"))
+
+
+#: One drawing at a time: matplotlib's style settings are global while a chart is drawn.
+_DRAWING = threading.Lock()
+
+
+def section_drawing(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
+                    view: LogView, which: str) -> Markup:
+    """One drawing of a log page's sections, or its "Over time" section (``which``: a name
+    of :func:`procflow.report.html.drawing_names`; KeyError for another), cached per import,
+    settings and language."""
+    with files.read(path) as ws:
+        _, analysis = _analysis(files, ws, wid, name, view)
+
+        def draw() -> Markup:
+            with _DRAWING:
+                return section_drawing_of(sliced(files, ws, wid, name, view), analysis, t, which)
+
+        if which not in drawing_names(analysis.to_dict()):
+            raise KeyError(which)
+        return files.memo(("drawing", *version(ws, wid, name), *view.analysis, t.lang, which),
+                          draw)
 
 
 def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: str,
@@ -551,7 +611,7 @@ def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: st
     """The full offline HTML report of a log with the view's analysis settings."""
     info, analysis = analysis_of(files, path, wid, name, view)
     with files.read(path) as ws:
-        return analysis_report(sliced(ws, name, view), analysis,
+        return analysis_report(sliced(files, ws, wid, name, view), analysis,
                                lang=lang,  # type: ignore[arg-type]
                                import_report=info.get("report"))
 
@@ -587,7 +647,7 @@ def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogV
         zone = (info.get("options") or {}).get("tz")
 
         def make() -> CaseList:
-            log = sliced(ws, name, view)
+            log = sliced(files, ws, wid, name, view)
             return CaseList(case_table(log, case_settings(view, zone), sort=sort),
                             log.selection, zone)
 
@@ -673,14 +733,14 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
                        handoff_by=cast(HandoffBy | None, handoff))
 
 
-def run_conform(files: WorkspaceFiles, path: Path, name: str, model: Path, *,
+def run_conform(files: WorkspaceFiles, path: Path, wid: str, name: str, model: Path, *,
                 method: Method = "token", model_name: str | None = None,
                 view: LogView = DEFAULT_VIEW) -> Conformance:
     """Check a log (cut to the view's filters, with its decision steps) against the model or
     SOP table at ``model`` (fitness by ``method``); ``model_name`` is the file's name as
     uploaded."""
     with files.read(path) as ws:
-        return conform(sliced(ws, name, view), model, method=method,
+        return conform(sliced(files, ws, wid, name, view), model, method=method,
                        decision_activities=None if view.decisions is None
                        else list(view.decisions),
                        time_limit=CONFORM_TIME_LIMIT, model_name=model_name, case_sets=True)

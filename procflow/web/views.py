@@ -287,6 +287,12 @@ class CaseLinks:
     def cases(self, extra: Filter) -> str:
         return f"{self.here}/cases{self.view.cases_query([extra])}"
 
+    def drawing(self, name: str, lang: str) -> str:
+        """The address of one of the page's drawings that load after it (a name of
+        :func:`procflow.report.html.drawing_names`), in the page's language."""
+        pairs = [*self.view.pairs(only="analysis"), ("lang", lang)]
+        return f"{self.here}/drawings/{quote(name, safe='')}?{urlencode(pairs)}"
+
     def map_link(self, a: str, b: str | None) -> str:
         """A process map's link (:data:`procflow.render.process_map.MapLink`)."""
         return self.step(a) if b is None else self.path(a, b)

@@ -209,3 +209,27 @@
       });
   });
 })();
+
+/* The log page's drawings that load after the page: each placeholder ("drawing…") is
+   replaced by the drawing at its data-drawing address. Without script each placeholder
+   links to its drawing. */
+(function () {
+  "use strict";
+  function load(box) {
+    var failed = function () {
+      box.removeAttribute("aria-busy");
+      box.querySelector("p").textContent = box.getAttribute("data-failed");
+      box.classList.add("failed");
+    };
+    fetch(box.getAttribute("data-drawing"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html;
+        box.replaceWith(holder.content);
+      }, failed);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("div.deferred[data-drawing]"), load);
+  });
+})();
