@@ -46,6 +46,10 @@ def used_messages() -> set[str]:
             if isinstance(node, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == "message" for t in node.targets):
                 found.update(_strings(node.value))
+            if isinstance(node, ast.Call) and node.args and path.name == "xes.py" and (
+                    getattr(node.func, "id", None) == "_Problem"
+                    or getattr(node.func, "attr", None) == "fail"):
+                found.update(_strings(node.args[0]))  # worded on the web (``xes_malformed``)
     for path in PACKAGE.rglob("*.html"):
         found.update(re.findall(r'\bt\(\s*"([^"]+)"', path.read_text(encoding="utf-8")))
     return found

@@ -45,7 +45,8 @@ def _sheet_rows(path: Path, sheet: str | None, limits: Limits | None) -> list[li
                 code="no_sheet", params={"sheet": sheet, "sheets": names},
             )
         if not names:
-            raise FormatError("the workbook has no sheets.", source=str(path), fix=_FIX)
+            raise FormatError("the workbook has no sheets.", source=str(path), fix=_FIX,
+                              code="no_sheets")
         found = book.get_sheet_by_name(sheet or names[0])
         check_columns(found.width, str(path), limits)
         rows: list[list[Any]] = found.to_python(skip_empty_area=True)
@@ -53,10 +54,11 @@ def _sheet_rows(path: Path, sheet: str | None, limits: Limits | None) -> list[li
         raise
     except PasswordError:
         raise FormatError("the workbook is encrypted (password-protected).", source=str(path),
-                          fix="save it again in Excel without a password.") from None
+                          fix="save it again in Excel without a password.",
+                          code="encrypted") from None
     except Exception as err:  # calamine raises its own types for corrupt workbooks
         raise FormatError(f"not a readable Excel workbook: {_describe(err)}.",
-                          source=str(path), fix=_FIX) from None
+                          source=str(path), fix=_FIX, code="bad_workbook") from None
     return rows
 
 
