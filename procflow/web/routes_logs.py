@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 
@@ -279,6 +280,9 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
     query = request.query_params
     if query.get("add") or query.get("drop"):
         return RedirectResponse(sliced_address(request, user, wid, name, t), status_code=303)
+    kept = kept_settings(request, user, wid, name)
+    if kept is not None:
+        return RedirectResponse(kept, status_code=303)
     links = views.CaseLinks(f"/w/{wid}/logs/{quote(name, safe='')}",
                             checked_view(request, wid, name))
     data = log_data(request, user, wid, name, t, links.map_link)
@@ -304,9 +308,41 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   request_find=query.get("v_find") or "", all_steps=facts["steps"],
                   words=filter_words(data["filter"], t), period_modes=PERIOD_MODES,
                   saved=saved_views(request, wid, t), labels_of=slices.field_labels(t),
+                  restored=query.get(views.RESTORED) == "1",
                   shown_filters=[(describe(item, t), view.sliced(
                       [f for j, f in enumerate(view.filter_list) if j != i]).query())
                       for i, item in enumerate(view.filter_list)])
+
+
+def kept_settings(request: Request, user: User, wid: str, name: str) -> str | None:
+    """Where a log page opened without settings goes: the address of ``user``'s last
+    settings of the log (marked restored) when they still fit it, else None. Opened with
+    settings, they are kept as the last ones (``reset`` forgets them)."""
+    member(request, user, wid)
+    accounts = accounts_of(request)
+    query = request.query_params
+    base = f"/w/{wid}/logs/{quote(name, safe='')}"
+    if query.get("reset"):
+        accounts.keep_settings(int(user["id"]), wid, name, "")
+        return base
+    if query:
+        if query.get(views.RESTORED) != "1":
+            accounts.keep_settings(int(user["id"]), wid, name,
+                                   checked_view(request, wid, name).query().lstrip("?"))
+        return None
+    last = accounts.last_settings(int(user["id"]), wid, name)
+    if not last:
+        return None
+    try:
+        view = views.LogView.from_query(QueryParams(last), texts(request))
+        facts = service.log_facts(files_of(request), accounts.workspace_file(wid), wid, name)
+        service.check_slice(files_of(request), accounts.workspace_file(wid), wid, name, view,
+                            texts(request))
+        view.checked(facts["steps"], facts["granularities"], texts(request))
+    except (ValueError, WorkspaceError):
+        accounts.keep_settings(int(user["id"]), wid, name, "")
+        return None
+    return f"{base}?{last}&{views.RESTORED}=1"
 
 
 def sliced_address(request: Request, user: User, wid: str, name: str, t: Texts) -> str:
@@ -394,6 +430,7 @@ def remove_log(request: Request, wid: str, name: str) -> None:
         service.remove_log(files_of(request), accounts_of(request).workspace_file(wid), name)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
+    accounts_of(request).forget_settings(wid, name)
 
 
 @router.get("/w/{wid}/logs/{name}/delete", response_class=HTMLResponse,

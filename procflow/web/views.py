@@ -36,6 +36,8 @@ HANDOFFS = ("resource", "role", "unit")
 MAX_FIND = 100
 DEFAULT_ZONE = "Asia/Jakarta"
 MAX_STANDARD_DAYS = 365
+#: The query parameter of a log page opened with the user's last settings.
+RESTORED = "restored"
 
 
 @dataclass(frozen=True)
