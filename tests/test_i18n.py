@@ -43,6 +43,9 @@ def used_messages() -> set[str]:
                     (isinstance(node.func, ast.Name) and node.func.id == "t")
                     or (isinstance(node.func, ast.Attribute) and node.func.attr == "t")):
                 found.update(_strings(node.args[0]))
+            if isinstance(node, ast.Call) and len(node.args) >= 3 and isinstance(
+                    node.func, ast.Attribute) and node.func.attr == "plural":
+                found.update(_strings(node.args[2]))  # Indonesian nouns have no plural
             if isinstance(node, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == "message" for t in node.targets):
                 found.update(_strings(node.value))
@@ -52,6 +55,8 @@ def used_messages() -> set[str]:
                 found.update(_strings(node.args[0]))  # worded on the web (``xes_malformed``)
     for path in PACKAGE.rglob("*.html"):
         found.update(re.findall(r'\bt\(\s*"([^"]+)"', path.read_text(encoding="utf-8")))
+        found.update(re.findall(r'\bt\.plural\([^,]+,\s*"[^"]+",\s*"([^"]+)"',
+                                path.read_text(encoding="utf-8")))
     return found
 
 
@@ -83,3 +88,15 @@ def test_formatting_per_locale() -> None:
     assert en("Decision latency at {key}", key="TTE") == "Decision latency at TTE"
     with pytest.raises(ValueError, match="unknown language"):
         Texts("fr")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("lang", "n", "text"), [
+    ("en", 1, "the case passes 1 approval layer"), ("en", 3, "the case passes 3 approval layers"),
+    ("en", 0, "the case passes 0 approval layers"),
+    ("id", 1, "kasus melewati 1 lapisan persetujuan"),
+    ("id", 1200, "kasus melewati 1.200 lapisan persetujuan")])
+def test_counts_agree_with_their_noun(lang: str, n: int, text: str) -> None:
+    """English says one layer and two layers; Indonesian nouns have no plural."""
+    assert explain_words.condition("layers", str(n), Texts(lang)) == text
+    assert Texts(lang).plural(n, "the case passes {n} approval layer",
+                              "the case passes {n} approval layers") == text

@@ -78,6 +78,9 @@ def condition(field: str, value: str, t: Texts) -> str:
         return t("{field} is empty", field=field_name(field, t))
     if (field, value) in CONDITIONS:
         return t(CONDITIONS[(field, value)])
+    if field == "layers" and value.isdigit():
+        return t.plural(int(value), "the case passes {n} approval layer",
+                        "the case passes {n} approval layers")
     if field in VALUE_CONDITIONS:
         return t(VALUE_CONDITIONS[field], value=value_name(field, value, t))
     return t("{field} is {value}", field=field_name(field, t), value=value)
