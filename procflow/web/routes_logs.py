@@ -308,7 +308,7 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   request_find=query.get("v_find") or "", all_steps=facts["steps"],
                   words=filter_words(data["filter"], t), period_modes=PERIOD_MODES,
                   saved=saved_views(request, wid, t), labels_of=slices.field_labels(t),
-                  restored=query.get(views.RESTORED) == "1",
+                  restored=query.get(views.RESTORED) == "1", open_fitted="zoom" not in query,
                   shown_filters=[(describe(item, t), view.sliced(
                       [f for j, f in enumerate(view.filter_list) if j != i]).query())
                       for i, item in enumerate(view.filter_list)])
