@@ -108,6 +108,10 @@ def test_each_user_keeps_their_own(server: tuple[Server, str]) -> None:
         back = andi_http.get(f"/w/{wid}/logs/other")
         assert back.status_code == 303
         assert back.headers["location"] == f"/w/{wid}/logs/other?handoff=role&restored=1"
+        # the language switch is no setting: it keeps them
+        switched = andi_http.get(f"/w/{wid}/logs/other?lang=id")
+        assert switched.headers["location"] == (
+            f"/w/{wid}/logs/other?handoff=role&restored=1&lang=id")
         assert ana_http.get(f"/w/{wid}/logs/other").status_code == 200  # ana: defaults
         # settings that no longer fit the log are forgotten, not an error
         ana = Accounts(srv.data).user("ana")

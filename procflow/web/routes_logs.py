@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -315,9 +315,10 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
 
 
 def kept_settings(request: Request, user: User, wid: str, name: str) -> str | None:
-    """Where a log page opened without settings goes: the address of ``user``'s last
-    settings of the log (marked restored) when they still fit it, else None. Opened with
-    settings, they are kept as the last ones (``reset`` forgets them)."""
+    """Where a log page opened without settings (:data:`views.SETTING_KEYS`) goes: the
+    address of ``user``'s last settings of the log (marked restored, other parameters such
+    as ``lang`` kept) when they still fit it, else None. Opened with settings, they are kept
+    as the last ones (``reset`` forgets them)."""
     member(request, user, wid)
     accounts = accounts_of(request)
     query = request.query_params
@@ -325,7 +326,7 @@ def kept_settings(request: Request, user: User, wid: str, name: str) -> str | No
     if query.get("reset"):
         accounts.keep_settings(int(user["id"]), wid, name, "")
         return base
-    if query:
+    if views.SETTING_KEYS & query.keys():
         if query.get(views.RESTORED) != "1":
             accounts.keep_settings(int(user["id"]), wid, name,
                                    checked_view(request, wid, name).query().lstrip("?"))
@@ -342,7 +343,9 @@ def kept_settings(request: Request, user: User, wid: str, name: str) -> str | No
     except (ValueError, WorkspaceError):
         accounts.keep_settings(int(user["id"]), wid, name, "")
         return None
-    return f"{base}?{last}&{views.RESTORED}=1"
+    rest = "".join(f"&{urlencode([(k, v)])}" for k, v in query.multi_items()
+                   if k != views.RESTORED)
+    return f"{base}?{last}&{views.RESTORED}=1{rest}"
 
 
 def sliced_address(request: Request, user: User, wid: str, name: str, t: Texts) -> str:

@@ -38,6 +38,9 @@ DEFAULT_ZONE = "Asia/Jakarta"
 MAX_STANDARD_DAYS = 365
 #: The query parameter of a log page opened with the user's last settings.
 RESTORED = "restored"
+#: The query parameters that are settings of a log page (kept per user and log).
+SETTING_KEYS = frozenset({"calendar", "standard", "decisions", "decision", "handoff",
+                          "profile", "activities", "paths", "zoom", "f"})
 
 
 @dataclass(frozen=True)
