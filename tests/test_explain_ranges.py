@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import procflow
+from procflow.core.i18n import Texts
 from procflow.explain import explain
 from procflow.explain.bins import edge, numeric_ranges
+from procflow.explain.narrative import condition
 from procflow.simulate.causes import AREA_DAYS, AREA_LIMIT, VERIFICATION, planted_log
 
 DAY = 86_400.0
@@ -78,3 +80,12 @@ def test_a_planted_numeric_cause_comes_first_as_its_range(tmp_path: Path, seed: 
     assert 0.8 * AREA_LIMIT < float(first["value"][2:]) < 1.2 * AREA_LIMIT, first
     ranged = next(f for f in result["fields"] if f["field"] == "attr:luas_m2")
     assert ranged["ranges"] and ranged["values"] == 5 and ranged["pooled"] == 0
+
+
+@pytest.mark.parametrize(("lang", "value", "text"), [
+    ("en", "≤ 410", "luas_m2 is at most 410"), ("en", "> 1640", "luas_m2 is above 1640"),
+    ("en", "410 – 820", "luas_m2 is above 410 and at most 820"),
+    ("id", "410 – 820", "luas_m2 di atas 410 dan paling banyak 820"),
+    ("en", "A – B", "luas_m2 is A – B")])
+def test_a_range_is_said_in_words(lang: str, value: str, text: str) -> None:
+    assert condition("attr:luas_m2", value, Texts(lang)) == text

@@ -28,6 +28,25 @@ def shown(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+def range_edges(label: str) -> tuple[str | None, str | None] | None:
+    """The (low, high) edges of a range label (None for an open side), or None when
+    ``label`` is not one: ``"≤ 410"`` → (None, "410"), ``"410 – 820"`` → ("410", "820")."""
+    if label.startswith("≤ "):
+        return None, label[2:]
+    if label.startswith("> "):
+        return label[2:], None
+    low, dash, high = label.partition(" – ")
+    return (low, high) if dash and _number(low) and _number(high) else None
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def numeric_ranges(column: pd.Series, cases: np.ndarray) -> pd.Series | None:
     """``column`` (text, one row per event or case) as range labels, or None when it is not
     numeric or has fewer than :data:`MIN_DISTINCT` distinct numbers. The edges are the
