@@ -323,9 +323,11 @@ def kept_settings(request: Request, user: User, wid: str, name: str) -> str | No
     accounts = accounts_of(request)
     query = request.query_params
     base = f"/w/{wid}/logs/{quote(name, safe='')}"
+    others = [(k, v) for k, v in query.multi_items()
+              if k not in views.SETTING_KEYS | {views.RESTORED, "reset"}]
     if query.get("reset"):
         accounts.keep_settings(int(user["id"]), wid, name, "")
-        return base
+        return f"{base}?{urlencode(others)}" if others else base
     if views.SETTING_KEYS & query.keys():
         if query.get(views.RESTORED) != "1":
             accounts.keep_settings(int(user["id"]), wid, name,
@@ -343,8 +345,7 @@ def kept_settings(request: Request, user: User, wid: str, name: str) -> str | No
     except (ValueError, WorkspaceError):
         accounts.keep_settings(int(user["id"]), wid, name, "")
         return None
-    rest = "".join(f"&{urlencode([(k, v)])}" for k, v in query.multi_items()
-                   if k != views.RESTORED)
+    rest = f"&{urlencode(others)}" if others else ""
     return f"{base}?{last}&{views.RESTORED}=1{rest}"
 
 
