@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -317,8 +317,8 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
 def kept_settings(request: Request, user: User, wid: str, name: str) -> str | None:
     """Where a log page opened without settings (:data:`views.SETTING_KEYS`) goes: the
     address of ``user``'s last settings of the log (marked restored, other parameters such
-    as ``lang`` kept) when they still fit it, else None. Opened with settings, they are kept
-    as the last ones (``reset`` forgets them)."""
+    as ``lang`` kept) when they still fit it, else None. Opened with settings, or from the
+    log page itself, they are kept as the last ones (``reset`` forgets them)."""
     member(request, user, wid)
     accounts = accounts_of(request)
     query = request.query_params
@@ -328,7 +328,10 @@ def kept_settings(request: Request, user: User, wid: str, name: str) -> str | No
     if query.get("reset"):
         accounts.keep_settings(int(user["id"]), wid, name, "")
         return f"{base}?{urlencode(others)}" if others else base
-    if views.SETTING_KEYS & query.keys():
+    # a link or form of the log page itself that leads to the defaults (the last filter
+    # removed, 100%) is a choice of the defaults, not an arrival
+    within = urlsplit(request.headers.get("referer", "")).path == base
+    if within or views.SETTING_KEYS & query.keys():
         if query.get(views.RESTORED) != "1":
             accounts.keep_settings(int(user["id"]), wid, name,
                                    checked_view(request, wid, name).query().lstrip("?"))
