@@ -15,6 +15,8 @@ from click.testing import CliRunner
 import procflow
 from procflow.cli import main
 from procflow.compare.comparison import compare, split, subset
+from procflow.compare.narrative import kpi_name, kpi_rows
+from procflow.core.i18n import Texts
 from procflow.errors import InputError
 from tests.conftest import SAMPLE, shared_file
 
@@ -220,3 +222,20 @@ def test_layers_on_different_fields_are_compared_by_role_with_a_warning() -> Non
     assert layers["after"] == kpi(by_role, "approval_layers")["after"]
     assert mixed["distributions"]["layers"][0] is None  # the before histogram is by level
     assert not any(w["kind"] == "layers_basis" for w in by_role["warnings"])
+
+
+@pytest.mark.parametrize(("lang", "cycle"), [("en", "2,000 / 2,000"), ("id", "2.000 / 2.000")])
+def test_each_row_of_the_table_says_how_many_values_each_side_has(
+        sample_comparison: dict[str, Any], lang: str, cycle: str) -> None:
+    """The n beside each measure: cases for case measures, observations for a step's
+    latency (counted here with pandas from the logs)."""
+    rows = {r["label"]: r for r in kpi_rows(sample_comparison, Texts(lang))}
+    t = Texts(lang)
+    assert rows[kpi_name(kpi(sample_comparison, "cycle_time"), t)]["n"] == cycle
+    step = "Verifikasi Berkas"
+    latency = kpi(sample_comparison, "decision_latency", "activity", step)
+    counts = [int((pd.read_csv(SAMPLE / f"{side}.csv", sep=None, engine="python",
+                               encoding="utf-8-sig")["Tahapan"] == step).sum())
+              for side in ("before", "after")]
+    assert [latency["before"]["n"], latency["after"]["n"]] == counts
+    assert rows[kpi_name(latency, t)]["n"] == " / ".join(t.integer(n) for n in counts)

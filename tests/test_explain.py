@@ -248,6 +248,22 @@ def test_the_result_is_json_and_reproducible(planted: dict[int, dict[str, Any]],
 
 
 # a real log against pandas ---------------------------------------------------------------------
+def _in_range(numbers: pd.Series, label: str, edges: set[float]) -> pd.Series:
+    """The cases whose number lies in the range ``label`` (``≤ a``, ``a – b``: above a up to
+    b, ``> b``), whose edges must be among ``edges``."""
+    if label.startswith("≤ "):
+        high = float(label[2:])
+        assert high in edges, (label, edges)
+        return numbers <= high
+    if label.startswith("> "):
+        low = float(label[2:])
+        assert low in edges, (label, edges)
+        return numbers > low
+    low, high = (float(x) for x in label.split(" – "))
+    assert {low, high} <= edges, (label, edges)
+    return (numbers > low) & (numbers <= high)
+
+
 def test_sepsis_cycle_time_factors_agree_with_pandas() -> None:
     log = procflow.read(shared_file("sepsis.csv"), tz="UTC")
     data = explain(log, "cycle_time", resamples=200).to_dict()
@@ -259,17 +275,28 @@ def test_sepsis_cycle_time_factors_agree_with_pandas() -> None:
     events[attributes] = events[attributes].astype(object).map(
         lambda v: None if v is None or str(v).strip() == "" else str(v).strip())
     first = events.sort_values("event_id").groupby("case_id")[attributes].first()
-    checked = 0
+    # numeric fields (every value a number, at least 10 distinct) are cut at the quintiles
+    # of their cases' values, rounded to three significant digits
+    numeric = {}
+    for name in attributes:
+        values = pd.to_numeric(first[name].dropna(), errors="coerce")
+        if len(values) and not values.isna().any() and values.nunique() >= 10:
+            numeric[name] = {float(f"{q:.3g}") for q in values.quantile([.2, .4, .6, .8])}
+    checked = ranges = 0
     for f in data["factors"]:
         if not f["field"].startswith("attr:") or f["value"] in (OTHER, "(missing)"):
             continue
         column = first[f["field"]].reindex(cycle.index).astype(str)
         mask = column == f["value"]
+        if f["field"] in numeric:  # a range of a numeric field: its cases by their number
+            mask = _in_range(pd.to_numeric(first[f["field"]].reindex(cycle.index)), f["value"],
+                             numeric[f["field"]])
+            ranges += 1
         assert int(mask.sum()) == f["cases"], f
         assert cycle[mask].median() == pytest.approx(f["median_with"]), f
         assert cycle[~mask].median() == pytest.approx(f["median_without"]), f
         checked += 1
-    assert checked >= 5
+    assert checked >= 5 and ranges >= 2
     assert data["target"]["median"] == pytest.approx(cycle.median())
     assert pd.Series([f["p_adjusted"] >= f["p_value"] for f in data["factors"]]).all()
 

@@ -44,11 +44,20 @@ def used_messages() -> set[str]:
                     (isinstance(node.func, ast.Name) and node.func.id == "t")
                     or (isinstance(node.func, ast.Attribute) and node.func.attr == "t")):
                 found.update(_strings(node.args[0]))
+            if isinstance(node, ast.Call) and len(node.args) >= 3 and isinstance(
+                    node.func, ast.Attribute) and node.func.attr == "plural":
+                found.update(_strings(node.args[2]))  # Indonesian nouns have no plural
             if isinstance(node, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == "message" for t in node.targets):
                 found.update(_strings(node.value))
+            if isinstance(node, ast.Call) and node.args and path.name == "xes.py" and (
+                    getattr(node.func, "id", None) == "_Problem"
+                    or getattr(node.func, "attr", None) == "fail"):
+                found.update(_strings(node.args[0]))  # worded on the web (``xes_malformed``)
     for path in PACKAGE.rglob("*.html"):
         found.update(re.findall(r'\bt\(\s*"([^"]+)"', path.read_text(encoding="utf-8")))
+        found.update(re.findall(r'\bt\.plural\([^,]+,\s*"[^"]+",\s*"([^"]+)"',
+                                path.read_text(encoding="utf-8")))
     return found
 
 
@@ -87,3 +96,15 @@ def test_a_figure_that_rounds_to_zero_has_no_sign() -> None:
     assert (en.number(-0.01, 1), en.duration(-1.0, "min"), id_.number(-0.04, 1)) == (
         "0.0", "0 min", "0,0")
     assert (en.number(-0.06, 1), en.duration(-90.0, "min")) == ("-0.1", "-2 min")
+
+
+@pytest.mark.parametrize(("lang", "n", "text"), [
+    ("en", 1, "the case passes 1 approval layer"), ("en", 3, "the case passes 3 approval layers"),
+    ("en", 0, "the case passes 0 approval layers"),
+    ("id", 1, "kasus melewati 1 lapisan persetujuan"),
+    ("id", 1200, "kasus melewati 1.200 lapisan persetujuan")])
+def test_counts_agree_with_their_noun(lang: str, n: int, text: str) -> None:
+    """English says one layer and two layers; Indonesian nouns have no plural."""
+    assert explain_words.condition("layers", str(n), Texts(lang)) == text
+    assert Texts(lang).plural(n, "the case passes {n} approval layer",
+                              "the case passes {n} approval layers") == text

@@ -485,7 +485,7 @@ def test_user_strings_are_escaped_on_pages(site: Site) -> None:
     assert not tree.xpath("//img|//b")
     assert [(e.get("src"), e.text) for e in tree.xpath("//script")] == [("/static/map.js", None)]
     assert 'value="&lt;img src=x onerror=alert(1)&gt;"' in page  # a decision step to tick
-    figure = page.split('<figure class="map" data-zoom="100" tabindex="0">')[1]
+    figure = page.split('<figure class="map" data-zoom="100" data-open="auto" tabindex="0">')[1]
     svg = etree.fromstring(figure.split("</figure>")[0])
     names = {etree.QName(e).localname for e in svg.iter() if isinstance(e.tag, str)}
     assert not names & {"script", "image", "img", "b", "foreignObject"}

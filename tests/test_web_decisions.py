@@ -43,7 +43,7 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, TestC
 
 
 def _page(client: TestClient, url: str) -> str:
-    r = client.get(url)
+    r = client.get(url, follow_redirects=True)  # a bare log page: the user's last settings
     assert r.status_code == 200, r.text
     return r.text
 

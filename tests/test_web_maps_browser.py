@@ -126,12 +126,42 @@ def test_a_suggested_setting_is_drawn(site: tuple[str, str]) -> None:
         page.locator("section#map").screenshot(path=artifact("maps-suggestion-followed.png"))
 
 
+@pytest.mark.parametrize(("size", "activities"), [((1280, 900), None), ((1280, 900), 40),
+                                                  ((1600, 1000), 100)])
+def test_the_map_opens_fitted_to_the_width_and_readable(
+        site: tuple[str, str], size: tuple[int, int], activities: int | None) -> None:
+    """Opened without a zoom, the map fits the window's width if it is wider, is never
+    enlarged, and never shrinks below 75% of its natural size (11 pt labels stay at least
+    11 px); then it scrolls."""
+    base, wid = site
+    with browser_page() as page:
+        page.set_default_timeout(SECONDS_PER_SETTING * 1000)
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        sign_in(page, base)
+        extra = f"?activities={activities}" if activities else ""
+        page.goto(f"{base}/w/{wid}/logs/{LOG}{extra}")
+        page.wait_for_selector(".maptools:not([hidden])")
+        figure = page.locator("figure.map")
+        natural, room = page.evaluate("""() => {
+            const f = document.querySelector('figure.map');
+            return [f.querySelector('svg').viewBox.baseVal.width * 4 / 3, f.clientWidth]; }""")
+        expected = max(0.75, min(1.0, (room - 16) / natural))
+        box = figure.locator("svg").bounding_box()
+        assert box is not None and abs(box["width"] - natural * expected) < 2, (box, natural)
+        shown = page.inner_text(".maptools output.scale")
+        assert shown == f"{round(expected * 100)}%", shown
+        if expected > 0.75:  # fitted: no sideways scrolling
+            assert box["width"] <= room
+        figure.evaluate("f => f.scrollIntoView({block: 'start'})")
+        page.screenshot(path=artifact(f"maps-open-{activities or 'auto'}.png"))
+
+
 def test_the_map_pans_zooms_and_finds_a_step(site: tuple[str, str]) -> None:
     base, wid = site
     with browser_page() as page:
         page.set_default_timeout(SECONDS_PER_SETTING * 1000)
         sign_in(page, base)
-        page.goto(f"{base}/w/{wid}/logs/{LOG}?profile=frequency&activities=40")
+        page.goto(f"{base}/w/{wid}/logs/{LOG}?profile=frequency&activities=40&zoom=100")
         page.wait_for_selector(".maptools:not([hidden])")
         assert page.locator(".maptools-note:not([hidden])").count() == 1
         figure = page.locator("figure.map")

@@ -84,13 +84,23 @@ def test_empty_tables_keep_their_headers(after: tuple[dict[str, Any], dict[str, 
     data, books = after
     assert data["decisions"]["by_level"] == []  # the sample has no levels
     level = load_workbook(books["en"])["Decisions by level"]
-    assert level.max_row == 1 and header(level)[:3] == ["Level", "Decisions",
-                                                         "Decision latency: median"]
+    assert header(level)[:3] == ["Level", "Decisions", "Decision latency: median"]
+    # under the header, why the sheet is empty (in italics), and nothing else
+    assert level.max_row == 2 and level["A2"].font.italic
+    assert level["A2"].value == ("Empty: the log names no level for the performers of the "
+                                 "decision steps.")
+    assert load_workbook(books["id"])["Keputusan per eselon"]["A2"].value == (
+        "Kosong: log tidak menyebut level pelaksana langkah keputusan.")
     log = procflow.read(SAMPLE / "after.csv", tz="Asia/Jakarta")
     none = procflow.analyze(log, decision_activities=[])
     book = load_workbook(write_workbook(analysis_book(none, Texts("id")), tmp_path / "n.xlsx"))
     for title in ("Keputusan per aktivitas", "Lapisan persetujuan"):
-        assert book[title].max_row == 1 and header(book[title])[0], title
+        assert book[title].max_row == 2 and header(book[title])[0], title
+        assert book[title]["A2"].value == (
+            "Kosong: belum ada langkah keputusan yang dipilih, sehingga tidak ada keputusan. "
+            "Pilih langkah keputusan di pengaturan analisis."), title
+    # a sheet with rows has no note
+    assert book["Aktivitas"]["A2"].value and not book["Aktivitas"]["A2"].font.italic
     assert book.sheetnames[-1] == "Varian"  # without a case table, no case sheet
 
 

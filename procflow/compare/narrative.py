@@ -203,7 +203,8 @@ def kpi_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
                      "ci": f"{value(k, ci[0], t, extra)} … {value(k, ci[1], t, extra)}"
                      if ci else "–",
                      "p": p_text(k["p_adjusted"], t), "delta": signed(k["cliffs_delta"], t),
-                     "verdict": k["verdict"]})
+                     "verdict": k["verdict"],
+                     "n": f"{t.integer(k['before']['n'])} / {t.integer(k['after']['n'])}"})
     return rows
 
 

@@ -85,12 +85,14 @@ def read_sop(path: Path) -> Sop:
         if step.name in seen:
             raise InputError(f"row {record[ROW]}: step {step.name!r} repeats row "
                              f"{seen[step.name]}.", source=str(path),
-                             fix="list each step once, in the SOP's order.")
+                             fix="list each step once, in the SOP's order.", code="sop_repeat",
+                             params={"row": record[ROW], "step": step.name,
+                                     "first": seen[step.name]})
         seen[step.name] = record[ROW]
         steps.append(step)
     if not steps:
         raise InputError("the SOP table has no steps.", source=str(path),
-                         fix="add one row per step, in order.")
+                         fix="add one row per step, in order.", code="sop_no_steps")
     return Sop(tuple(steps), str(path))
 
 
@@ -104,7 +106,9 @@ def _columns(names: list[str], source: str) -> dict[str, str]:
     if "step" not in found:
         raise MappingError(
             f"no step column; found {', '.join(n for n in names if n != ROW)}.", source=source,
-            fix="name the column with the activities 'step' or 'Kegiatan'.")
+            fix="name the column with the activities 'step' or 'Kegiatan'.",
+            code="sop_no_step_column",
+            params={"columns": [n for n in names if n != ROW]})
     return found
 
 
@@ -117,7 +121,8 @@ def _step(record: dict[str, Any], columns: dict[str, str], source: str) -> SopSt
     if name is None:
         if any(cell(f) for f in columns if f != "step"):
             raise InputError(f"row {record[ROW]}: the step name is empty.", source=source,
-                             fix="fill in the activity name or delete the row.")
+                             fix="fill in the activity name or delete the row.",
+                             code="sop_empty_step", params={"row": record[ROW]})
         return None
     return SopStep(name, cell("actor"), parse_norm(cell("norm"), record[ROW], source),
                    parse_mandatory(cell("mandatory"), record[ROW], source))
@@ -135,7 +140,7 @@ def parse_norm(text: str | None, row: int, source: str) -> float | None:
             f"row {row}: cannot read the norm duration {text!r}.", source=source,
             fix=("give calendar time (e.g. '3 hari' = 72 hours) until a calendar is set."
                  if working else "write a number and a unit, e.g. '30 menit', '2 jam', "
-                 "'1 hari'."))
+                 "'1 hari'."), code="sop_norm", params={"row": row, "value": text})
     number = float(match.group(1).replace(",", "."))
     return number * UNIT_SECONDS.get(unit, 60)
 
@@ -150,4 +155,5 @@ def parse_mandatory(text: str | None, row: int, source: str) -> bool:
     if value in NO:
         return False
     raise InputError(f"row {row}: mandatory must be ya/tidak (yes/no), not {text!r}.",
-                     source=source, fix="write 'ya' or 'tidak'.")
+                     source=source, fix="write 'ya' or 'tidak'.", code="sop_mandatory",
+                     params={"row": row, "value": text})

@@ -30,8 +30,9 @@ def summary_lines(data: dict[str, Any], t: Texts | None = None, top: int = 8) ->
                        fitness=t.number(fit["log_fitness"], 3)))
     lines += _not_in_model_lines(data, t)
     if fit["unchecked_variants"]:
-        lines.append(t("{n} variants were not checked within the time limit; the fitness "
-                       "leaves them out.", n=t.integer(fit["unchecked_variants"])))
+        lines.append(t.plural(fit["unchecked_variants"], "{n} variant was not checked within "
+                              "the time limit; the fitness leaves it out.", "{n} variants were "
+                              "not checked within the time limit; the fitness leaves them out."))
     rows = outcome_rows(data, t)
     if rows:
         lines.append(t("Every case in one group (the shares add up to 100%):"))
@@ -71,9 +72,11 @@ def _not_in_model_lines(data: dict[str, Any], t: Texts) -> list[str]:
     names = missing["activities"][:NAMES_SHOWN]
     more = missing["count"] - len(names)
     listed = ", ".join(names) + (t(" and {n} more", n=t.integer(more)) if more else "")
-    lines = [t("{n} of the log's {total} activities are not in the model ({cases} cases have "
-               "at least one): {names}.", n=t.integer(missing["count"]),
-               total=t.integer(missing["log_activities"]), cases=t.integer(missing["cases"]),
+    lines = [t.plural(missing["count"], "{n} of the log's {total} activities is not in the "
+                      "model ({cases} cases have it): {names}.", "{n} of the log's {total} "
+                      "activities are not in the model ({cases} cases have at least one): "
+                      "{names}.",
+                      total=t.integer(missing["log_activities"]), cases=t.integer(missing["cases"]),
                names=listed)]
     if data["fitness"]["method"] == "token" and not data.get("warnings"):
         lines.append(t("Token-based replay skips them, so the fitness does not count them; "

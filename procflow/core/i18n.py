@@ -61,6 +61,12 @@ class Texts:
 
         return str(format_decimal(value, format=pattern, locale=self.lang))
 
+    def plural(self, n: int, one: str, many: str, **values: Any) -> str:
+        """``n`` things, ``{n}`` filled in: ``one`` ("1 approval layer") when ``n`` is 1 in
+        English, else ``many`` ("3 approval layers"); Indonesian nouns have no plural, so
+        only ``many`` is translated."""
+        return self(one if n == 1 and self.lang == "en" else many, n=self.integer(n), **values)
+
     def integer(self, value: int | None) -> str:
         """Whole numbers with the locale's grouping."""
         return self.number(value, 0)

@@ -24,6 +24,7 @@ from procflow.compare.stats import (
     median_diff_ci,
     u_p_value,
 )
+from procflow.explain.bins import with_ranges
 from procflow.explain.targets import MISSING, case_counts, field_codes
 
 OTHER = "(other)"
@@ -160,10 +161,13 @@ def factor_table(frame: pd.DataFrame, fields: list[str], n_cases: int, *, share:
     values = frame["value"].to_numpy(dtype=np.float64)
     cases = frame["case"].to_numpy(dtype=np.int64)
     pool = Pooled.of(values, cases, n_cases)
+    frame, ranged = with_ranges(frame, fields)
     factors: list[dict[str, Any]] = []
     groupings = []
     for field in fields:
         grouping = group_field(frame, field, pool, min_cases, max_values)
+        if field in ranged:
+            grouping.info["ranges"] = True
         groupings.append(grouping)
         if not grouping.tested:
             continue

@@ -6,6 +6,7 @@ from typing import Any
 
 from procflow.compare.narrative import p_text, signed
 from procflow.core.i18n import DurationUnit, Texts, duration_unit
+from procflow.explain.bins import range_edges
 from procflow.explain.factors import OTHER, is_significant
 from procflow.explain.targets import MISSING, WEEKDAYS
 
@@ -78,6 +79,18 @@ def condition(field: str, value: str, t: Texts) -> str:
         return t("{field} is empty", field=field_name(field, t))
     if (field, value) in CONDITIONS:
         return t(CONDITIONS[(field, value)])
+    edges = range_edges(value) if field.startswith("attr:") else None
+    if edges is not None:
+        low, high = edges
+        name = field_name(field, t)
+        if low is None:
+            return t("{field} is at most {high}", field=name, high=high)
+        if high is None:
+            return t("{field} is above {low}", field=name, low=low)
+        return t("{field} is above {low} and at most {high}", field=name, low=low, high=high)
+    if field == "layers" and value.isdigit():
+        return t.plural(int(value), "the case passes {n} approval layer",
+                        "the case passes {n} approval layers")
     if field in VALUE_CONDITIONS:
         return t(VALUE_CONDITIONS[field], value=value_name(field, value, t))
     return t("{field} is {value}", field=field_name(field, t), value=value)

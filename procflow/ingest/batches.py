@@ -112,7 +112,8 @@ def parquet_batches(path: Path, *, limits: Limits | None = None,
             schema = file.schema_arrow
             total = file.metadata.num_rows
     except (pa.ArrowException, OSError, ValueError) as err:
-        raise FormatError(f"{_describe(err)}.", source=str(path), fix=_FIX) from None
+        raise FormatError(f"{_describe(err)}.", source=str(path), fix=_FIX,
+                          code="bad_parquet") from None
     check_columns(len(schema), str(path), limits)
     names = unique_names(schema.names)
     notes: list[str] = []
@@ -131,7 +132,8 @@ def parquet_batches(path: Path, *, limits: Limits | None = None,
                     if progress:
                         progress(size * (row - 1) // max(total, 1))
         except (pa.ArrowException, OSError) as err:
-            raise FormatError(f"{_describe(err)}.", source=str(path), fix=_FIX) from None
+            raise FormatError(f"{_describe(err)}.", source=str(path), fix=_FIX,
+                          code="bad_parquet") from None
 
     return BatchSource("parquet", names, batches, notes=notes)
 

@@ -75,7 +75,7 @@ def _header(text: str, delimiter: str, path: Path) -> tuple[list[str], int]:
         raise FormatError(f"the header row cannot be read ({str(err).split(' - ')[0]}).",
                           source=str(path),
                           fix="check the first line of the file: column names, one quote "
-                              "per side.") from None
+                              "per side.", code="csv_header") from None
     return header, stream.pos
 
 
@@ -109,7 +109,8 @@ def _read_all(path: Path, limits: Limits | None, progress: ProgressFn | None) ->
                 progress(done)
     data = b"".join(parts)
     if not data.strip():
-        raise FormatError("the file is empty.", source=str(path), fix="export the log again.")
+        raise FormatError("the file is empty.", source=str(path), fix="export the log again.",
+                          code="file_empty")
     return data
 
 

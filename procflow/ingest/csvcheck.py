@@ -144,7 +144,7 @@ def parse_failure(path: str, err: Exception, text: str, start: int, delimiter: s
                            code="bad_encoding", params={"byte": None, "line": None})
     detail = message.strip().split("\n")[0][:120]
     return FormatError(f"the file cannot be read as CSV ({detail}){_near(rows, expected)}.",
-                       source=path, fix=_FIX_FIELDS)
+                       source=path, fix=_FIX_FIELDS, code="not_csv")
 
 
 def _coded(rows: list[BadRow], expected: int) -> dict[str, Any]:

@@ -96,7 +96,8 @@ def _open_sheet(path: Path, sheet: str | None, limits: Limits | None) -> Any:
                 code="no_sheet", params={"sheet": sheet, "sheets": names},
             )
         if not names:
-            raise FormatError("the workbook has no sheets.", source=str(path), fix=_FIX)
+            raise FormatError("the workbook has no sheets.", source=str(path), fix=_FIX,
+                              code="no_sheets")
         found = book.get_sheet_by_name(sheet or names[0])
         check_columns(found.width, str(path), limits)
         return found
@@ -112,10 +113,11 @@ def _guarded(path: Path, read: Callable[[], Any]) -> Any:
         raise
     except PasswordError:
         raise FormatError("the workbook is encrypted (password-protected).", source=str(path),
-                          fix="save it again in Excel without a password.") from None
+                          fix="save it again in Excel without a password.",
+                          code="encrypted") from None
     except Exception as err:  # calamine raises its own types for corrupt workbooks
         raise FormatError(f"not a readable Excel workbook: {_describe(err)}.",
-                          source=str(path), fix=_FIX) from None
+                          source=str(path), fix=_FIX, code="bad_workbook") from None
 
 
 def _describe(err: Exception) -> str:

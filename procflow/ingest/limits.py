@@ -71,7 +71,8 @@ def check_columns(count: int, source: str, limits: Limits | None = None, *,
             f"the file has {count:,} {what}, more than the limit of {cap:,}; reading stopped.",
             source=source,
             fix="export only the columns the log needs (case, activity, times, resource, …), "
-                "or raise PROCFLOW_MAX_COLUMNS if the file is genuine.")
+                "or raise PROCFLOW_MAX_COLUMNS if the file is genuine.",
+            code="too_many_columns", params={"count": count, "limit": cap})
 
 
 __all__ = ["Limits", "check_columns", "env_number"]

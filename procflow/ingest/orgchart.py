@@ -51,6 +51,7 @@ def read_orgchart(path: Path, *, tz: str | None) -> OrgChart:
         raise OrgChartError(
             f"needs columns 'level' and 'resource' or 'role'; found {', '.join(cols.values())}.",
             source=str(path), fix="rename the columns (see the README's org chart section).",
+            code="orgchart_columns", params={"columns": list(cols.values())},
         )
     out = [_chart_row(rec, cols, zone, path) for rec in table.to_pylist()]
     _check_overlaps(out, path)
@@ -64,15 +65,18 @@ def _chart_row(rec: dict[str, Any], cols: dict[str, str], zone: ZoneInfo,
     kind = "resource" if cell.get("resource") else "role"
     key = cell.get(kind, "")
     if not key:
-        raise OrgChartError(f"row {row}: neither resource nor role is given.", source=str(path))
+        raise OrgChartError(f"row {row}: neither resource nor role is given.", source=str(path),
+                            code="orgchart_no_key", params={"row": row})
     level = parse_level(cell["level"]) if cell["level"] else None
     if cell["level"] and level is None:
         raise OrgChartError(f"row {row}: level {cell['level']!r} is not a number.",
-                            source=str(path), fix="use 1 for the top level, 2, 3, …")
+                            source=str(path), fix="use 1 for the top level, 2, 3, …",
+                            code="orgchart_level", params={"row": row, "value": cell["level"]})
     start = _day(cell.get("valid_from", ""), zone, row, path, 0) or OPEN_START
     end = _day(cell.get("valid_to", ""), zone, row, path, 1) or OPEN_END
     if end <= start:
-        raise OrgChartError(f"row {row}: valid_to is before valid_from.", source=str(path))
+        raise OrgChartError(f"row {row}: valid_to is before valid_from.", source=str(path),
+                            code="orgchart_dates", params={"row": row})
     return {"kind": kind, "key": key, "role": cell.get("role") or None, "level": level,
             "unit": cell.get("unit") or None, "valid_from": start, "valid_to": end, "row": row}
 
@@ -90,7 +94,8 @@ def _day(text: str, zone: ZoneInfo, row: int, path: Path, plus: int) -> dt.datet
         day = dt.date.fromisoformat(text) + dt.timedelta(days=plus)
     except ValueError as err:
         raise OrgChartError(f"row {row}: date {text!r} is not YYYY-MM-DD.",
-                            source=str(path)) from err
+                            source=str(path), code="orgchart_date",
+                            params={"row": row, "value": text}) from err
     return dt.datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(dt.UTC)
 
 
@@ -101,6 +106,7 @@ def _check_overlaps(rows: list[dict[str, Any]], path: Path) -> None:
             raise OrgChartError(
                 f"rows {a['row']} and {b['row']} give {a['kind']} {a['key']!r} overlapping "
                 "validity.", source=str(path), fix="make valid_to of one end before the other.",
+                code="orgchart_overlap", params={"rows": [a["row"], b["row"]], "key": a["key"]},
             )
 
 

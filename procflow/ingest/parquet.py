@@ -33,7 +33,8 @@ def read_parquet(path: Path, *, limits: Limits | None = None,
                 check_columns(len(file.schema_arrow), str(path), limits)
                 table = file.read()
     except (pa.ArrowException, OSError, ValueError) as err:
-        raise FormatError(f"{_describe(err)}.", source=str(path), fix=_FIX) from None
+        raise FormatError(f"{_describe(err)}.", source=str(path), fix=_FIX,
+                          code="bad_parquet") from None
     table = table.rename_columns(unique_names(table.column_names))
     table = as_text_where_needed(table, notes if notes is not None else [])
     return table.append_column(ROW, pa.array(range(1, table.num_rows + 1), pa.int64()))

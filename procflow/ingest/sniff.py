@@ -43,6 +43,7 @@ class _CappedGzip(io.RawIOBase):
                 f"decompressed content exceeds {lim.max_bytes:,} bytes; reading stopped.",
                 source=self._name,
                 fix="raise PROCFLOW_MAX_BYTES if the file is genuine.",
+                code="too_large", params={"limit": lim.max_bytes},
             )
         ratio = self._given_out / max(self._read_in, 1)
         if self._given_out > lim.ratio_grace and ratio > lim.max_ratio:
@@ -51,6 +52,7 @@ class _CappedGzip(io.RawIOBase):
                 "reading stopped.",
                 source=self._name,
                 fix="raise PROCFLOW_MAX_RATIO if the file is genuine.",
+                code="bomb", params={"ratio": lim.max_ratio},
             )
 
     def _check_complete(self) -> None:
@@ -61,7 +63,7 @@ class _CappedGzip(io.RawIOBase):
                 f"{self._given_out + len(self._pending):,} bytes of content.",
                 source=self._name,
                 fix="copy or download the file again (the copy was cut off), or compress it "
-                    "again from the original.")
+                    "again from the original.", code="truncated_gzip")
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         want = len(buffer)
@@ -80,7 +82,7 @@ class _CappedGzip(io.RawIOBase):
                     f"the gzip data is damaged after {self._given_out:,} bytes of content "
                     f"({err}).", source=self._name,
                     fix="copy or download the file again, or compress it again from the "
-                        "original.") from err
+                        "original.", code="damaged_gzip") from err
             self._tail = self._inflater.unconsumed_tail
             if self._inflater.eof and self._inflater.unused_data.strip(b"\0"):  # next member
                 self._tail = self._inflater.unused_data
@@ -126,7 +128,8 @@ def detect_format(path: Path, limits: Limits | None = None) -> Format:
     with open(path, "rb") as f:
         magic = f.read(4)
     if not magic:
-        raise FormatError("the file is empty.", source=str(path), fix="export the log again.")
+        raise FormatError("the file is empty.", source=str(path), fix="export the log again.",
+                          code="file_empty")
     if magic == PARQUET_MAGIC:
         return "parquet"
     if magic == ZIP_MAGIC:
@@ -134,7 +137,8 @@ def detect_format(path: Path, limits: Limits | None = None) -> Format:
     with open_bytes(path, limits) as stream:
         head = stream.read(64 * 1024)
     if not head.strip():
-        raise FormatError("the file holds no data.", source=str(path), fix="export the log again.")
+        raise FormatError("the file holds no data.", source=str(path), fix="export the log again.",
+                          code="file_empty")
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"<"):
         return "xes"
@@ -143,6 +147,7 @@ def detect_format(path: Path, limits: Limits | None = None) -> Format:
             "the file is not a CSV, Excel, XES or Parquet event log (binary content).",
             source=str(path),
             fix="export the log as CSV, XLSX, XES or Parquet.",
+            code="binary_file",
         )
     return "csv"
 

@@ -176,7 +176,8 @@ class Canonicalizer:
                     f"rows, {FAMILY_NAMES[parsed.family]} in later ones.",
                     source=self.source or None,
                     fix="make every value of the column use one format (re-export or convert "
-                        "it); procflow does not guess which rule a value follows.")
+                        "it); procflow does not guess which rule a value follows.",
+                    code="mixed_dates", params={"column": column, "examples": ""})
             self.families[column] = before or parsed.family
             if self.formats.get(column, "empty") == "empty":
                 self.formats[column] = parsed.description

@@ -262,7 +262,8 @@ class _Reader:
         line = self.line + self.chunk.head.count(b"\n", 0, at) + 1
         return FormatError(
             f"malformed XES at line {line:,} (byte {self.offset + at:,}): {message}.",
-            source=self.name, fix="check that the export finished, or export the log again.")
+            source=self.name, fix="check that the export finished, or export the log again.",
+            code="xes_malformed", params={"line": line, "what": message})
 
     def feed(self, chunk: _Chunk) -> None:
         """Check one prepared chunk's nesting and add its attributes."""
@@ -496,7 +497,8 @@ def xes_batches(path: Path, *, limits: Limits | None = None,
         last = reader.take(None)
     except pa.ArrowException as err:
         raise FormatError("the XES content could not be read.", source=name,
-                          fix="check that the file is a complete XES export.") from err
+                          fix="check that the file is a complete XES export.",
+                          code="xes_unreadable") from err
     if last is not None and (last.num_rows or last.column_names != handed):
         yield last
 
@@ -518,7 +520,8 @@ def _heads(stream: BinaryIO, name: str,
         if not data:
             if hidden >= 0:
                 raise FormatError("malformed XES: a comment, CDATA section or processing "
-                                  "instruction is never closed.", source=name)
+                                  "instruction is never closed.", source=name,
+                                  code="xes_unclosed")
             if buf:
                 yield _recode(buf, codec)
             return
@@ -531,22 +534,26 @@ def _heads(stream: BinaryIO, name: str,
 def _prologue(data: bytes, name: str) -> tuple[bytes, str]:
     """Check the first bytes: not empty, an XML text, in an encoding we read."""
     if not data.strip():
-        raise FormatError("the file is empty.", source=name, fix="export the log again.")
+        raise FormatError("the file is empty.", source=name, fix="export the log again.",
+                          code="file_empty")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"):
         raise FormatError("UTF-16 and UTF-32 XES files are not supported.", source=name,
-                          fix="save the file as UTF-8.")
+                          fix="save the file as UTF-8.", code="xes_encoding",
+                          params={"encoding": "UTF-16"})
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.lstrip(b" \t\r\n").startswith(b"<"):
         raise FormatError("not an XML file: it does not start with a tag.", source=name,
-                          fix="check that this is an XES export.")
+                          fix="check that this is an XES export.", code="not_xml")
     declared = _XML_DECL.match(data)
     if declared is None and re.match(rb"<\?xml\s", data):
         raise FormatError("malformed XES: the XML declaration on line 1 is not well-formed.",
-                          source=name, fix="check that this is an XES export.")
+                          source=name, fix="check that this is an XES export.",
+                          code="xes_declaration")
     encoding = ((declared and declared.group(3)) or b"utf-8").decode("ascii").lower()
     if encoding not in _ENCODINGS:
         raise FormatError(f"the file declares the encoding {encoding!r}, which is not supported.",
-                          source=name, fix="save the file as UTF-8.")
+                          source=name, fix="save the file as UTF-8.", code="xes_encoding",
+                          params={"encoding": encoding})
     return data, _ENCODINGS[encoding]
 
 
@@ -562,7 +569,8 @@ def _hide(buf: bytes, name: str) -> tuple[bytes, int]:
         raise UnsafeInputError(
             "the file contains a DOCTYPE or ENTITY declaration, refused for safety "
             "(entity expansion, access to other files).", source=name,
-            fix="remove the DOCTYPE and ENTITY declarations; XES does not need them.")
+            fix="remove the DOCTYPE and ENTITY declarations; XES does not need them.",
+            code="unsafe_xml")
     out, pos = bytearray(buf), first.start()
     while (found := _SPECIAL.search(out, pos)) is not None:
         start = found.start()

@@ -25,7 +25,8 @@ def refuse_dtd(data: bytes, source: str) -> None:
         raise UnsafeInputError(
             "the file contains a DOCTYPE or ENTITY declaration, refused for safety "
             "(entity expansion, access to other files).", source=source,
-            fix="remove the DOCTYPE and ENTITY declarations; the format does not need them.")
+            fix="remove the DOCTYPE and ENTITY declarations; the format does not need them.",
+            code="unsafe_xml")
 
 
 def safe_parser() -> etree.XMLParser:
@@ -46,4 +47,5 @@ def parse_root(data: bytes, source: str, *, expected: str) -> etree._Element:
         return etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as err:
         raise FormatError(f"not well-formed XML ({err}).", source=source,
-                          fix=f"check that the file is {expected}.") from None
+                          fix=f"check that the file is {expected}.", code="bad_xml",
+                          params={"line": err.lineno}) from None

@@ -58,7 +58,8 @@ def check_zip(path: Path, limits: Limits | None = None) -> list[Member]:
 
 
 def _damaged(what: str, source: str) -> FormatError:
-    return FormatError(f"not a readable Excel workbook: {what}.", source=source, fix=_FIX_DAMAGED)
+    return FormatError(f"not a readable Excel workbook: {what}.", source=source, fix=_FIX_DAMAGED,
+                       code="bad_workbook")
 
 
 def _directory(f: BinaryIO, file_size: int, source: str, limits: Limits) -> list[Member]:
@@ -133,7 +134,8 @@ def _too_many(count: int, source: str, limits: Limits) -> UnsafeInputError:
     return UnsafeInputError(
         f"the workbook holds {count:,} files inside its zip container, more than the limit "
         f"of {limits.max_members:,} (a decompression bomb?); reading stopped.", source=source,
-        fix="raise PROCFLOW_MAX_MEMBERS if the workbook is genuine, or save it again from Excel.")
+        fix="raise PROCFLOW_MAX_MEMBERS if the workbook is genuine, or save it again from Excel.",
+        code="bomb")
 
 
 def _check_declared(members: list[Member], file_size: int, source: str,
@@ -142,7 +144,8 @@ def _check_declared(members: list[Member], file_size: int, source: str,
     for m in members:
         if m.flags & 0x1:
             raise FormatError("the workbook is encrypted (password-protected).", source=source,
-                              fix="save it again in Excel without a password.")
+                              fix="save it again in Excel without a password.",
+                              code="encrypted")
         if m.method not in (_STORED, _DEFLATED):
             raise _damaged(f"member {m.name!r} uses zip compression method {m.method}, which "
                            "Excel does not write", source)
@@ -156,12 +159,12 @@ def _check_amount(size: int, packed: int, what: str, source: str, limits: Limits
         raise UnsafeInputError(
             f"the workbook's {what} would inflate to {size:,} bytes, more than the limit of "
             f"{limits.max_bytes:,} (a decompression bomb?); reading stopped.",
-            source=source, fix=_FIX_BOMB)
+            source=source, fix=_FIX_BOMB, code="bomb")
     if size > limits.ratio_grace and size / max(packed, 1) > limits.max_ratio:
         raise UnsafeInputError(
             f"the workbook's {what} would inflate {size / max(packed, 1):,.0f} times (limit "
             f"{limits.max_ratio:g}:1, a decompression bomb?); reading stopped.",
-            source=source, fix=_FIX_BOMB)
+            source=source, fix=_FIX_BOMB, code="bomb")
 
 
 def _inflate_counting(f: BinaryIO, member: Member, source: str, limits: Limits) -> None:
@@ -209,7 +212,8 @@ class _Counter:
             raise UnsafeInputError(
                 f"the workbook's member {self.member.name!r} inflates to more than "
                 f"{self.cap:,} bytes, the size its zip directory declares (a damaged file or "
-                "a decompression bomb); reading stopped.", source=self.source, fix=_FIX_BOMB)
+                "a decompression bomb); reading stopped.", source=self.source, fix=_FIX_BOMB,
+                code="bomb")
         self.crc = zlib.crc32(data, self.crc)
 
     def finish(self) -> None:

@@ -201,6 +201,6 @@ def read_bpmn(path: Path) -> Model:
     except Exception as err:  # pm4py raises bare exceptions on unusual BPMN
         raise FormatError(f"cannot read the BPMN model ({err!r}).", source=path.name,
                           fix=f"the file must be {MODEL_FORMATS}; export it again as "
-                          "BPMN 2.0 XML.") from None
+                          "BPMN 2.0 XML.", code="bad_model", params={"kind": "BPMN"}) from None
     fuse_silent(net, initial, final)
     return Model(net, initial, final, path.stem, f"bpmn:{path.name}", bpmn)

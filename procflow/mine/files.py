@@ -38,7 +38,8 @@ def read_model(path: Path) -> Model:
         return read_bpmn(path)
     raise FormatError(f"the root element <{tag.localname}> is neither BPMN 2.0 <definitions> "
                       "nor <pnml>.", source=path.name,
-                      fix=f"give {MODEL_FORMATS} (export it again from the modelling tool).")
+                      fix=f"give {MODEL_FORMATS} (export it again from the modelling tool).",
+                      code="not_model", params={"root": tag.localname})
 
 
 def _model_bytes(path: Path) -> bytes:
@@ -48,7 +49,8 @@ def _model_bytes(path: Path) -> bytes:
             raise InputError(f"the model file has {size / 2**20:.0f} MB, more than the "
                              f"{MAX_MODEL_BYTES // 2**20} MB allowed.", source=path.name,
                              fix="a process model is far smaller: check that this is the "
-                             "model and not a log.")
+                             "model and not a log.", code="model_too_big",
+                             params={"limit": MAX_MODEL_BYTES // 2**20})
         return path.read_bytes()
     except OSError as err:
         raise InputError(f"cannot read the model ({err.strerror}).", source=str(path),

@@ -73,10 +73,16 @@ def read_pnml(path: Path) -> Model:
         net, initial, final = pm4py.read_pnml(str(path))
     except Exception as err:  # pm4py raises bare exceptions on malformed PNML
         raise FormatError(f"cannot read the PNML net ({err!r}).", source=path.name,
-                          fix=f"the file must be {MODEL_FORMATS}.") from None
+                          fix=f"the file must be {MODEL_FORMATS}.", code="bad_model",
+                          params={"kind": "PNML"}) from None
+    if not net.places:
+        raise FormatError("the Petri net has no places.", source=path.name,
+                          fix="export the net again with its places, transitions and arcs.",
+                          code="pnml_no_places")
     if not initial:
         raise FormatError("the Petri net has no initial marking.", source=path.name,
-                          fix="mark the start place with one token.")
+                          fix="mark the start place with one token.",
+                          code="pnml_no_initial")
     if not final:
         final = _sink_marking(net, path.name)
     return Model(net, initial, final, path.stem, f"pnml:{path.name}")
@@ -89,5 +95,6 @@ def _sink_marking(net: Any, source: str) -> Any:
     sinks = [p for p in net.places if not p.out_arcs]
     if len(sinks) != 1:
         raise FormatError("the Petri net has no final marking and no single end place.",
-                          source=source, fix="save the net with its final marking.")
+                          source=source, fix="save the net with its final marking.",
+                          code="pnml_no_final")
     return Marking({sinks[0]: 1})

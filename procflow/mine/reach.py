@@ -178,4 +178,5 @@ def _too_many_states(name: str, limit: int) -> ProcflowError:
     return ProcflowError(
         f"the model {name!r} has more than {limit:,} reachable states (much parallelism, or "
         "a net that is not a sound workflow net).",
-        fix="simplify the model (fewer parallel branches), or raise state_limit.")
+        fix="simplify the model (fewer parallel branches), or raise state_limit.",
+        code="too_many_states", params={"limit": limit})

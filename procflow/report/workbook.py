@@ -117,14 +117,14 @@ def _field(record: dict[str, Any], key: str) -> Any:
 
 
 def table_sheet(title: str, columns: list[Column], records: list[dict[str, Any]],
-                t: Texts) -> Sheet:
-    """Records as a sheet with the columns' localized headers."""
+                t: Texts, note: str = "") -> Sheet:
+    """Records as a sheet with the columns' localized headers (``note``: why it is empty)."""
     words = [{value: t(word) for value, word in c.words} for c in columns]
     rows = [[w.get(v, v) if w and isinstance(v, str) else v
              for w, v in zip(words, (_field(r, c.key) for c in columns), strict=True)]
             for r in records]
     return Sheet(t(title), [t(c.header) for c in columns], [c.kind for c in columns], rows,
-                 t("seconds"))
+                 t("seconds"), note=note)
 
 
 def analysis_book(analysis: Analysis, t: Texts, *, cases: CaseTable | None = None,
@@ -135,10 +135,30 @@ def analysis_book(analysis: Analysis, t: Texts, *, cases: CaseTable | None = Non
     sheets = [headline(data, t, source)]
     for table, title, columns in ANALYSIS_SHEETS:
         records = _records(data, table)
-        sheets.append(table_sheet(title, columns, records, t))
+        sheets.append(table_sheet(title, columns, records, t,
+                                  "" if records else empty_reason(data, table, t)))
     if cases is not None:
         sheets.append(case_sheet(cases, t))
     return sheets
+
+
+def empty_reason(data: dict[str, Any], table: str, t: Texts) -> str:
+    """Why the analysis table ``table`` has no rows, in the language of ``t``."""
+    chosen = bool(data["decisions"]["activities"])
+    if table.startswith("decisions_by_") or table == "layer_sequences":
+        if not chosen:
+            return t("Empty: no decision steps are chosen, so there are no decisions. Choose "
+                     "the decision steps in the analysis settings.")
+        if table == "layer_sequences":
+            return t("Empty: the decision steps' performers have no level or role, so "
+                     "approval layers cannot be counted.")
+        return t("Empty: the log names no {field} for the performers of the decision steps.",
+                 field=t(table.removeprefix("decisions_by_")))
+    if table == "handoff_pairs":
+        if data["handoffs"].get("granularity") is None:
+            return t("Empty: the log names no person, role or unit, so there are no handoffs.")
+        return t("Empty: no case changes hands.")
+    return t("Empty: this log has no rows for this table.")
 
 
 def _records(data: dict[str, Any], table: str) -> list[dict[str, Any]]:

@@ -57,7 +57,7 @@ class Sheet:
 
     A ``duration`` or ``change`` column is followed, in the workbook, by a hidden column of
     its exact seconds, headed ``seconds`` (the header given for it); ``day`` is the unit of
-    a change."""
+    a change. ``note`` says, under the header of a sheet without rows, why it is empty."""
 
     title: str
     headers: list[str]
@@ -65,6 +65,7 @@ class Sheet:
     rows: list[list[Any]] = field(default_factory=list)
     seconds: str = "seconds"
     day: str = "d"
+    note: str = ""
 
 
 def safe_cell(value: Any) -> Any:
@@ -142,6 +143,8 @@ def _write_sheet(out: Any, sheet: Sheet) -> None:
     for cells in rows:
         out.append([_cell(out, value, FORMATS.get(kind, "").replace("{d}", sheet.day))
                     for value, kind in cells])
+    if not rows and sheet.note:
+        out.append([_cell(out, safe_cell(sheet.note), None, Font(italic=True))])
 
 
 def _cell(out: Any, value: Any, number_format: str | None, font: Font | None = None) -> Any:

@@ -5,7 +5,9 @@ head of division's approval, the head of office's signature and issue; each step
 log-normal time (median one day). Two causes are planted — applications from one kecamatan
 wait ``KECAMATAN_DAYS`` longer for the approval, and one permit type ``PERMIT_DAYS`` longer for
 the signature — so the true difference of medians at each step is exactly that many days.
-``loket`` (the counter) and ``noise_<i>`` attributes have no effect at all.
+``loket`` (the counter) and ``noise_<i>`` attributes have no effect at all. With ``area``, a
+numeric attribute ``luas_m2`` (the building's floor area, log-uniform from 20 to 2,000 m²) is
+added: buildings above ``AREA_LIMIT`` m² wait ``AREA_DAYS`` longer for the file verification.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ LOKET = ("Loket 1", "Loket 2", "Loket 3", "Loket 4")
 KECAMATAN_DAYS = 4.0
 PERMIT_DAYS = 2.0
 REWORK_SHARE = 0.15
+VERIFICATION = "Verifikasi Berkas"
+AREA_LIMIT = 800.0
+AREA_DAYS = 3.0
 
 
 def truth() -> list[dict[str, Any]]:
@@ -34,10 +39,11 @@ def truth() -> list[dict[str, Any]]:
              "diff_median": PERMIT_DAYS * DAY}]
 
 
-def planted_log(cases: int, seed: int, *, noise_fields: int = 0) -> pd.DataFrame:
+def planted_log(cases: int, seed: int, *, noise_fields: int = 0,
+                area: bool = False) -> pd.DataFrame:
     """The events (``case_id``, ``activity``, ``timestamp`` UTC, ``resource``, ``kecamatan``,
-    ``jenis_izin``, ``loket`` and ``noise_1`` … ``noise_<noise_fields>``) of ``cases``
-    cases, in case and time order."""
+    ``jenis_izin``, ``loket``, ``noise_1`` … ``noise_<noise_fields>`` and, with ``area``,
+    ``luas_m2``) of ``cases`` cases, in case and time order."""
     if cases < 1 or noise_fields < 0:
         raise ValueError("cases must be at least 1 and noise_fields at least 0")
     rng = np.random.default_rng(seed)
@@ -45,7 +51,7 @@ def planted_log(cases: int, seed: int, *, noise_fields: int = 0) -> pd.DataFrame
     permit = rng.integers(0, len(PERMITS), cases)
     loket = rng.integers(0, len(LOKET), cases)
     rework = rng.random(cases) < REWORK_SHARE
-    steps = ["Pendaftaran", "Verifikasi Berkas", APPROVAL, SIGNATURE, "Penerbitan Izin"]
+    steps = ["Pendaftaran", VERIFICATION, APPROVAL, SIGNATURE, "Penerbitan Izin"]
     per_case = np.where(rework, len(steps) + 2, len(steps))
     case_of = np.repeat(np.arange(cases), per_case)
     position = np.arange(case_of.size) - np.repeat(np.cumsum(per_case) - per_case, per_case)
@@ -61,6 +67,10 @@ def planted_log(cases: int, seed: int, *, noise_fields: int = 0) -> pd.DataFrame
     elapsed += np.where((activity == APPROVAL) & (kecamatan[case_of] == 0),
                         KECAMATAN_DAYS * DAY, 0.0)
     elapsed += np.where((activity == SIGNATURE) & (permit[case_of] == 0), PERMIT_DAYS * DAY, 0.0)
+    floor = np.round(20.0 * 100.0 ** np.random.default_rng([seed, 1]).random(cases), 1)
+    if area:
+        elapsed += np.where((activity == VERIFICATION) & (floor[case_of] > AREA_LIMIT),
+                            AREA_DAYS * DAY, 0.0)
     arrival = rng.uniform(0, 365 * DAY, cases)
     total = np.cumsum(elapsed)
     offset = total - np.repeat(total[np.cumsum(per_case) - per_case], per_case)
@@ -80,5 +90,7 @@ def planted_log(cases: int, seed: int, *, noise_fields: int = 0) -> pd.DataFrame
     for i in range(noise_fields):
         values = rng.integers(0, 6, cases)
         frame[f"noise_{i + 1}"] = np.char.add(f"n{i + 1}-", values.astype(str))[case_of]
+    if area:
+        frame["luas_m2"] = floor[case_of]
     frame["timestamp"] = frame["timestamp"] + "Z"
     return frame

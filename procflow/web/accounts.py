@@ -63,6 +63,10 @@ CREATE TABLE IF NOT EXISTS saved_views (
     workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE, name TEXT NOT NULL,
     filters TEXT NOT NULL, user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
     created REAL NOT NULL, PRIMARY KEY (workspace, name));
+CREATE TABLE IF NOT EXISTS last_settings (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE, log TEXT NOT NULL,
+    query TEXT NOT NULL, updated REAL NOT NULL, PRIMARY KEY (user_id, workspace, log));
 """
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("procflow-dummy-password")
@@ -471,6 +475,29 @@ class Accounts:
         with self._tx() as con:
             return con.execute("DELETE FROM saved_views WHERE workspace = ? AND name = ?",
                                [wid, name]).rowcount > 0
+
+    # the last settings of each user on each log page -----------------------------------------
+    def keep_settings(self, user_id: int, wid: str, log: str, query: str) -> None:
+        """Remember the query string of ``user_id``'s last view of ``log`` ("" forgets it)."""
+        with self._tx() as con:
+            if query:
+                con.execute("INSERT OR REPLACE INTO last_settings VALUES (?, ?, ?, ?, ?)",
+                            [user_id, wid, log, query, time.time()])
+            else:
+                con.execute("DELETE FROM last_settings WHERE user_id = ? AND workspace = ? "
+                            "AND log = ?", [user_id, wid, log])
+
+    def last_settings(self, user_id: int, wid: str, log: str) -> str:
+        """The query string ``user_id`` last viewed ``log`` with ("" for none)."""
+        with self._db() as con:
+            row = con.execute("SELECT query FROM last_settings WHERE user_id = ? AND "
+                              "workspace = ? AND log = ?", [user_id, wid, log]).fetchone()
+            return str(row["query"]) if row else ""
+
+    def forget_settings(self, wid: str, log: str) -> None:
+        """Forget every user's settings of ``log`` (removed or replaced)."""
+        with self._tx() as con:
+            con.execute("DELETE FROM last_settings WHERE workspace = ? AND log = ?", [wid, log])
 
     # uploads waiting for their column mapping ----------------------------------------------
     def upload_path(self, upload_id: str) -> Path:

@@ -92,6 +92,10 @@ def _order_field(t: Texts) -> str:
     return _quoted(t("Dates like 03/04/2024"))
 
 
+def _chart_field(t: Texts) -> str:
+    return _quoted(t("Org chart (optional)"))
+
+
 def _split_fix(p: dict[str, Any], t: Texts) -> str:
     """The dates a log can be split at, or that it cannot be split."""
     if not p["from"]:
@@ -186,6 +190,126 @@ WORDS: dict[str, Words] = {
         "A different log named {name} is already in the workspace. Choose another name under "
         "{field}, or remove that log first.", name=repr(p["name"]),
         field=_quoted(t("Log name"))),
+    "file_empty": lambda p, t: t(
+        "The file is empty. Export the log again and upload it again."),
+    "binary_file": lambda p, t: t(
+        "This is not an event log: it is neither CSV, Excel, XES nor Parquet. Export "
+        "the log in one of these formats and upload it again."),
+    "truncated_gzip": lambda p, t: t(
+        "The compressed file stops in the middle (the copy was cut off). Download or "
+        "copy it again, or compress it again from the original."),
+    "damaged_gzip": lambda p, t: t(
+        "The compressed data is damaged. Download or copy the file again, or compress "
+        "it again from the original."),
+    "unsafe_xml": lambda p, t: t(
+        "The file contains a DOCTYPE or ENTITY declaration, refused for safety. Remove "
+        "those declarations (the format does not need them) and upload it again."),
+    "not_xml": lambda p, t: t(
+        "This is not an XES file: it does not start with an XML tag. Export the log as "
+        "XES again."),
+    "xes_declaration": lambda p, t: t(
+        "The XML declaration on line 1 is not well-formed. Export the log as XES again."),
+    "xes_unclosed": lambda p, t: t(
+        "A comment, CDATA section or processing instruction is never closed (was the "
+        "export cut off?). Export the log as XES again."),
+    "xes_unreadable": lambda p, t: t(
+        "The XES content cannot be read. Check that the export finished, or export the "
+        "log again."),
+    "csv_header": lambda p, t: t(
+        "The first line (the column names) cannot be read. Check it: one name per "
+        "column, quotes closed on the same line."),
+    "not_csv": lambda p, t: t(
+        "The file cannot be read as CSV. Export it again as CSV or Excel and upload it "
+        "again."),
+    "bad_parquet": lambda p, t: t(
+        "The Parquet file is cut off or damaged. Export it again and upload it again."),
+    "no_sheets": lambda p, t: t(
+        "The workbook has no sheets. Save it again from Excel, or export the log as "
+        "CSV."),
+    "encrypted": lambda p, t: t(
+        "The workbook is protected by a password. Save it again in Excel without a "
+        "password and upload it again."),
+    "bad_workbook": lambda p, t: t(
+        "The workbook cannot be read: a sheet or its zip container is damaged. Save it "
+        "again from Excel (or export the log as CSV) and upload it again."),
+    "bomb": lambda p, t: t(
+        "The file would unpack to far more than its size (a decompression bomb?); "
+        "reading stopped. Upload the log uncompressed, or ask an administrator to raise "
+        "the limit if the file is genuine."),
+    "pnml_no_places": lambda p, t: t(
+        "The Petri net has no places. Export it again with its places, transitions and "
+        "arcs."),
+    "pnml_no_initial": lambda p, t: t(
+        "The Petri net has no initial marking. Mark its start place with one token in "
+        "the modelling tool and export it again."),
+    "pnml_no_final": lambda p, t: t(
+        "The Petri net has no final marking and no single end place. Save it with its "
+        "final marking."),
+    "sop_no_steps": lambda p, t: t(
+        "The SOP table has no steps. Add one row per step, in order."),
+    "too_large": lambda p, t: t(
+        "The file unpacks to more than {limit} bytes; reading stopped. Upload a smaller log, "
+        "or ask an administrator to raise the limit.", limit=t.integer(p["limit"])),
+    "too_many_columns": lambda p, t: t(
+        "The file has {count} columns, more than the limit of {limit}. Export only the columns "
+        "the log needs (case, activity, times, performer, …).", count=t.integer(p["count"]),
+        limit=t.integer(p["limit"])),
+    "xes_malformed": lambda p, t: t(
+        "Malformed XES at line {line}: {what}. Check that the export finished, or export the "
+        "log again.", line=t.integer(p["line"]), what=t(p["what"])),
+    "xes_encoding": lambda p, t: t(
+        "The file is in the {encoding} encoding, which cannot be read. Save it as UTF-8 and "
+        "upload it again.", encoding=p["encoding"]),
+    "bad_xml": lambda p, t: t(
+        "The file is not well-formed XML (line {line}): it may be cut off. Export it again "
+        "and upload it again.", line=t.integer(p["line"] or 1)),
+    "bad_model": lambda p, t: t(
+        "The {kind} model cannot be read. Export it again from the modelling tool as BPMN "
+        "2.0 XML or PNML.", kind=p["kind"]),
+    "not_model": lambda p, t: t(
+        "This is not a process model: its root element is <{root}>, not BPMN 2.0 "
+        "<definitions> nor <pnml>. Upload a BPMN 2.0 file, a PNML Petri net or an SOP table "
+        "(CSV).", root=p["root"]),
+    "model_too_big": lambda p, t: t(
+        "The model file is larger than {limit} MB; a process model is far smaller. Check that "
+        "this is the model and not a log.", limit=t.integer(p["limit"])),
+    "too_many_states": lambda p, t: t(
+        "The model has more than {limit} reachable states (much parallelism, or a net that is "
+        "not a sound workflow net). Simplify the model.", limit=t.integer(p["limit"])),
+    "sop_no_step_column": lambda p, t: t(
+        "The SOP table has no step column (its columns: {columns}). Name the column with the "
+        "activities “Kegiatan” or “step”.", columns=_listed(p["columns"], t) or "–"),
+    "sop_repeat": lambda p, t: t(
+        "SOP table row {row}: the step {step} repeats row {first}. List each step once, in "
+        "the SOP's order.", row=t.integer(p["row"]), step=_quoted(p["step"]),
+        first=t.integer(p["first"])),
+    "sop_empty_step": lambda p, t: t(
+        "SOP table row {row}: the step name is empty. Fill it in or delete the row.",
+        row=t.integer(p["row"])),
+    "sop_norm": lambda p, t: t(
+        "SOP table row {row}: the norm duration {value} cannot be read. Write a number and a "
+        "unit, e.g. “30 menit”, “2 jam”, “1 hari”.", row=t.integer(p["row"]),
+        value=_quoted(p["value"])),
+    "sop_mandatory": lambda p, t: t(
+        "SOP table row {row}: “mandatory” must be ya or tidak, not {value}.",
+        row=t.integer(p["row"]), value=_quoted(p["value"])),
+    "orgchart_columns": lambda p, t: t(
+        "The org chart under {field} needs the columns “level” and “resource” or “role”; it "
+        "has {columns}.", field=_chart_field(t), columns=_listed(p["columns"], t) or "–"),
+    "orgchart_no_key": lambda p, t: t(
+        "Org chart row {row}: neither resource nor role is given.", row=t.integer(p["row"])),
+    "orgchart_level": lambda p, t: t(
+        "Org chart row {row}: the level {value} is not a number (1 for the top level, 2, "
+        "3, …).", row=t.integer(p["row"]), value=_quoted(p["value"])),
+    "orgchart_dates": lambda p, t: t(
+        "Org chart row {row}: valid_to is before valid_from.", row=t.integer(p["row"])),
+    "orgchart_date": lambda p, t: t(
+        "Org chart row {row}: the date {value} is not written YYYY-MM-DD.",
+        row=t.integer(p["row"]), value=_quoted(p["value"])),
+    "orgchart_overlap": lambda p, t: t(
+        "Org chart rows {a} and {b} give {key} overlapping validity: make one end before the "
+        "other starts.", a=t.integer(p["rows"][0]), b=t.integer(p["rows"][1]),
+        key=_quoted(p["key"])),
 }
 
 #: The web's wording of each coded note of an import report.

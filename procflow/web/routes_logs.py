@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 
@@ -291,6 +292,10 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                                     status_code=303)
         except slices.PanelError as err:
             problem = err
+    if problem is None:
+        kept = kept_settings(request, user, wid, name)
+        if kept is not None:
+            return RedirectResponse(kept, status_code=303)
     links = views.CaseLinks(f"/w/{wid}/logs/{quote(name, safe='')}", view)
     data = log_data(request, user, wid, name, t, links.map_link, view)
     body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
@@ -316,9 +321,48 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   request_find=query.get("v_find") or "", all_steps=facts["steps"],
                   words=filter_words(data["filter"], t), period_modes=PERIOD_MODES,
                   saved=saved_views(request, wid, t), labels_of=slices.field_labels(t),
+                  restored=query.get(views.RESTORED) == "1", open_fitted="zoom" not in query,
                   shown_filters=[(describe(item, t), view.sliced(
                       [f for j, f in enumerate(view.filter_list) if j != i]).query())
                       for i, item in enumerate(view.filter_list)])
+
+
+def kept_settings(request: Request, user: User, wid: str, name: str) -> str | None:
+    """Where a log page opened without settings (:data:`views.SETTING_KEYS`) goes: the
+    address of ``user``'s last settings of the log (marked restored, other parameters such
+    as ``lang`` kept) when they still fit it, else None. Opened with settings, or from the
+    log page itself, they are kept as the last ones (``reset`` forgets them)."""
+    member(request, user, wid)
+    accounts = accounts_of(request)
+    query = request.query_params
+    base = f"/w/{wid}/logs/{quote(name, safe='')}"
+    others = [(k, v) for k, v in query.multi_items()
+              if k not in views.SETTING_KEYS | {views.RESTORED, "reset"}]
+    if query.get("reset"):
+        accounts.keep_settings(int(user["id"]), wid, name, "")
+        return f"{base}?{urlencode(others)}" if others else base
+    # a link or form of the log page itself that leads to the defaults (the last filter
+    # removed, 100%) is a choice of the defaults, not an arrival
+    within = urlsplit(request.headers.get("referer", "")).path == base
+    if within or views.SETTING_KEYS & query.keys():
+        if query.get(views.RESTORED) != "1":
+            accounts.keep_settings(int(user["id"]), wid, name,
+                                   checked_view(request, wid, name).query().lstrip("?"))
+        return None
+    last = accounts.last_settings(int(user["id"]), wid, name)
+    if not last:
+        return None
+    try:
+        view = views.LogView.from_query(QueryParams(last), texts(request))
+        facts = service.log_facts(files_of(request), accounts.workspace_file(wid), wid, name)
+        service.check_slice(files_of(request), accounts.workspace_file(wid), wid, name, view,
+                            texts(request))
+        view.checked(facts["steps"], facts["granularities"], texts(request))
+    except (ValueError, WorkspaceError):
+        accounts.keep_settings(int(user["id"]), wid, name, "")
+        return None
+    rest = f"&{urlencode(others)}" if others else ""
+    return f"{base}?{last}&{views.RESTORED}=1{rest}"
 
 
 @router.get("/w/{wid}/logs/{name}/drawings/{which}", response_class=HTMLResponse,
@@ -361,9 +405,6 @@ def sliced_address(request: Request, wid: str, name: str, view: views.LogView,
     service.check_slice(files_of(request), accounts_of(request).workspace_file(wid), wid,
                         name, changed, t)
     return f"/w/{wid}/logs/{quote(name, safe='')}{changed.query()}#filters"
-
-
-
 
 
 @router.get("/api/w/{wid}/logs/{name}", tags=["logs"])
@@ -425,6 +466,7 @@ def remove_log(request: Request, wid: str, name: str) -> None:
         service.remove_log(files_of(request), accounts_of(request).workspace_file(wid), name)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
+    accounts_of(request).forget_settings(wid, name)
 
 
 @router.get("/w/{wid}/logs/{name}/delete", response_class=HTMLResponse,

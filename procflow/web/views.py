@@ -50,6 +50,11 @@ MAX_FIND = 100
 CASE_SET = re.compile(r"[0-9a-f]{32}/(deviating|kind-[a-z_]{1,40}|item-[0-9]{1,4})")
 DEFAULT_ZONE = "Asia/Jakarta"
 MAX_STANDARD_DAYS = 365
+#: The query parameter of a log page opened with the user's last settings.
+RESTORED = "restored"
+#: The query parameters that are settings of a log page (kept per user and log).
+SETTING_KEYS = frozenset({"calendar", "standard", "decisions", "decision", "handoff",
+                          "profile", "activities", "paths", "zoom", "f"})
 
 
 @dataclass(frozen=True)

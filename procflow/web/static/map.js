@@ -5,6 +5,9 @@
   "use strict";
   var PX_PER_PT = 4 / 3;  /* 100% is the drawing's natural size: 1 pt = 4/3 CSS px */
   var MIN = 0.05, MAX = 4, STEP = 1.25, READABLE = 0.8;
+  /* opened without a zoom in the address: fitted to the width, never enlarged, and never
+     below this share of the natural size (labels stay readable; the map then scrolls) */
+  var OPEN_FLOOR = 0.75;
 
   function norm(text) {
     return text.toLowerCase().replace(/…/g, " ").replace(/\s+/g, " ").trim();
@@ -84,7 +87,15 @@
       return title && title.textContent === "start";
     })[0];
     figure.classList.add("viewer");
-    preset(figure.dataset.zoom);
+    if (figure.dataset.open === "auto") {
+      apply(Math.max(OPEN_FLOOR, Math.min(1, (figure.clientWidth - 16) / natural.w)), 0, 0);
+      figure.scrollTop = 0;
+      if (start) centre(start, false);
+      figure.scrollTop = 0;
+      if (scale !== 1) mark(null);
+    } else {
+      preset(figure.dataset.zoom);
+    }
     tools.hidden = false;
     if (note) note.hidden = false;
 
