@@ -20,7 +20,7 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
     run = prepare(backend, settings)
     totals = run.rows(q.case_totals(run.clock is not None))[0]
-    groupings = {kind: _grouping(run, kind) for kind in q.GROUPINGS}
+    groupings = {kind: _grouping(run, kind) for kind in q.GROUPING_KINDS}
     variants = _variant_rows(run)
     activities = _activities(run, groupings["activity"])
     default = settings.decisions is None and settings.decision_activities is None
@@ -55,7 +55,8 @@ def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
     if run.cache is not None and kind in CACHED_GROUPINGS:
         run.backend.view(f"pf_by_{kind}", f"SELECT * FROM {run.cache}_by_{kind}")
     else:
-        run.backend.create(f"pf_by_{kind}", q.groupings(run.clock is not None)[kind])
+        run.backend.create(f"pf_by_{kind}", q.groupings(
+            run.clock is not None, ranked=run.backend.name == "duckdb")[kind])
     return run.rows(f"SELECT * FROM pf_by_{kind}")
 
 

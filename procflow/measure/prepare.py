@@ -309,9 +309,12 @@ def build_cache(con: Any, table: str) -> None:
         names, present = _case_tables(backend, table, "TABLE")
         backend.view("pf_steps", q.cached_steps(f"{table}_steps", [], None))
         # The groupings, excess and lanes that do not depend on the decisions.
-        backend.create("pf_by_activity", q.GROUPINGS["activity"])
+        # The excess needs only the activities' medians (analyses group them by settings).
+        backend.create("pf_by_activity", q.grouped({"activity": "activity"}, "pf_steps", "TRUE",
+                                                   [("elapsed_q", "elapsed", True)]))
+        made = q.groupings()
         for kind in CACHED_GROUPINGS:
-            db.run(con, f"CREATE TABLE {table}_by_{kind} AS {q.GROUPINGS[kind]}")
+            db.run(con, f"CREATE TABLE {table}_by_{kind} AS {made[kind]}")
             backend.view(f"pf_by_{kind}", f"SELECT * FROM {table}_by_{kind}")
         db.run(con, f"CREATE TABLE {table}_excess AS {q.excess()}")
         db.run(con, f"CREATE TABLE {table}_lanes AS {q.LANES}")
