@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from fractions import Fraction
 from functools import cache
@@ -28,8 +29,9 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def _session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()  # stdout may carry JSON
-    con.create_function("pf_interpolate", interpolate, [DOUBLE, DOUBLE, DOUBLE], DOUBLE,
-                        side_effects=False)
+    with contextlib.suppress(duckdb.CatalogException):  # one per database, shared
+        con.create_function("pf_interpolate", interpolate, [DOUBLE, DOUBLE, DOUBLE], DOUBLE,
+                            side_effects=False)
     return con
 
 

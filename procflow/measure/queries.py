@@ -45,9 +45,9 @@ Column = tuple[str, str, bool]
 
 def stat_columns(expr: str, prefix: str) -> list[Column]:
     """The columns of :func:`stats` for :func:`grouped`."""
-    return [(f"{prefix}_n", f"count({expr})", False), (f"{prefix}_mean", f"avg({expr})", False),
-            (f"{prefix}_q", expr, True), (f"{prefix}_max", f"max({expr})", False),
-            (f"{prefix}_total", f"sum({expr})", False)]
+    return [(f"{prefix}_n", f"count({expr})", False),
+            (f"{prefix}_mean", f"avg({expr})", False), (f"{prefix}_q", expr, True),
+            (f"{prefix}_max", f"max({expr})", False), (f"{prefix}_total", f"sum({expr})", False)]
 
 
 def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column]) -> str:
@@ -56,8 +56,8 @@ def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column])
     ``quantile_cont(expr, [0.5, 0.9])`` of its group: the same figures, read off a ranking
     window per group and interpolated as DuckDB does (``pf_interpolate``, see
     :func:`procflow.core.db.interpolate`; the rank of ``lo`` and ``d`` are the whole and
-    fractional parts of ``(n − 1) × q`` in doubles). A window sorts in bounded memory, spilling to disk;
-    the holistic aggregate holds every value of every group in memory at once."""
+    fractional parts of ``(n − 1) × q`` in doubles). A window sorts in bounded memory,
+    spilling to disk; the holistic aggregate holds every value of every group in memory."""
     key_sql = ", ".join(f"{e} AS {k}" for k, e in keys.items())
     aggs = "".join(f", {sql} AS {name}" for name, sql, quantile in columns if not quantile)
     parts = [f"(SELECT {key_sql}{aggs} FROM {table} WHERE {where} "
@@ -65,7 +65,8 @@ def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column])
     out = [f"a.{k}" for k in keys]
     for i, (name, expr, quantile) in enumerate(columns):
         if quantile:
-            parts.append(f"LEFT JOIN ({_ranked_quantiles(key_sql, list(keys), table, where, expr, name)}) q{i} ON "
+            ranked = _ranked_quantiles(key_sql, list(keys), table, where, expr, name)
+            parts.append(f"LEFT JOIN ({ranked}) q{i} ON "
                          + " AND ".join(f"q{i}.{k} IS NOT DISTINCT FROM a.{k}" for k in keys))
         out.append(f"q{i}.{name}" if quantile else f"a.{name}")
     return f"SELECT {', '.join(out)}\nFROM " + "\n".join(parts)
@@ -381,7 +382,8 @@ def _grouping_columns(kind: str, working: bool) -> tuple[dict[str, str], str, li
         return {"source": "prev_activity", "target": "activity"}, "seq > 1", columns
     columns = [*common, ("elapsed_total", "sum(elapsed)", False), ("elapsed_q", "elapsed", True)]
     if working:
-        columns += [("w_elapsed_total", "sum(w_elapsed)", False), ("w_elapsed_q", "w_elapsed", True)]
+        columns += [("w_elapsed_total", "sum(w_elapsed)", False),
+                    ("w_elapsed_q", "w_elapsed", True)]
     return {"resource": "resource"}, "seq > 1 AND resource IS NOT NULL", columns
 
 

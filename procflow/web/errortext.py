@@ -186,6 +186,14 @@ WORDS: dict[str, Words] = {
         "A different log named {name} is already in the workspace. Choose another name under "
         "{field}, or remove that log first.", name=repr(p["name"]),
         field=_quoted(t("Log name"))),
+    "import_out_of_memory": lambda p, t: t(
+        "Importing {name} ran out of memory (DuckDB's limit is {limit}); the workspace is "
+        "unchanged. Ask the administrator to raise PROCFLOW_MEMORY_LIMIT, then import again.",
+        name=repr(p["name"]), limit=p["limit"]),
+    "import_disk_full": lambda p, t: t(
+        "Importing {name} ran out of disk space in the spill folder {folder}; the workspace is "
+        "unchanged. Free space on that disk, then import again.", name=repr(p["name"]),
+        folder=p["folder"]),
 }
 
 #: The web's wording of each coded note of an import report.
