@@ -12,11 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import procflow
 from procflow import Workspace
 from procflow.core import db
 from procflow.errors import WorkspaceError
+from procflow.measure import prepare
 from procflow.measure import queries as q
 from procflow.simulate.bulk import write
+from tests.test_streamed_import import _leaves
 
 KINDS = q.GROUPING_KINDS
 
@@ -129,3 +132,30 @@ def test_disk_full_is_told_apart() -> None:
     assert db.exhausted(duckdb.IOException("could not write: No space left on device")) == "disk"
     assert db.exhausted(duckdb.OutOfMemoryException("failed to allocate")) == "memory"
     assert db.exhausted(duckdb.IOException("permission denied")) is None
+
+
+def test_analysis_is_the_same_whichever_way_the_quantiles_go(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generated log imported and analysed with the aggregates (it fits the limit) and with
+    the ranking windows forced: the same analysis, every median and p90 to the last bit
+    (sums and means of many doubles may differ in their last bits: the order of addition
+    differs between the two plans, as it does between threads)."""
+    path = tmp_path / "log.parquet"
+    write(path, 20_000, seed=3, quiet=True)
+    found = []
+    for per_step in (prepare.QUANTILE_BYTES, 1 << 40):
+        monkeypatch.setattr(prepare, "QUANTILE_BYTES", per_step)
+        with Workspace(tmp_path / f"{per_step}.duckdb") as ws:
+            ws.import_file(path)
+            found.append(procflow.analyze(ws.log("log")).to_dict())
+            found.append(procflow.analyze(ws.log("log"), calendar="id")
+                         .to_dict())
+    for aggregated, ranked in ((found[0], found[2]), (found[1], found[3])):
+        a, r = dict(_leaves(aggregated)), dict(_leaves(ranked))
+        assert a.keys() == r.keys()
+        for at, value in a.items():
+            if at.endswith(("/median", "/p90")) or not isinstance(value, float):
+                assert r[at] == value, at
+            else:
+                assert r[at] == pytest.approx(value, rel=1e-12), at
+

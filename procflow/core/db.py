@@ -67,6 +67,17 @@ def exhausted(err: BaseException) -> str | None:
     return None
 
 
+UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4, "KIB": 1 << 10,
+         "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+
+
+def memory_limit(con: duckdb.DuckDBPyConnection) -> float:
+    """DuckDB's memory limit on ``con`` in bytes (e.g. ``1.8 GiB``)."""
+    number, _, unit = str(scalar(con, "SELECT value FROM duckdb_settings() "
+                                      "WHERE name = 'memory_limit'")).partition(" ")
+    return float(number) * UNITS.get(unit.strip().upper() or "B", 1)
+
+
 def temp_folder(con: duckdb.DuckDBPyConnection) -> str:
     """Where DuckDB spills what does not fit in its memory limit."""
     return str(scalar(con, "SELECT current_setting('temp_directory')") or "")

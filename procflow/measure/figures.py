@@ -10,7 +10,13 @@ from procflow.measure import queries as q
 from procflow.measure.backends import Backend
 from procflow.measure.decision_hints import suggest_decisions
 from procflow.measure.decisions import DEFAULT_PATTERN, decision_warnings
-from procflow.measure.prepare import CACHED_GROUPINGS, Prepared, Settings, prepare
+from procflow.measure.prepare import (
+    CACHED_GROUPINGS,
+    Prepared,
+    Settings,
+    prepare,
+    ranks_quantiles,
+)
 from procflow.measure.sla import parse_sla, sla_block
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -56,7 +62,7 @@ def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
         run.backend.view(f"pf_by_{kind}", f"SELECT * FROM {run.cache}_by_{kind}")
     else:
         run.backend.create(f"pf_by_{kind}", q.groupings(
-            run.clock is not None, ranked=run.backend.name == "duckdb")[kind])
+            run.clock is not None, ranked=ranks_quantiles(run.backend))[kind])
     return run.rows(f"SELECT * FROM pf_by_{kind}")
 
 

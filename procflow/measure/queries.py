@@ -50,14 +50,18 @@ def stat_columns(expr: str, prefix: str) -> list[Column]:
             (f"{prefix}_max", f"max({expr})", False), (f"{prefix}_total", f"sum({expr})", False)]
 
 
-def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column]) -> str:
+def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column],
+            ranked: bool = True) -> str:
     """``SELECT <keys>, <columns> FROM <table> WHERE <where> GROUP BY <keys>`` (``keys``
     maps each output name to its expression), where each quantile column holds
     ``quantile_cont(expr, [0.5, 0.9])`` of its group: the same figures, read off a ranking
     window per group and interpolated as DuckDB does (``pf_interpolate``, see
     :func:`procflow.core.db.interpolate`; the rank of ``lo`` and ``d`` are the whole and
     fractional parts of ``(n − 1) × q`` in doubles). A window sorts in bounded memory,
-    spilling to disk; the holistic aggregate holds every value of every group in memory."""
+    spilling to disk; the holistic aggregate holds every value of every group in memory.
+    Without ``ranked``, one aggregation with ``quantile_cont`` (faster while it fits)."""
+    if not ranked:
+        return _aggregated(keys, table, where, columns)
     key_sql = ", ".join(f"{e} AS {k}" for k, e in keys.items())
     aggs = "".join(f", {sql} AS {name}" for name, sql, quantile in columns if not quantile)
     parts = [f"(SELECT {key_sql}{aggs} FROM {table} WHERE {where} "
@@ -395,8 +399,7 @@ def groupings(working: bool = False, ranked: bool = True) -> dict[str, str]:
     out = {}
     for kind in GROUPING_KINDS:
         keys, where, columns = _grouping_columns(kind, working)
-        sql = (grouped(keys, "pf_steps", where, columns) if ranked
-               else _aggregated(keys, "pf_steps", where, columns))
+        sql = grouped(keys, "pf_steps", where, columns, ranked)
         out[kind] = (f"SELECT s.*, c.cases, c.elapsed_cases FROM ({sql}) s {_ACTIVITY_CASES}"
                      if kind == "activity" else sql)
     return out
