@@ -69,8 +69,8 @@ def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column],
     out = [f"a.{k}" for k in keys]
     for i, (name, expr, quantile) in enumerate(columns):
         if quantile:
-            ranked = _ranked_quantiles(key_sql, list(keys), table, where, expr, name)
-            parts.append(f"LEFT JOIN ({ranked}) q{i} ON "
+            window = _ranked_quantiles(key_sql, list(keys), table, where, expr, name)
+            parts.append(f"LEFT JOIN ({window}) q{i} ON "
                          + " AND ".join(f"q{i}.{k} IS NOT DISTINCT FROM a.{k}" for k in keys))
         out.append(f"q{i}.{name}" if quantile else f"a.{name}")
     return f"SELECT {', '.join(out)}\nFROM " + "\n".join(parts)
