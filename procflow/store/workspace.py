@@ -315,7 +315,8 @@ class Workspace:
             self.con.rollback()
             what = db.exhausted(err) if importing is not None else None
             if what is not None:
-                raise _exhausted(importing or "", what, db.temp_folder(self.con)) from err
+                raise _exhausted(importing or "", what, db.temp_folder(self.con),
+                                 str(err).split("\n")[0]) from err
             raise
         self._rewrite_if_marked()
 
@@ -328,18 +329,19 @@ class Workspace:
             self._drop(row)
 
 
-def _exhausted(name: str, what: str, folder: str) -> WorkspaceError:
-    """The error of an import of log ``name`` that ran out of ``what`` (memory or disk)."""
+def _exhausted(name: str, what: str, folder: str, said: str) -> WorkspaceError:
+    """The error of an import of log ``name`` that ran out of ``what`` (memory or disk);
+    ``said`` is DuckDB's own first line."""
     if what == "memory":
         return WorkspaceError(
             f"importing {name!r} ran out of memory: DuckDB's limit of {db.MEMORY_LIMIT} was "
-            "reached by work it cannot spill to disk. The workspace is unchanged.",
+            f"reached by work it cannot spill to disk ({said}). The workspace is unchanged.",
             fix="set PROCFLOW_MEMORY_LIMIT higher (e.g. PROCFLOW_MEMORY_LIMIT=8GB, below the "
                 "machine's free memory) and import again.",
             code="import_out_of_memory", params={"name": name, "limit": db.MEMORY_LIMIT})
     return WorkspaceError(
-        f"importing {name!r} ran out of disk space in DuckDB's spill folder {folder}. The "
-        "workspace is unchanged.",
+        f"importing {name!r} ran out of disk space in DuckDB's spill folder {folder} "
+        f"({said}). The workspace is unchanged.",
         fix=f"free space on the disk of {folder} (a large import spills several times the "
             "file's size there) and import again.",
         code="import_disk_full", params={"name": name, "folder": folder})
