@@ -97,12 +97,15 @@ class DuckDBBackend:
             self._made.remove(table)
 
     def close(self) -> None:
-        for view in reversed(self._views):
-            db.run(self.con, f"DROP VIEW IF EXISTS {view}")
-        for table in reversed(self._made):
-            db.run(self.con, f"DROP TABLE IF EXISTS {table}")
-        db.run(self.con, "DROP VIEW IF EXISTS pf_events")
-        db.run(self.con, f"SET preserve_insertion_order = {bool(self._order)}")
+        # After a failed statement inside a transaction nothing more runs: what the backend
+        # made goes with the rollback, and the failure itself is what the caller reports.
+        with contextlib.suppress(duckdb.TransactionException):
+            for view in reversed(self._views):
+                db.run(self.con, f"DROP VIEW IF EXISTS {view}")
+            for table in reversed(self._made):
+                db.run(self.con, f"DROP TABLE IF EXISTS {table}")
+            db.run(self.con, "DROP VIEW IF EXISTS pf_events")
+            db.run(self.con, f"SET preserve_insertion_order = {bool(self._order)}")
         self._made.clear()
         self._views.clear()
 

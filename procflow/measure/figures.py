@@ -10,7 +10,13 @@ from procflow.measure import queries as q
 from procflow.measure.backends import Backend
 from procflow.measure.decision_hints import suggest_decisions
 from procflow.measure.decisions import DEFAULT_PATTERN, decision_warnings
-from procflow.measure.prepare import CACHED_GROUPINGS, Prepared, Settings, prepare
+from procflow.measure.prepare import (
+    CACHED_GROUPINGS,
+    Prepared,
+    Settings,
+    prepare,
+    ranks_quantiles,
+)
 from procflow.measure.sla import parse_sla, sla_block
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -20,7 +26,7 @@ def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
     run = prepare(backend, settings)
     totals = run.rows(q.case_totals(run.clock is not None))[0]
-    groupings = {kind: _grouping(run, kind) for kind in q.GROUPINGS}
+    groupings = {kind: _grouping(run, kind) for kind in q.GROUPING_KINDS}
     variants = _variant_rows(run)
     activities = _activities(run, groupings["activity"])
     default = settings.decisions is None and settings.decision_activities is None
@@ -55,7 +61,8 @@ def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
     if run.cache is not None and kind in CACHED_GROUPINGS:
         run.backend.view(f"pf_by_{kind}", f"SELECT * FROM {run.cache}_by_{kind}")
     else:
-        run.backend.create(f"pf_by_{kind}", q.groupings(run.clock is not None)[kind])
+        run.backend.create(f"pf_by_{kind}", q.groupings(
+            run.clock is not None, ranked=ranks_quantiles(run.backend))[kind])
     return run.rows(f"SELECT * FROM pf_by_{kind}")
 
 

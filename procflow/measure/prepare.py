@@ -309,9 +309,13 @@ def build_cache(con: Any, table: str) -> None:
         names, present = _case_tables(backend, table, "TABLE")
         backend.view("pf_steps", q.cached_steps(f"{table}_steps", [], None))
         # The groupings, excess and lanes that do not depend on the decisions.
-        backend.create("pf_by_activity", q.GROUPINGS["activity"])
+        # The excess needs only the activities' medians (analyses group them by settings).
+        ranked = ranks_quantiles(backend)
+        backend.create("pf_by_activity", q.grouped({"activity": "activity"}, "pf_steps", "TRUE",
+                                                   [("elapsed_q", "elapsed", True)], ranked))
+        made = q.groupings(ranked=ranked)
         for kind in CACHED_GROUPINGS:
-            db.run(con, f"CREATE TABLE {table}_by_{kind} AS {q.GROUPINGS[kind]}")
+            db.run(con, f"CREATE TABLE {table}_by_{kind} AS {made[kind]}")
             backend.view(f"pf_by_{kind}", f"SELECT * FROM {table}_by_{kind}")
         db.run(con, f"CREATE TABLE {table}_excess AS {q.excess()}")
         db.run(con, f"CREATE TABLE {table}_lanes AS {q.LANES}")
@@ -327,6 +331,21 @@ def build_cache(con: Any, table: str) -> None:
                    [_paths_key(chosen, layers_by)])
     finally:
         backend.close()
+
+
+#: Bytes of memory a quantile aggregate may take per step: up to eight quantile columns of
+#: 8-byte values in vectors that grow by doubling.
+QUANTILE_BYTES = 128
+
+
+def ranks_quantiles(backend: Backend) -> bool:
+    """Whether the groupings of ``pf_steps`` read their quantiles off ranking windows, which
+    spill (:func:`q.grouped`): on DuckDB, when holding every value could crowd its memory
+    limit; otherwise the aggregates, faster while they fit. The figures are the same."""
+    if not isinstance(backend, DuckDBBackend):
+        return False
+    steps = int(backend.rows("SELECT count(*) AS n FROM pf_steps")[0]["n"])
+    return steps * QUANTILE_BYTES > db.memory_limit(backend.con)
 
 
 def _layers_by(present: dict[str, int]) -> str | None:

@@ -27,12 +27,75 @@ STAT_KEYS = ("n", "mean", "median", "p90", "max", "total")
 CASE_ORDER = "PARTITION BY case_id ORDER BY ts_us, start_us NULLS LAST, event_id"
 
 
+QUANTILES = (0.5, 0.9)
+
+
 def stats(expr: str, prefix: str) -> str:
     """SQL aggregates of ``expr`` named ``{prefix}_n``, ``_mean``, ``_q`` ([median, p90],
     one sort for both), ``_max`` and ``_total``."""
     return (f"count({expr}) AS {prefix}_n, avg({expr}) AS {prefix}_mean, "
-            f"quantile_cont({expr}, [0.5, 0.9]) AS {prefix}_q, max({expr}) AS {prefix}_max, "
+            f"quantile_cont({expr}, {list(QUANTILES)}) AS {prefix}_q, max({expr}) AS {prefix}_max, "
             f"sum({expr}) AS {prefix}_total")
+
+
+#: A column of :func:`grouped`: its name and either an aggregate or, for a quantile column,
+#: the expression whose [median, p90] it holds.
+Column = tuple[str, str, bool]
+
+
+def stat_columns(expr: str, prefix: str) -> list[Column]:
+    """The columns of :func:`stats` for :func:`grouped`."""
+    return [(f"{prefix}_n", f"count({expr})", False),
+            (f"{prefix}_mean", f"avg({expr})", False), (f"{prefix}_q", expr, True),
+            (f"{prefix}_max", f"max({expr})", False), (f"{prefix}_total", f"sum({expr})", False)]
+
+
+def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column],
+            ranked: bool = True) -> str:
+    """``SELECT <keys>, <columns> FROM <table> WHERE <where> GROUP BY <keys>`` (``keys``
+    maps each output name to its expression), where each quantile column holds
+    ``quantile_cont(expr, [0.5, 0.9])`` of its group: the same figures, read off a ranking
+    window per group and interpolated as DuckDB does (``pf_interpolate``, see
+    :func:`procflow.core.db.interpolate`; the rank of ``lo`` and ``d`` are the whole and
+    fractional parts of ``(n − 1) × q`` in doubles). A window sorts in bounded memory,
+    spilling to disk; the holistic aggregate holds every value of every group in memory.
+    Without ``ranked``, one aggregation with ``quantile_cont`` (faster while it fits)."""
+    if not ranked:
+        return _aggregated(keys, table, where, columns)
+    key_sql = ", ".join(f"{e} AS {k}" for k, e in keys.items())
+    aggs = "".join(f", {sql} AS {name}" for name, sql, quantile in columns if not quantile)
+    parts = [f"(SELECT {key_sql}{aggs} FROM {table} WHERE {where} "
+             f"GROUP BY {', '.join(keys.values())}) a"]
+    out = [f"a.{k}" for k in keys]
+    for i, (name, expr, quantile) in enumerate(columns):
+        if quantile:
+            window = _ranked_quantiles(key_sql, list(keys), table, where, expr, name)
+            parts.append(f"LEFT JOIN ({window}) q{i} ON "
+                         + " AND ".join(f"q{i}.{k} IS NOT DISTINCT FROM a.{k}" for k in keys))
+        out.append(f"q{i}.{name}" if quantile else f"a.{name}")
+    return f"SELECT {', '.join(out)}\nFROM " + "\n".join(parts)
+
+
+def _ranked_quantiles(key_sql: str, keys: list[str], table: str, where: str, expr: str,
+                      name: str) -> str:
+    """``<keys>, <name>``: [median, p90] of ``expr`` per group (see :func:`grouped`)."""
+    names = ", ".join(keys)
+    ranked = (f"SELECT {names}, v, row_number() OVER w - 1 AS r, count(*) OVER (w ROWS "
+              f"BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n FROM ("
+              f"SELECT {key_sql}, {expr} AS v FROM {table} WHERE ({where}) "
+              f"AND ({expr}) IS NOT NULL) s "
+              f"WINDOW w AS (PARTITION BY {names} ORDER BY v ASC NULLS LAST)")
+    values, picks = [], []
+    for q in QUANTILES:
+        rn = f"(CAST(n - 1 AS DOUBLE) * CAST({q} AS DOUBLE))"
+        lo = f"max(CASE WHEN r = floor({rn}) THEN v END)"
+        hi = f"max(CASE WHEN r = ceil({rn}) THEN v END)"
+        d = f"(max({rn}) - floor(max({rn})))"
+        values.append(f"CASE WHEN floor(max({rn})) = ceil(max({rn})) THEN {lo} "
+                      f"ELSE pf_interpolate({lo}, {hi}, {d}) END")
+        picks += [f"r = floor({rn})", f"r = ceil({rn})"]
+    return (f"SELECT {names}, [{', '.join(values)}] AS {name} FROM ({ranked}) t "
+            f"WHERE {' OR '.join(picks)} GROUP BY {names}")
 
 
 DICT_COLUMNS = ("case_id", "activity", "resource", "role", "unit")
@@ -291,12 +354,10 @@ def variant_ranks(cases: str) -> str:
 
 # Groupings materialised as pf_by_activity, pf_by_edge and pf_by_resource: they give the
 # activities, the DFG edges and the bottlenecks, whose excess (below) needs their medians.
-BY_ACTIVITY = f"""
-SELECT s.*, c.cases, c.elapsed_cases FROM (
-    SELECT activity, count(*) AS count, {stats('processing', 'processing')},
-           {stats('wait', 'wait')}, {stats('elapsed', 'elapsed')},
-           {stats('CASE WHEN is_decision AND seq > 1 THEN processing END', 'decision_processing')}
-    FROM pf_steps GROUP BY activity) s
+GROUPING_KINDS = ("activity", "edge", "resource")
+_DECISION_PROCESSING = "CASE WHEN is_decision AND seq > 1 THEN {}processing END"
+
+_ACTIVITY_CASES = """
 JOIN (
     SELECT activity, count(*) AS cases, count(CASE WHEN last_seq > 1 THEN 1 END) AS elapsed_cases
     FROM (SELECT activity, case_id, max(seq) AS last_seq FROM pf_steps
@@ -304,44 +365,53 @@ JOIN (
     GROUP BY activity) c ON c.activity = s.activity
 """
 
-BY_EDGE = f"""
-SELECT prev_activity AS source, activity AS target, count(*) AS count,
-       count(DISTINCT case_id) AS cases, {stats('elapsed', 'elapsed')}, {stats('wait', 'wait')}
-FROM pf_steps WHERE seq > 1 GROUP BY prev_activity, activity
-"""
 
-BY_RESOURCE = """
-SELECT resource, count(*) AS count, count(DISTINCT case_id) AS cases,
-       sum(elapsed) AS elapsed_total, quantile_cont(elapsed, [0.5, 0.9]) AS elapsed_q
-FROM pf_steps WHERE seq > 1 AND resource IS NOT NULL GROUP BY resource
-"""
-
-GROUPINGS = {"activity": BY_ACTIVITY, "edge": BY_EDGE, "resource": BY_RESOURCE}
-
-_WORKING_GROUPINGS = {
-    "activity": (f"{stats('elapsed', 'elapsed')},",
-                 f"{stats('elapsed', 'elapsed')}, {stats('w_processing', 'w_processing')}, "
-                 f"{stats('w_wait', 'w_wait')}, {stats('w_elapsed', 'w_elapsed')}, "
-                 + stats('CASE WHEN is_decision AND seq > 1 THEN w_processing END',
-                         'w_decision_processing') + ","),
-    "edge": (f"{stats('wait', 'wait')}\n",
-             f"{stats('wait', 'wait')}, {stats('w_elapsed', 'w_elapsed')}, "
-             f"{stats('w_wait', 'w_wait')}\n"),
-    "resource": ("elapsed_q\n",
-                 "elapsed_q, sum(w_elapsed) AS w_elapsed_total, "
-                 "quantile_cont(w_elapsed, [0.5, 0.9]) AS w_elapsed_q\n"),
-}
+def _grouping_columns(kind: str, working: bool) -> tuple[dict[str, str], str, list[Column]]:
+    """The keys, condition and columns of the grouping ``kind`` (working twins included when
+    ``working``)."""
+    if kind == "activity":
+        columns = [("count", "count(*)", False), *stat_columns("processing", "processing"),
+                   *stat_columns("wait", "wait"), *stat_columns("elapsed", "elapsed")]
+        if working:
+            columns += [*stat_columns("w_processing", "w_processing"),
+                        *stat_columns("w_wait", "w_wait"), *stat_columns("w_elapsed", "w_elapsed"),
+                        *stat_columns(_DECISION_PROCESSING.format("w_"), "w_decision_processing")]
+        columns += stat_columns(_DECISION_PROCESSING.format(""), "decision_processing")
+        return {"activity": "activity"}, "TRUE", columns
+    common = [("count", "count(*)", False), ("cases", "count(DISTINCT case_id)", False)]
+    if kind == "edge":
+        columns = [*common, *stat_columns("elapsed", "elapsed"), *stat_columns("wait", "wait")]
+        if working:
+            columns += [*stat_columns("w_elapsed", "w_elapsed"), *stat_columns("w_wait", "w_wait")]
+        return {"source": "prev_activity", "target": "activity"}, "seq > 1", columns
+    columns = [*common, ("elapsed_total", "sum(elapsed)", False), ("elapsed_q", "elapsed", True)]
+    if working:
+        columns += [("w_elapsed_total", "sum(w_elapsed)", False),
+                    ("w_elapsed_q", "w_elapsed", True)]
+    return {"resource": "resource"}, "seq > 1 AND resource IS NOT NULL", columns
 
 
-def groupings(working: bool = False) -> dict[str, str]:
-    """GROUPINGS, with the working twins of their figures when ``working``."""
-    if not working:
-        return GROUPINGS
+def groupings(working: bool = False, ranked: bool = True) -> dict[str, str]:
+    """The groupings by activity, edge and resource of ``pf_steps``, with the working twins
+    of their figures when ``working``. ``ranked`` reads the quantiles off ranking windows
+    (:func:`grouped`; DuckDB, in bounded memory); otherwise they are ``quantile_cont``
+    aggregates (any SQL engine)."""
     out = {}
-    for kind, sql in GROUPINGS.items():
-        marker, replacement = _WORKING_GROUPINGS[kind]
-        out[kind] = sql.replace(marker, replacement)
+    for kind in GROUPING_KINDS:
+        keys, where, columns = _grouping_columns(kind, working)
+        sql = grouped(keys, "pf_steps", where, columns, ranked)
+        out[kind] = (f"SELECT s.*, c.cases, c.elapsed_cases FROM ({sql}) s {_ACTIVITY_CASES}"
+                     if kind == "activity" else sql)
     return out
+
+
+def _aggregated(keys: dict[str, str], table: str, where: str, columns: list[Column]) -> str:
+    """:func:`grouped` as one aggregation (holistic quantiles, held in memory)."""
+    out = ", ".join([*(f"{e} AS {k}" for k, e in keys.items()),
+                     *(f"quantile_cont({sql}, {list(QUANTILES)}) AS {name}" if quantile
+                       else f"{sql} AS {name}" for name, sql, quantile in columns)])
+    return f"SELECT {out} FROM {table} WHERE {where} GROUP BY {', '.join(keys.values())}"
+
 
 EXCESS_OVER_MEDIAN = "sum(greatest(0, s.elapsed - m.elapsed_q[1])) AS excess"
 

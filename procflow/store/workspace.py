@@ -130,7 +130,7 @@ class Workspace:
         """Read ``path`` straight into the workspace (a large CSV or Parquet file in
         batches), all or nothing."""
         existing = self._row(name)
-        with self._all_or_nothing():
+        with self._all_or_nothing(importing=name):
             if existing:
                 self._drop(existing)
             log_id = db.scalar(self.con, "SELECT nextval('log_ids')")
@@ -155,7 +155,7 @@ class Workspace:
             events, recorded["pseudonymized"] = pseudonyms.pseudonymize_log(
                 self.con, name, events, report, options)
             recorded["pseudonymize"] = True
-        with self._all_or_nothing():
+        with self._all_or_nothing(importing=name):
             if existing:
                 self._drop(existing)
             counts = self._store(name, loaded.path, loaded.digest, recorded, events,
@@ -208,9 +208,10 @@ class Workspace:
         build_cache(self.con, f"events_{log_id}")
         if keep_raw:
             self._keep_raw(path, digest)
-        cases, n, acts = db.one(
-            self.con, f"SELECT count(DISTINCT case_id), count(*), count(DISTINCT activity) "
-            f"FROM events_{log_id}") or (0, 0, 0)
+        table = f"events_{log_id}"
+        cases, n, acts = db.one(  # the dictionaries hold the distinct names
+            self.con, f"SELECT (SELECT count(*) FROM {table}_dict_case_id), count(*), "
+            f"(SELECT count(*) FROM {table}_dict_activity) FROM {table}") or (0, 0, 0)
         db.run(
             self.con,
             "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
@@ -301,15 +302,21 @@ class Workspace:
         return b"".join(p[0] for p in parts)
 
     @contextlib.contextmanager
-    def _all_or_nothing(self) -> Iterator[None]:
+    def _all_or_nothing(self, importing: str | None = None) -> Iterator[None]:
         """One transaction: committed when the block ends, rolled back (and re-raised) on any
-        error or interruption; then the file is rewritten if a removal marked it."""
+        error or interruption; then the file is rewritten if a removal marked it. When the
+        import of log ``importing`` runs out of memory or disk, the error says which and
+        what to change."""
         self.con.begin()
         try:
             yield
             self.con.commit()
-        except BaseException:
+        except BaseException as err:
             self.con.rollback()
+            what = db.exhausted(err) if importing is not None else None
+            if what is not None:
+                raise _exhausted(importing or "", what, db.temp_folder(self.con),
+                                 str(err).split("\n")[0]) from err
             raise
         self._rewrite_if_marked()
 
@@ -320,6 +327,24 @@ class Workspace:
         row = self.entry(name)
         with self._all_or_nothing():
             self._drop(row)
+
+
+def _exhausted(name: str, what: str, folder: str, said: str) -> WorkspaceError:
+    """The error of an import of log ``name`` that ran out of ``what`` (memory or disk);
+    ``said`` is DuckDB's own first line."""
+    if what == "memory":
+        return WorkspaceError(
+            f"importing {name!r} ran out of memory: DuckDB's limit of {db.MEMORY_LIMIT} was "
+            f"reached by work it cannot spill to disk ({said}). The workspace is unchanged.",
+            fix="set PROCFLOW_MEMORY_LIMIT higher (e.g. PROCFLOW_MEMORY_LIMIT=8GB, below the "
+                "machine's free memory) and import again.",
+            code="import_out_of_memory", params={"name": name, "limit": db.MEMORY_LIMIT})
+    return WorkspaceError(
+        f"importing {name!r} ran out of disk space in DuckDB's spill folder {folder} "
+        f"({said}). The workspace is unchanged.",
+        fix=f"free space on the disk of {folder} (a large import spills several times the "
+            "file's size there) and import again.",
+        code="import_disk_full", params={"name": name, "folder": folder})
 
 
 @dataclass(frozen=True)

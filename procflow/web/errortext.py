@@ -310,6 +310,14 @@ WORDS: dict[str, Words] = {
         "Org chart rows {a} and {b} give {key} overlapping validity: make one end before the "
         "other starts.", a=t.integer(p["rows"][0]), b=t.integer(p["rows"][1]),
         key=_quoted(p["key"])),
+    "import_out_of_memory": lambda p, t: t(
+        "Importing {name} ran out of memory (DuckDB's limit is {limit}); the workspace is "
+        "unchanged. Ask the administrator to raise PROCFLOW_MEMORY_LIMIT, then import again.",
+        name=repr(p["name"]), limit=p["limit"]),
+    "import_disk_full": lambda p, t: t(
+        "Importing {name} ran out of disk space in the spill folder {folder}; the workspace is "
+        "unchanged. Free space on that disk, then import again.", name=repr(p["name"]),
+        folder=p["folder"]),
 }
 
 #: The web's wording of each coded note of an import report.
