@@ -391,6 +391,8 @@ def test_a_map_too_dense_to_read_is_refused_in_the_page(site: Site) -> None:
 
 
 def test_the_log_page_shows_the_variants(site: Site) -> None:
+    # the defaults, not the last settings another test of this module chose
+    assert site.client("vera").get(f"/w/{site.a}/logs/after?reset=1").status_code == 303
     page = site.client("vera").get(f"/w/{site.a}/logs/after?lang=en").text
     section = page[page.index('<section id="variants">'):]
     section = section[:section.index("</section>")]
