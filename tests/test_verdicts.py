@@ -216,6 +216,10 @@ def test_an_unclear_verdict_says_why_in_the_sentence_and_the_table() -> None:
                                            "the median's interval includes no change"]
     assert (rows[1]["before"], rows[1]["after"]) == ("2.0 (mean 2.6)", "3.0 (mean 3.1)")
     assert rows[0]["before"] == "253.0 days"  # times: the median alone
+    flat = {**spans, "before": {"n": 9, "median": 0.0, "mean": 0.01},
+            "after": {"n": 9, "median": 0.0, "mean": 0.0}}
+    row = kpi_rows({"kpis": [flat]}, Texts("en"))[0]
+    assert (row["before"], row["after"]) == ("0.0", "0.0")  # the mean says nothing more
     row = kpi_rows({"kpis": [spans]}, Texts("id"))[0]
     assert (row["before"], row["reason"]) == ("2,0 (rata-rata 2,6)",
                                               "selang median mencakup tidak ada perubahan")

@@ -209,12 +209,16 @@ def kpi_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
 
 
 def _median_text(kpi: dict[str, Any], side: str, t: Texts, extra: int) -> str:
-    """A side's median; a count's with its mean: ``2.0 (mean 2.6)``."""
+    """A side's median; a count's with its mean where that reads otherwise: ``2.0 (mean
+    2.6)``."""
     median = value(kpi, kpi[side]["median"], t, extra)
     mean = kpi[side].get("mean")
     if kpi["unit"] in ("seconds", "working seconds") or mean is None:
         return median
-    return t("{median} (mean {mean})", median=median, mean=t.number(mean, 1))
+    mean_text = t.number(mean, 1)
+    if mean_text == value(kpi, kpi[side]["median"], t):
+        return median
+    return t("{median} (mean {mean})", median=median, mean=mean_text)
 
 
 def warning_text(warning: dict[str, Any], t: Texts) -> str:
