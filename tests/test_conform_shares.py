@@ -193,8 +193,12 @@ def test_conformance_page(tmp_path: Path) -> None:
     assert "Cases that fit the model" not in page  # no case fits: no 0% beside the rest
     assert ("2 of the log&#39;s 9 activities are not in the model (2,000 cases have at least "
             "one): Paraf Kepala Bidang, Paraf Kepala Seksi.") in page
+    # a fitness that leaves steps out says so beside it (token replay skips them)
+    assert "<dt>Fitness of the checked cases, on the model&#39;s steps</dt>" in page
+    assert "Token-based replay does not count the steps the model lacks" in page
     indonesian = andi.get(url + "?lang=id").text
     assert "<li>before terhadap SOP Perizinan 2024.bpmn: 2.000 kasus</li>" in indonesian
+    assert "tidak memperhitungkan langkah yang tidak ada di model" in indonesian
     assert "Setiap kasus berada tepat di satu kelompok yang berpersentase" in indonesian
     steps = "decision=Verifikasi%20Berkas&f=" + quote(
         '[{"kind": "starts_with", "activities": ["Pendaftaran Permohonan"]}]')
