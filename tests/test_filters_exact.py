@@ -427,3 +427,13 @@ def test_events_cut_from_start_and_complete_rows(tmp_path: Path,
             for data in (ours, theirs):
                 data["log"].pop("name")
             assert ours == theirs
+
+
+def test_an_attribute_is_named_as_the_log_names_it() -> None:
+    from procflow.core.i18n import Texts
+    from procflow.filters.spec import Values
+    from procflow.filters.words import describe
+
+    item = Values("with", "attr:case:caseStatus", ("G",))
+    assert describe(item, Texts("en")) == "cases with an event whose case:caseStatus is “G”"
+    assert "attr:" not in describe(item, Texts("id"))

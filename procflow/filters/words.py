@@ -93,11 +93,11 @@ def _values(item: Values, t: Texts) -> str:
 
 
 def field_word(field: str, t: Texts) -> str:
-    """A canonical field's name in words (attributes as they are)."""
+    """A canonical field's name in words (an attribute by its own name, as the log has it)."""
     words = {"activity": t("activity"), "case_id": t("case id"), "resource": t("resource"),
              "role": t("role"), "unit": t("unit"), "level": t("level"),
              "lifecycle": t("lifecycle")}
-    return words.get(field, field)
+    return words.get(field, field.removeprefix("attr:"))
 
 
 def describe_block(block: dict[str, Any], t: Texts) -> list[str]:

@@ -183,7 +183,8 @@ def check(log: EventLog, filters: Sequence[Filter], t: Texts) -> None:
                 sql = field_sql(item.field, columns, "f")
             except InputError as err:
                 raise field_error("v_field", t("the log has no field “{field}”.",
-                                               field=item.field), t) from err
+                                               field=item.field.removeprefix("attr:")),
+                                  t) from err
             _known(log, sql, item.field, item.values, "v_value", t)
         elif isinstance(item, Ends):
             _known(log, "activity", "activity", item.activities, "e_act", t)
