@@ -138,12 +138,14 @@ def test_web_preview_and_import_refuse_the_bomb(tmp_path: Path,
     assert up.status_code == 201, up.text
     upload = up.json()["upload"]["id"]
     started = time.perf_counter()
-    preview = client.get(f"/api/w/{wid}/uploads/{upload}")
+    preview = client.get(f"/api/w/{wid}/uploads/{upload}?lang=en")
     assert time.perf_counter() - started < 5
     assert preview.status_code == 422, preview.text[:300]
     assert "laporan.xlsx" in preview.text and "decompression bomb" in preview.text
     assert str(tmp_path) not in preview.text
-    page = client.get(f"/w/{wid}/uploads/{upload}")
+    page = client.get(f"/w/{wid}/uploads/{upload}?lang=en")
     assert page.status_code == 422 and "decompression bomb" in page.text
-    imported = client.post(f"/api/w/{wid}/uploads/{upload}/import", json={"tz": "UTC"})
+    indonesian = client.get(f"/w/{wid}/uploads/{upload}?lang=id")
+    assert "bom dekompresi" in indonesian.text and "decompression" not in indonesian.text
+    imported = client.post(f"/api/w/{wid}/uploads/{upload}/import?lang=en", json={"tz": "UTC"})
     assert imported.status_code == 422 and "decompression bomb" in imported.text

@@ -176,7 +176,7 @@ def test_every_route_needs_a_session(site: Site) -> None:
 OPEN = {"/", "/login", "/api/login", "/setup/{token}", "/api/setup/{token}", "/static/style.css",
         "/static/map.js"}
 PARAMS = {"wid": "0123456789abcdef", "upload_id": "0" * 32, "name": "x", "rid": "0" * 32,
-          "what": "map.svg", "token": "t", "username": "x", "job_id": "0" * 32}
+          "what": "map.svg", "token": "t", "username": "x", "job_id": "0" * 32, "which": "time"}
 
 
 def test_every_registered_route_needs_a_session(site: Site) -> None:

@@ -61,8 +61,8 @@ def attempt(server: Server, wid: str, path: Path) -> tuple[list[httpx.Response],
         answers = [up]
         if up.status_code == 201:
             upload = up.json()["upload"]["id"]
-            answers.append(andi.get(f"/api/w/{wid}/uploads/{upload}"))
-            answers.append(andi.post(f"/api/w/{wid}/uploads/{upload}/import",
+            answers.append(andi.get(f"/api/w/{wid}/uploads/{upload}?lang=en"))
+            answers.append(andi.post(f"/api/w/{wid}/uploads/{upload}/import?lang=en",
                                      json={"name": path.stem.replace(".", "_"), "tz": "UTC"}))
     andi.close()
     vera.close()

@@ -105,6 +105,9 @@ def test_each_user_keeps_their_own(server: tuple[Server, str]) -> None:
     srv, wid = server
     with closing(srv.client("andi")) as andi_http, closing(srv.client("ana")) as ana_http:
         assert andi_http.get(f"/w/{wid}/logs/other?handoff=role").status_code == 200
+        # a script asking for the bare page gets the defaults; a browser its last settings
+        assert andi_http.get(f"/w/{wid}/logs/other").status_code == 200
+        andi_http.headers["accept"] = ana_http.headers["accept"] = "text/html"
         back = andi_http.get(f"/w/{wid}/logs/other")
         assert back.status_code == 303
         assert back.headers["location"] == f"/w/{wid}/logs/other?handoff=role&restored=1"
