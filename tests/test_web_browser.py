@@ -48,6 +48,7 @@ def test_analyst_uploads_maps_and_reads(server: tuple[str, dict[str, str]]) -> N
         page.click("text=Lihat analisis")
         page.wait_for_selector("figure.map svg")
         assert page.locator("dl.headline div").count() >= 4
+        page.wait_for_function("() => !document.querySelector('div.deferred')")  # the charts
         for section in ("decisions", "handoffs", "layers", "bottlenecks"):
             assert page.locator(f"section#{section} svg").count() >= 1, section
         assert "Persetujuan dan TTE Kepala Dinas" in page.inner_text("section#decisions")
