@@ -333,7 +333,11 @@ class _Run:
                      else "CAST(string_split(variant, ',')[-1] AS INTEGER)")
             return f"SELECT case_id FROM {p}_cases WHERE {first} IN ({codes})", []
         if isinstance(item, Order):
-            a, b = (self.activity_codes([name]) for name in (item.source, item.target))
+            b = self.activity_codes([item.target])
+            if item.source is None:  # after any step: the same cases for both kinds
+                return (f"SELECT case_id FROM {p}_steps WHERE seq > 1 AND activity IN ({b})",
+                        [])
+            a = self.activity_codes([item.source])
             if item.kind == "directly_follows":
                 return (f"SELECT case_id FROM {p}_steps WHERE prev_activity IN ({a}) "
                         f"AND activity IN ({b})", [])

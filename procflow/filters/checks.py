@@ -56,7 +56,8 @@ def check(filters: Sequence[Filter], logs: Sequence[EventLog]) -> None:
         elif isinstance(item, Ends):
             _check_values(logs, "activity", item.activities, option)
         elif isinstance(item, Order):
-            _check_values(logs, "activity", (item.source, item.target), option)
+            _check_values(logs, "activity", tuple(a for a in (item.source, item.target) if a),
+                          option)
 
 
 def _check_values(logs: Sequence[EventLog], field: str, values: Sequence[str],

@@ -160,16 +160,19 @@ class Ends:
 @dataclass(frozen=True)
 class Order:
     """Cases where ``source`` is followed by ``target``: at any later point (``follows``) or
-    as the very next activity (``directly_follows``)."""
+    as the very next activity (``directly_follows``). Without a ``source`` (None), cases
+    where ``target`` comes after any earlier step: an instance of it that is not the case's
+    first step (the cases behind its waiting time and decision latency)."""
 
     kind: OrderKind
-    source: str
+    source: str | None
     target: str
 
     def __post_init__(self) -> None:
-        if not self.source or not self.target:
+        if self.source == "" or not self.target:
             raise InputError(f"{OPTIONS[self.kind]}: give two activities.",
-                             fix=f'write it as {OPTIONS[self.kind]} "A>B".')
+                             fix=f'write it as {OPTIONS[self.kind]} "A>B" (or ">B": B after '
+                                 'any step).')
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "from": self.source, "to": self.target}
@@ -335,7 +338,7 @@ def from_dict(item: Any, option: str = "--filter", number: int = 1) -> Filter:
     if kind in ("starts_with", "ends_with"):
         return Ends(kind, get.texts("activities"))
     if kind in ("follows", "directly_follows"):
-        return Order(kind, get.text("from"), get.text("to"))
+        return Order(kind, get.text("from", True), get.text("to"))
     if kind == "cases":
         return CaseIds(get.texts("ids"), get.text("file", True))
     if kind == "handoff":

@@ -62,13 +62,14 @@ def parse_option(kind: str, text: str, *, mode: PeriodMode = "started",
         end_kind: EndKind = kind  # type: ignore[assignment]
         return Ends(end_kind, items(text, ",", option))
     if kind in ("follows", "directly_follows"):
-        parts = items(text, ">", option)
-        if len(parts) != 2:
+        after_any = text.lstrip().startswith(">")
+        parts = items(text.lstrip()[1:] if after_any else text, ">", option)
+        if len(parts) != (1 if after_any else 2):
             raise InputError(f"{option} {text!r}: give two activities separated by '>'.",
                              fix=f'write {option} "A>B" (quote a name holding ">": '
-                                 f'\'"A > B">C\').')
+                                 f'\'"A > B">C\'; ">B": B after any step).')
         order_kind: OrderKind = kind  # type: ignore[assignment]
-        return Order(order_kind, parts[0], parts[1])
+        return Order(order_kind, None if after_any else parts[0], parts[-1])
     if kind == "cases":
         return case_file(Path(text))
     if kind == "handoff":

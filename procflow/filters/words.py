@@ -40,6 +40,8 @@ def describe(item: Filter, t: Texts, zone: str | None = None) -> str:
                 if item.kind == "starts_with"
                 else t("cases ending with {activities}", activities=activities))
     if isinstance(item, Order):
+        if item.source is None:
+            return t("cases where {b} comes after an earlier step", b=_quoted(item.target))
         a, b = _quoted(item.source), _quoted(item.target)
         return (t("cases where {b} comes right after {a}", a=a, b=b)
                 if item.kind == "directly_follows"

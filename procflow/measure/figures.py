@@ -185,6 +185,7 @@ def _decisions(run: Prepared, by_activity: list[dict[str, Any]]) -> dict[str, An
     codes = {c for c, a in run.names["activity"].items() if a in set(run.chosen)}
     out["by_activity"] = sorted(
         ({"key": run.name("activity", r["activity"]), **_st(run, r, "elapsed"),
+          "cases": int(r["elapsed_cases"]),
           "waiting": _st(run, r, "wait") if run.has_start else None,
           "processing": _st(run, r, "decision_processing") if run.has_start else None}
          for r in by_activity if r["activity"] in codes and r["elapsed_n"]),

@@ -90,6 +90,8 @@ class CaseLinks(Protocol):
 
     def step(self, activity: str) -> str: ...  # the cases with this activity
 
+    def reached(self, activity: str) -> str: ...  # activity after an earlier step
+
     def path(self, source: str, target: str) -> str: ...  # target directly after source
 
     def handoff(self, source: str, target: str, by: str) -> str: ...  # work A → B directly

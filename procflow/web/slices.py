@@ -189,7 +189,8 @@ def check(log: EventLog, filters: Sequence[Filter], t: Texts) -> None:
         elif isinstance(item, Ends):
             _known(log, "activity", "activity", item.activities, "e_act", t)
         elif isinstance(item, Order):
-            _known(log, "activity", "activity", (item.source,), "o_a", t)
+            if item.source is not None:
+                _known(log, "activity", "activity", (item.source,), "o_a", t)
             _known(log, "activity", "activity", (item.target,), "o_b", t)
 
 

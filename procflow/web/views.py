@@ -266,6 +266,11 @@ class CaseLinks:
         """The cases with an event of ``activity``."""
         return self.cases(Values("with", "activity", (activity,)))
 
+    def reached(self, activity: str) -> str:
+        """The cases where ``activity`` comes after an earlier step: those with a wait before
+        it (its bottleneck) or a decision latency at it."""
+        return self.cases(Order("follows", None, activity))
+
     def path(self, source: str, target: str) -> str:
         """The cases where ``target`` comes right after ``source``."""
         return self.cases(Order("directly_follows", source, target))
