@@ -420,15 +420,10 @@ class _Run:
         extra.update({"by": by, "decisions": chosen})
         if by is None or not chosen:
             return "SELECT case_id FROM (SELECT NULL AS case_id) s WHERE FALSE", []
-        value = ("CAST(s.level AS VARCHAR)" if by == "level" else
-                 f"(SELECT name FROM {self.case_tables()}_dict_role r WHERE r.code = s.role)")
-        decided = (f"SELECT case_id, seq, {value} AS v FROM {self.kept_steps()} s WHERE "
-                   f"s.activity IN ({self.codes('activity', chosen)}) AND s.{by} IS NOT NULL")
+        paths = layer_paths(self.case_tables(), self.kept_steps(), by,
+                            self.codes("activity", chosen))
         marks = ", ".join("?" for _ in item.sequence)
-        return (f"SELECT case_id FROM (SELECT case_id, seq, v, lag(v) OVER (PARTITION BY "
-                f"case_id ORDER BY seq) AS pv FROM ({decided}) d) x "
-                f"WHERE pv IS NULL OR pv <> v GROUP BY case_id "
-                f"HAVING list(v ORDER BY seq) = [{marks}]", list(item.sequence))
+        return f"SELECT case_id FROM ({paths}) p WHERE path = [{marks}]", list(item.sequence)
 
     def case_ids(self, item: CaseIds, extra: dict[str, Any]) -> str:
         table = self.name("ids")
@@ -449,6 +444,26 @@ class _Run:
                              f"case of the log (e.g. {item.ids[0]!r}).".replace("  ", " "),
                              fix=f"list case ids as the log writes them, e.g. {example!r}.")
         return sql
+
+
+def case_tables(log: EventLog) -> str:
+    """The prefix of the step and case tables of ``log``'s events: those stored with a
+    workspace log, else made once as temporary tables."""
+    return _Run(log).case_tables()
+
+
+def layer_paths(prefix: str, steps: str, by: str, decisions: str) -> str:
+    """A query of each case's approval layers (``case_id``, ``path``: the ``by`` values, as
+    text, of the performers of its ``decisions`` steps (a SQL list of activity codes) in case
+    order, a value repeated at once kept once) from the step table ``steps`` (tables
+    ``prefix``)."""
+    value = ("CAST(s.level AS VARCHAR)" if by == "level" else
+             f"(SELECT name FROM {prefix}_dict_role r WHERE r.code = s.role)")
+    decided = (f"SELECT case_id, seq, {value} AS v FROM {steps} s WHERE "
+               f"s.activity IN ({decisions}) AND s.{by} IS NOT NULL")
+    return (f"SELECT case_id, list(v ORDER BY seq) AS path FROM (SELECT case_id, seq, v, "
+            f"lag(v) OVER (PARTITION BY case_id ORDER BY seq) AS pv FROM ({decided}) d) x "
+            f"WHERE pv IS NULL OR pv <> v GROUP BY case_id")
 
 
 def _literals(values: Sequence[str]) -> str:

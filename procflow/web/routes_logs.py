@@ -297,6 +297,7 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
         if kept is not None:
             return RedirectResponse(kept, status_code=303)
     links = views.CaseLinks(f"/w/{wid}/logs/{quote(name, safe='')}", view)
+    finds = ((query.get("h_find") or "").strip()[:100], (query.get("l_find") or "").strip()[:100])
     data = log_data(request, user, wid, name, t, links.map_link, view)
     body = service.sections(files_of(request), accounts_of(request).workspace_file(wid), wid,
                             name, t, view, links)
@@ -317,7 +318,14 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                                             accounts_of(request).workspace_file(wid), wid,
                                             name, query.get("v_field") or "activity",
                                             (query.get("v_find") or "").strip()[:100]),
-                  panel_open=bool(query.get("v_field") or query.get("v_find") or problem),
+                  choices=service.slice_choices(
+                      files_of(request), accounts_of(request).workspace_file(wid), wid, name,
+                      choice_by(query.get("h_by"), view.handoff, facts["granularities"]),
+                      view.decisions, finds),
+                  finds=dict(zip(("h_find", "l_find"), finds, strict=True)),
+                  panel_open=bool(query.get("v_field") or query.get("v_find") or problem
+                                  or query.get("h_find") or query.get("l_find")
+                                  or query.get("h_by")),
                   request_find=query.get("v_find") or "", all_steps=facts["steps"],
                   words=filter_words(data["filter"], t), period_modes=PERIOD_MODES,
                   saved=saved_views(request, wid, t), labels_of=slices.field_labels(t),
@@ -325,6 +333,16 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   shown_filters=[(describe(item, t), view.sliced(
                       [f for j, f in enumerate(view.filter_list) if j != i]).query())
                       for i, item in enumerate(view.filter_list)])
+
+
+def choice_by(asked: str | None, setting: str | None, granularities: list[str]
+              ) -> str | None:
+    """The granularity whose handoff pairs the filter panel offers: the one ``asked`` for,
+    else the page's setting, else the first the log has (None: it has none)."""
+    for by in (asked, setting):
+        if by in granularities:
+            return by
+    return granularities[0] if granularities else None
 
 
 def kept_settings(request: Request, user: User, wid: str, name: str) -> str | None:

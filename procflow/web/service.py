@@ -33,6 +33,7 @@ from procflow.core.i18n import Texts
 from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.eventlog import EventLog
 from procflow.filters import Filter, Slice, filter_log, reopen, slice_of
+from procflow.filters.choices import handoff_pairs, layer_sequences
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.schema import ROW, suggest_mapping
@@ -481,6 +482,25 @@ def slice_facts(files: WorkspaceFiles, path: Path, wid: str, name: str, field: s
         listed = files.memo(("slice-values", *key, field, find),
                             lambda: slices.values(log, field, find))
         return {"fields": found, **listed}
+
+
+def slice_choices(files: WorkspaceFiles, path: Path, wid: str, name: str, handoff_by: str | None,
+                  decisions: tuple[str, ...] | None, finds: tuple[str, str]
+                  ) -> dict[str, Any]:
+    """What the filter panel's handoff and layers forms offer: the log's handoff pairs
+    between each ``handoff_by`` (None: no pairs) and its approval layer sequences with the
+    ``decisions`` steps (None: found by name), those containing ``finds`` (for pairs, for
+    sequences), cached per import."""
+    find, find_layers = finds
+    with files.read(path) as ws:
+        key = version(ws, wid, name)
+        log = ws.log(name)
+        pairs = (files.memo(("slice-handoffs", *key, handoff_by, find),
+                            lambda: handoff_pairs(log, handoff_by, find))
+                 if handoff_by else {"by": None, "pairs": [], "total": 0})
+        layers = files.memo(("slice-layers", *key, decisions, find_layers),
+                            lambda: layer_sequences(log, decisions, find_layers))
+        return {"handoffs": pairs, "layers": layers}
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,15 @@ The panel's fields, by form: ``add=period`` (``p_from``, ``p_to``: dates or ISO 
 ``p_mode``), ``add=values`` (``v_how``: with, without, keep_events, drop_events; ``v_field``;
 ``v_value`` repeated), ``add=top`` (``t_n``), ``add=duration`` (``d_min``, ``d_max``: e.g.
 ``2d``), ``add=ends`` (``e_how``: starts_with, ends_with; ``e_act`` repeated) and
-``add=order`` (``o_how``: follows, directly_follows; ``o_a``, ``o_b``).
+``add=order`` (``o_how``: follows, directly_follows; ``o_a``, ``o_b``), ``add=handoff``
+(``h_by``: resource, role, unit; ``h_pair``: the pair as a JSON list ``["A", "B"]``) and
+``add=layers`` (``l_by``: level, role; ``l_seq``: the layers as a JSON list; ``l_dec``
+repeated: the decision steps).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +29,8 @@ from procflow.filters import (
     Duration,
     Ends,
     Filter,
+    Handoff,
+    Layers,
     Order,
     Period,
     TopVariants,
@@ -38,7 +44,9 @@ from procflow.filters.timespec import check_bound, seconds
 from procflow.ingest.schema import ATTRIBUTE_PREFIX
 
 #: The panel's forms (the ``add`` parameter).
-FORMS = ("period", "values", "top", "duration", "ends", "order")
+FORMS = ("period", "values", "top", "duration", "ends", "order", "handoff", "layers")
+HANDOFF_BYS = ("resource", "role", "unit")
+LAYER_BYS = ("level", "role")
 VALUE_KINDS = ("with", "without", "keep_events", "drop_events")
 MAX_FILTERS = 20
 MAX_TEXT = 4000
@@ -54,7 +62,9 @@ def field_labels(t: Texts) -> dict[str, str]:
             "t_n": t("Most frequent variants"), "d_min": t("Cycle time: at least"),
             "d_max": t("Cycle time: at most"), "e_how": t("Starts or ends"),
             "e_act": t("Activities"), "o_how": t("Order"), "o_a": t("First activity"),
-            "o_b": t("Then activity")}
+            "o_b": t("Then activity"), "h_by": t("Handoffs between"),
+            "h_pair": t("From and to"), "l_by": t("Layers by"),
+            "l_seq": t("Approval layers, in order")}
 
 
 class PanelError(ValueError):
@@ -130,6 +140,20 @@ def from_panel(query: QueryParams, t: Texts) -> Filter:
             if not value:
                 raise field_error(key, t("choose an activity."), t)
         return Order(how, a, b)  # type: ignore[arg-type]
+    if form == "handoff":
+        by = _choice(query, "h_by", HANDOFF_BYS, t)
+        pair = _names(query, "h_pair", t("choose a pair of performers."), t)
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise field_error("h_pair", t("choose a pair of performers."), t)
+        return Handoff(pair[0], pair[1], by)  # type: ignore[arg-type]
+    if form == "layers":
+        by = _choice(query, "l_by", LAYER_BYS, t)
+        sequence = _names(query, "l_seq", t("choose a sequence of layers."), t)
+        if any(a == b for a, b in zip(sequence, sequence[1:], strict=False)):
+            raise field_error("l_seq", t("a layer repeated at once is counted once; write it "
+                                         "once."), t)
+        decisions = tuple(d for d in query.getlist("l_dec") if d)
+        return Layers(sequence, by, decisions or None)  # type: ignore[arg-type]
     raise field_error("f", t("unknown form {form!r}; choose one of {choices}.", form=form,
                              choices=", ".join(FORMS)), t)
 
@@ -139,6 +163,19 @@ def _choice(query: QueryParams, key: str, choices: Sequence[str], t: Texts) -> s
     if value not in choices:
         raise field_error(key, t("choose one of {choices}.", choices=", ".join(choices)), t)
     return value
+
+
+def _names(query: QueryParams, key: str, missing: str, t: Texts) -> tuple[str, ...]:
+    """The names of a choice whose value is a JSON list of texts."""
+    text = (query.get(key) or "").strip()
+    try:
+        names = json.loads(text) if text else []
+    except json.JSONDecodeError:
+        names = None
+    if not isinstance(names, list) or not names or not all(
+            isinstance(n, str) and n for n in names):
+        raise field_error(key, missing, t)
+    return tuple(names)
 
 
 def _period(query: QueryParams, t: Texts) -> Period:
@@ -192,6 +229,11 @@ def check(log: EventLog, filters: Sequence[Filter], t: Texts) -> None:
             if item.source is not None:
                 _known(log, "activity", "activity", (item.source,), "o_a", t)
             _known(log, "activity", "activity", (item.target,), "o_b", t)
+        elif isinstance(item, Handoff) and item.by is not None:
+            _known(log, field_sql(item.by, columns, "f"), item.by,
+                   (item.source, item.target), "h_pair", t)
+        elif isinstance(item, Layers) and item.by is not None:
+            _known(log, field_sql(item.by, columns, "f"), item.by, item.sequence, "l_seq", t)
 
 
 def check_kept(block: dict[str, Any], filters: Sequence[Filter], t: Texts) -> None:
