@@ -149,9 +149,6 @@ def from_panel(query: QueryParams, t: Texts) -> Filter:
     if form == "layers":
         by = _choice(query, "l_by", LAYER_BYS, t)
         sequence = _names(query, "l_seq", t("choose a sequence of layers."), t)
-        if any(a == b for a, b in zip(sequence, sequence[1:], strict=False)):
-            raise field_error("l_seq", t("a layer repeated at once is counted once; write it "
-                                         "once."), t)
         decisions = tuple(d for d in query.getlist("l_dec") if d)
         return Layers(sequence, by, decisions or None)  # type: ignore[arg-type]
     raise field_error("f", t("unknown form {form!r}; choose one of {choices}.", form=form,
