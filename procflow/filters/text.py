@@ -63,7 +63,7 @@ def parse_option(kind: str, text: str, *, mode: PeriodMode = "started",
         return Ends(end_kind, items(text, ",", option))
     if kind in ("follows", "directly_follows"):
         after_any = text.lstrip().startswith(">")
-        parts = items(text.lstrip()[1:] if after_any else text, ">", option)
+        parts = items(text.lstrip()[1:].lstrip() if after_any else text, ">", option)
         if len(parts) != (1 if after_any else 2):
             raise InputError(f"{option} {text!r}: give two activities separated by '>'.",
                              fix=f'write {option} "A>B" (quote a name holding ">": '
