@@ -176,3 +176,37 @@ def sepsis_frame() -> pd.DataFrame:
     data = data.sort_values(["Case ID", "t", "order"], kind="stable")
     return pd.DataFrame({"case_id": data["Case ID"].to_numpy(),
                          "activity": data["Activity"].to_numpy()})
+
+
+def test_browser_opens_the_cases_counted(served: tuple[httpx.Client, str]) -> None:
+    """In a real browser: the decision step's case count opens a list of that many cases,
+    and a bottleneck's count likewise."""
+    from tests.browser import artifact, browser_page
+
+    client, logs = served
+    base = str(client.base_url).rstrip("/")
+    with browser_page() as page:
+        page.goto(f"{base}/login?lang=en")
+        page.fill("input[name=username]", "andi")
+        page.fill("input[name=password]", PW)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/workspaces")
+        page.goto(f"{base}{logs}/tiny?lang=en&decision=Approve")
+        page.locator("#decisions table").scroll_into_view_if_needed()
+        page.screenshot(path=str(artifact("count-links-decisions.png")))
+        page.locator("#bottlenecks table").scroll_into_view_if_needed()
+        page.screenshot(path=str(artifact("count-links-bottlenecks.png")))
+        link = page.locator("#decisions table a").first
+        assert link.inner_text() == "2"
+        assert link.get_attribute("title") == "3 decisions in 2 cases"
+        link.click()
+        page.wait_for_selector("table.cases")
+        assert page.inner_text("#case-count").startswith("2 cases")
+        assert page.locator("table.cases tbody tr").count() == 2
+        page.screenshot(path=str(artifact("count-links-case-list.png")))
+        page.go_back()
+        close = page.locator("#bottlenecks tr", has_text="Close").locator("a")
+        assert close.inner_text() == "2"
+        close.click()
+        page.wait_for_selector("table.cases")
+        assert page.locator("table.cases tbody tr").count() == 2

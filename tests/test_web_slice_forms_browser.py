@@ -22,7 +22,7 @@ from tests.browser import artifact, browser_page
 from tests.webserver import PW, Server
 
 SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "permit-delayering" / "after.csv"
-COUNT = re.compile(r"\(([0-9,]+)\)$")
+COUNT = re.compile(r"^([0-9,]+) · ")
 
 
 @pytest.fixture(scope="module")
