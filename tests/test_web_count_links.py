@@ -182,15 +182,12 @@ def test_browser_opens_the_cases_counted(served: tuple[httpx.Client, str]) -> No
     """In a real browser: the decision step's case count opens a list of that many cases,
     and a bottleneck's count likewise."""
     from tests.browser import artifact, browser_page
+    from tests.test_web_slices_browser import sign_in
 
     client, logs = served
     base = str(client.base_url).rstrip("/")
     with browser_page() as page:
-        page.goto(f"{base}/login?lang=en")
-        page.fill("input[name=username]", "andi")
-        page.fill("input[name=password]", PW)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/workspaces")
+        sign_in(page, base)
         page.goto(f"{base}{logs}/tiny?lang=en&decision=Approve")
         page.locator("#decisions table").scroll_into_view_if_needed()
         page.screenshot(path=str(artifact("count-links-decisions.png")))

@@ -7,54 +7,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pandas as pd
 import pytest
 
-from procflow.ingest.importer import ImportOptions
-from procflow.store.workspace import Workspace
-from procflow.web.accounts import Accounts
+from tests import test_web_case_links, test_web_slices_browser
 from tests.browser import artifact, browser_page
-from tests.webserver import PW, Server
 
-SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "permit-delayering" / "after.csv"
+# the sample served to analyst andi, its events in pandas, and signing in
+served, frame = test_web_slices_browser.served, test_web_case_links.frame
+sign_in = test_web_slices_browser.sign_in
+
 COUNT = re.compile(r"^([0-9,]+) · ")
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    tmp = tmp_path_factory.mktemp("slice-forms")
-    accounts = Accounts(tmp / "data")
-    accounts.add_user("andi", PW)
-    wid = accounts.add_workspace("dinas-a")
-    accounts.grant(wid, "andi", "analyst")
-    with Workspace(accounts.workspace_file(wid)) as ws:
-        ws.import_file(SAMPLE, name="after", options=ImportOptions(tz="Asia/Makassar",
-                                                                   order="dayfirst"))
-    server = Server(tmp / "data", tmp / "server.log").start()
-    try:
-        yield server.base, f"/w/{wid}/logs/after"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    data = pd.read_csv(SAMPLE, sep=";", encoding="utf-8-sig", dtype=str)
-    data["end"] = pd.to_datetime(data["Waktu Selesai"], format="%d/%m/%Y %H.%M")
-    return data.sort_values(["No. Permohonan", "end"], kind="stable")
-
-
-def sign_in(page: Any, base: str) -> None:
-    page.goto(f"{base}/login?lang=en")
-    page.fill("input[name=username]", "andi")
-    page.fill("input[name=password]", PW)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/workspaces")
 
 
 def filters_of(url: str) -> list[dict[str, Any]]:
@@ -73,7 +39,8 @@ def choose(page: Any, form: str, field: str) -> tuple[str, int]:
 
 def test_handoff_and_layers_forms_keep_the_cases_they_offer(
         served: tuple[str, str], frame: pd.DataFrame) -> None:
-    base, here = served
+    base, wid = served
+    here = f"/w/{wid}/logs/after"
     total = frame["No. Permohonan"].nunique()
     with browser_page() as page:
         errors: list[str] = []
@@ -141,7 +108,8 @@ def test_handoff_and_layers_forms_keep_the_cases_they_offer(
 def test_a_wrong_choice_comes_back_beside_its_field(
         served: tuple[str, str], lang: str, form: str, field: str, value: str,
         words: str) -> None:
-    base, here = served
+    base, wid = served
+    here = f"/w/{wid}/logs/after"
     with browser_page() as page:
         sign_in(page, base)
         page.goto(f"{base}{here}?lang={lang}&add={form}&{field}={quote(value)}")
