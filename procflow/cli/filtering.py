@@ -77,7 +77,8 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--ends-with", "filter_ends_with", multiple=True, metavar="A,B",
                      help="Keep cases whose last activity is one of these."),
         click.option("--follows", "filter_follows", multiple=True, metavar='"A>B"',
-                     help="Keep cases where A is followed, at any later point, by B."),
+                     help="Keep cases where A is followed, at any later point, by B; "
+                          '">B": B after any earlier step (its wait and decision latency).'),
         click.option("--directly-follows", "filter_directly_follows", multiple=True,
                      metavar='"A>B"', help="Keep cases where B comes right after A."),
         click.option("--cases", "filter_cases", multiple=True, metavar="FILE",
