@@ -149,3 +149,41 @@ def test_killed_import_leaves_workspace_as_before(workspace_path: Path, log_file
             tables = {t for (t,) in ws.con.execute("SELECT table_name FROM duckdb_tables()"
                                                ).fetchall()}
             assert tables == before
+
+
+def test_raw_file_kept_in_compressed_parts(workspace_path: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from procflow.store import workspace
+
+    monkeypatch.setattr(workspace, "RAW_PART", 1024)
+    log = tmp_path / "big.csv"
+    rows = "".join(f"{i % 97};A{i % 5};2024-01-01T{i % 24:02d}:00Z;Ayu\n" for i in range(2000))
+    log.write_text(CSV + rows)
+    size = log.stat().st_size
+    with Workspace(workspace_path) as ws:
+        ws.import_file(log)
+        parts, stored, codecs = ws.con.execute(
+            "SELECT count(*), sum(octet_length(data)), list(DISTINCT codec) FROM raw_files"
+        ).fetchone()
+        assert parts == -(-size // 1024) and codecs == ["zstd"]
+        assert stored < size / 2  # the repetitive text compresses
+        assert ws.raw_bytes("big") == log.read_bytes()
+
+
+def test_raw_parts_of_an_older_workspace_are_read_plain(workspace_path: Path, log_file: Path,
+                                                        tmp_path: Path) -> None:
+    with Workspace(workspace_path) as ws:
+        ws.import_file(log_file)
+        digest = ws.entry("izin")["sha256"]
+        # The table as workspaces made before parts were compressed hold it.
+        ws.con.execute("DELETE FROM raw_files")
+        ws.con.execute("ALTER TABLE raw_files DROP COLUMN codec")
+        ws.con.execute("INSERT INTO raw_files VALUES (?, 0, ?)", [digest, log_file.read_bytes()])
+    other = tmp_path / "other.csv"
+    other.write_text(CSV + "3;C;2024-01-03T08:00Z;Citra\n")
+    with Workspace(workspace_path) as ws:
+        ws.import_file(other)
+        assert ws.raw_bytes("izin") == log_file.read_bytes()
+        assert ws.raw_bytes("other") == other.read_bytes()
+        assert ws.con.execute("SELECT list(codec ORDER BY codec NULLS FIRST) FROM raw_files"
+                              ).fetchone() == ([None, "zstd"],)

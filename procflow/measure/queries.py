@@ -259,6 +259,13 @@ def handoff_counts(g: str) -> str:
     return f"SELECT case_id, {_handoff_sums(g)} FROM pf_steps GROUP BY case_id"
 
 
+#: A case's variant: its activity codes in step order, joined by commas.
+VARIANT = "string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq)"
+#: The same text on DuckDB (the stored case tables), about four times faster: each step
+#: packed into one integer (``seq`` in the high 32 bits, the activity code in the low ones),
+#: the list of a case's steps sorted without an ordered aggregate and unpacked.
+PACKED_VARIANT = ("array_to_string(list_transform(list_sort(list((CAST(seq AS BIGINT) << 32) "
+                  "| activity)), lambda x: x & 4294967295), ',')")
 CASE_TIMES = ("arrival_us", "completion_us", "first_us", "instances", "cycle_time", "span",
               "variant")
 
@@ -273,9 +280,9 @@ def cases(granularity: str | None, layers_by: str | None, working: bool = False,
     seconds); ``w_cycle_time`` leaves out the working elapsed time into each instance of the
     ``paused`` activity codes (the clock stops while the case waits for them).
 
-    ``part="times"`` gives ``case_id``, CASE_TIMES and ``handoffs_<g>``, ``ping_pongs_<g>``
-    for every g of PREV2 (they do not depend on the settings: stored beside a workspace log
-    from a step table with every ``prev2_<g>``), ``part="path"`` ``case_id`` and
+    ``part="times"`` (DuckDB only) gives ``case_id``, CASE_TIMES and ``handoffs_<g>``,
+    ``ping_pongs_<g>`` for every g of PREV2 (they do not depend on the settings: stored beside
+    a workspace log from a step table with every ``prev2_<g>``), ``part="path"`` ``case_id`` and
     ``decision_path`` of the cases with decisions; :func:`cached_cases` joins the two.
     ``steps`` names the step table (``pf_steps``)."""
     path = (f"string_agg(CAST({layers_by} AS VARCHAR), '→' ORDER BY seq) "
@@ -294,7 +301,7 @@ def cases(granularity: str | None, layers_by: str | None, working: bool = False,
        min(ts_us) AS first_us, count(*) AS instances,
        (max(ts_us) - min(coalesce(start_us, ts_us))) / {US} AS cycle_time,
        (max(ts_us) - min(ts_us)) / {US} AS span,
-       string_agg(CAST(activity AS VARCHAR), ',' ORDER BY seq) AS variant"""
+       {PACKED_VARIANT if part == "times" else VARIANT} AS variant"""
     if part == "times":
         sums = ", ".join(_handoff_sums(g, f"_{g}") for g in PREV2)
         return f"SELECT case_id, {times}, {sums} FROM {steps} GROUP BY case_id"

@@ -31,6 +31,10 @@ from procflow.store import pseudonyms, rewrite
 
 DEFAULT_PATH = Path("procflow.duckdb")
 RAW_PART = 8 * 1024 * 1024
+#: How the raw file's parts are stored: each a zstd frame (level 1). DuckDB compressing
+#: large blobs itself when the import commits took as long as the rest of a CSV import and
+#: more memory than its limit; parts of workspaces made before have no codec (stored plain).
+RAW_CODEC = "zstd"
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS log_ids START 1;
 CREATE TABLE IF NOT EXISTS logs (
@@ -38,7 +42,8 @@ CREATE TABLE IF NOT EXISTS logs (
     sha256 VARCHAR, format VARCHAR, mapping VARCHAR, options VARCHAR,
     imported_at TIMESTAMPTZ, cases BIGINT, events BIGINT, activities BIGINT,
     report VARCHAR, raw_kept BOOLEAN);
-CREATE TABLE IF NOT EXISTS raw_files (sha256 VARCHAR, part INTEGER, data BLOB);
+CREATE TABLE IF NOT EXISTS raw_files (sha256 VARCHAR, part INTEGER, data BLOB, codec VARCHAR);
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS codec VARCHAR;
 CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -226,9 +231,12 @@ class Workspace:
     def _keep_raw(self, path: Path, digest: str) -> None:
         if db.one(self.con, "SELECT 1 FROM raw_files WHERE sha256 = ?", [digest]):
             return
+        codec = pa.Codec(RAW_CODEC, compression_level=1)
         with open(path, "rb") as f:
             for part, chunk in enumerate(iter(lambda: f.read(RAW_PART), b"")):
-                db.run(self.con, "INSERT INTO raw_files VALUES (?, ?, ?)", [digest, part, chunk])
+                db.run(self.con, "INSERT INTO raw_files (sha256, part, data, codec) "
+                       "VALUES (?, ?, ?, ?)",
+                       [digest, part, codec.compress(chunk, asbytes=True), RAW_CODEC])
 
     def _drop(self, row: dict[str, Any]) -> None:
         from procflow.measure.prepare import drop_cache
@@ -295,11 +303,11 @@ class Workspace:
     def raw_bytes(self, name: str) -> bytes:
         """The imported file, byte for byte."""
         row = self.entry(name)
-        parts = db.rows(self.con, "SELECT data FROM raw_files WHERE sha256 = ? ORDER BY part",
-                        [row["sha256"]])
+        parts = db.rows(self.con, "SELECT data, codec FROM raw_files WHERE sha256 = ? "
+                        "ORDER BY part", [row["sha256"]])
         if not row["raw_kept"]:
             raise WorkspaceError(f"the raw file of {name!r} was not kept (pseudonymised import).")
-        return b"".join(p[0] for p in parts)
+        return b"".join(_unpacked(data, codec) for data, codec in parts)
 
     @contextlib.contextmanager
     def _all_or_nothing(self, importing: str | None = None) -> Iterator[None]:
@@ -375,3 +383,10 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _unpacked(data: bytes, codec: str | None) -> bytes:
+    """A stored part of a raw file as it was read (a part without a codec is stored plain)."""
+    if codec is None:
+        return data
+    return pa.input_stream(pa.py_buffer(data), compression=codec).read()
