@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,8 +27,27 @@ from procflow.measure.sla import parse_sla, sla_block
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: the figures make many small dictionaries (one per
+    handoff pair) and no cycles, and its passes over the growing heap would cost as much as
+    making them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
+    with _collector_paused():
+        return _compute(backend, name, settings)
+
+
+def _compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     run = prepare(backend, settings)
     totals = run.rows(q.case_totals(run.clock is not None))[0]
     groupings = {kind: _grouping(run, kind) for kind in q.GROUPING_KINDS}
