@@ -1,7 +1,7 @@
 """Speed of ``procflow.analyze`` beside the pm4py equivalent, measured in one run.
 
     python bench/analyze_speed.py [--cases 110000] [--skip-pm4py] [--ten-million] [--profile]
-                                  [--calendar [SPEC]]
+                                  [--calendar [SPEC]] [--big] [--parquet FILE] [--only-extra]
 
 procflow: ``analyze`` on a log already in a workspace (every figure of analysis.json), which
 reads the dictionaries, step table and case times stored at import; the import time is printed.
@@ -13,6 +13,10 @@ beside the in-process time, pm4py's time and the ratio, against the targets (who
 most 1.5 s at a million events, pm4py at least 15 times slower than procflow in process).
 ``--ten-million`` also analyses a ~10M-event log in a child process and reports its peak memory.
 ``--profile`` prints the fastest time of each query (every ``create`` and ``rows`` call).
+``--big`` also measures a log of the shape of ``bench/big_log.py`` (``procflow.simulate.bulk``,
+seed 7: about 1.05M events, 143k cases, 9 activities, 240 resources, so some 57,000 handoff
+pairs, each a row of analysis.json); ``--parquet FILE`` (repeatable) measures an existing file;
+``--only-extra`` leaves out the simulated permit log and the road traffic fines.
 ``--calendar`` (default spec ``id``) also times ``analyze(log, calendar=SPEC)`` (every working-time
 twin) on each log and prints both times and their ratio (the target is at most +50%).
 """
@@ -38,6 +42,7 @@ from common import quiet_pm4py  # noqa: E402
 from procflow import ImportOptions, Workspace, analyze  # noqa: E402
 from procflow.eventlog import EventLog  # noqa: E402
 from procflow.measure.backends import DuckDBBackend  # noqa: E402
+from procflow.simulate.bulk import write  # noqa: E402
 from procflow.simulate.permits import simulate  # noqa: E402
 
 
@@ -163,6 +168,18 @@ def ten_million(tmp: Path) -> None:
           f"{seconds:>6.2f} s | peak memory {peak_gb:.2f} GB (limit 6 GB)", flush=True)
 
 
+def default_logs(tmp: Path, cases: int) -> list[tuple[str, Path, ImportOptions]]:
+    """The simulated permit log and, when present, the road traffic fines."""
+    sim = simulate(tmp / "sim", cases=cases, seed=11)
+    logs = [("simulated permit log", sim.before, ImportOptions(tz="Asia/Makassar"))]
+    fines = SHARED / "road_traffic_fines_full.csv.gz"
+    if fines.exists():
+        logs.append(("road_traffic_fines_full", fines, ImportOptions()))
+    else:
+        print(f"(skipping road traffic fines: {fines} not found)")
+    return logs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=110_000)
@@ -171,16 +188,20 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--calendar", nargs="?", const="id", default=None, metavar="SPEC",
                         help="also time analyze(calendar=SPEC) (default spec: id)")
+    parser.add_argument("--big", action="store_true",
+                        help="also a 1M-event log of bench/big_log.py's shape (many handoff pairs)")
+    parser.add_argument("--parquet", type=Path, action="append", default=[], metavar="FILE",
+                        help="also this Parquet file of events (repeatable)")
+    parser.add_argument("--only-extra", action="store_true",
+                        help="only the logs of --big and --parquet")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        sim = simulate(tmp / "sim", cases=args.cases, seed=11)
-        logs = [("simulated permit log", sim.before, ImportOptions(tz="Asia/Makassar"))]
-        fines = SHARED / "road_traffic_fines_full.csv.gz"
-        if fines.exists():
-            logs.append(("road_traffic_fines_full", fines, ImportOptions()))
-        else:
-            print(f"(skipping road traffic fines: {fines} not found)")
+        logs = [] if args.only_extra else default_logs(tmp, args.cases)
+        if args.big:
+            write(tmp / "big.parquet", 1_000_000, seed=7, quiet=True)
+            logs.append(("bulk log (big_log shape)", tmp / "big.parquet", ImportOptions()))
+        logs += [(path.name, path, ImportOptions()) for path in args.parquet]
         times = profile_queries() if args.profile else None
         measured: list[tuple[str, str, int, float, float | None]] = []
         with Workspace(tmp / "w.duckdb") as ws:

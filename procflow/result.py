@@ -30,7 +30,8 @@ class JsonResult:
 #: Lists longer than this are written on one line (by the C encoder: long lists of handoff
 #: pairs or cases would take seconds through the indenting one).
 LONG_LIST = 1000
-_COMPACT = json.JSONEncoder(ensure_ascii=False).encode
+#: Results are trees: no need to watch for a list or object holding itself.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 def dumps(value: Any, depth: int = 0) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from procflow.core import db
@@ -35,6 +37,9 @@ class Backend(Protocol):
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         """Run ``sql`` and return its rows."""
+
+    def columns(self, sql: str) -> dict[str, list[Any]]:
+        """Run ``sql`` and return its columns (faster than :meth:`rows` for many rows)."""
 
     def register(self, table: str, data: pa.Table) -> None:
         """Make the Arrow table ``data`` readable as ``table`` (e.g. the calendar's day
@@ -81,6 +86,10 @@ class DuckDBBackend:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in found]
 
+    def columns(self, sql: str) -> dict[str, list[Any]]:
+        table = self.con.sql(sql).to_arrow_table()
+        return {name: python_values(table.column(name)) for name in table.column_names}
+
     def register(self, table: str, data: pa.Table) -> None:
         self.con.register(f"{table}_arrow", data)
         try:
@@ -108,6 +117,34 @@ class DuckDBBackend:
             db.run(self.con, f"SET preserve_insertion_order = {bool(self._order)}")
         self._made.clear()
         self._views.clear()
+
+
+def python_values(column: pa.ChunkedArray) -> list[Any]:
+    """The values of an Arrow column as Python objects, as ``to_pylist`` gives them, read
+    through NumPy for numbers and lists of numbers without nulls (many times faster)."""
+    if column.null_count == 0 and _numeric(column.type):
+        return _numbers(column.combine_chunks()).tolist()
+    if column.null_count == 0 and pa.types.is_list(column.type) \
+            and _numeric(column.type.value_type):
+        lists = column.combine_chunks()
+        if lists.values.null_count == 0:
+            flat = _numbers(lists.values).tolist()
+            ends = _numbers(lists.offsets).tolist()
+            return [flat[a:b] for a, b in itertools.pairwise(ends)]
+    return column.to_pylist()
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
+
+
+def _numbers(values: pa.Array) -> np.ndarray[Any, Any]:
+    """A numeric array without nulls as NumPy, from its data buffer (``to_numpy`` would
+    import pandas)."""
+    kind = values.type
+    code = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+    found = np.frombuffer(values.buffers()[1], dtype=f"{code}{kind.bit_width // 8}")
+    return found[values.offset:values.offset + len(values)]
 
 
 def to_spark_sql(sql: str) -> str:
@@ -156,6 +193,11 @@ class SparkBackend:
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         return [r.asDict() for r in self.spark.sql(to_spark_sql(sql)).collect()]
+
+    def columns(self, sql: str) -> dict[str, list[Any]]:
+        frame = self.spark.sql(to_spark_sql(sql))
+        found = frame.collect()
+        return {name: [r[name] for r in found] for name in frame.columns}
 
     def register(self, table: str, data: pa.Table) -> None:
         kinds = {pa.int32(): "INT", pa.int64(): "BIGINT"}

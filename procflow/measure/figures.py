@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import numpy as np
 
 from procflow.measure import queries as q
 from procflow.measure.backends import Backend
@@ -22,8 +27,27 @@ from procflow.measure.sla import parse_sla, sla_block
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: the figures make many small dictionaries (one per
+    handoff pair) and no cycles, and its passes over the growing heap would cost as much as
+    making them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     """All figures of METRICS.md §3–8 from ``pf_events`` on ``backend``."""
+    with _collector_paused():
+        return _compute(backend, name, settings)
+
+
+def _compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
     run = prepare(backend, settings)
     totals = run.rows(q.case_totals(run.clock is not None))[0]
     groupings = {kind: _grouping(run, kind) for kind in q.GROUPING_KINDS}
@@ -76,30 +100,54 @@ class _NoRows(dict[str, Any]):
 _NO_ROWS = _NoRows()
 
 
-def _stats(row: dict[str, Any], prefix: str) -> dict[str, Any]:
-    n = int(row[f"{prefix}_n"] or 0)
-    median, p90 = row[f"{prefix}_q"] or (None, None)
-    values = {"mean": row[f"{prefix}_mean"], "median": median, "p90": p90,
-              "max": row[f"{prefix}_max"], "total": row[f"{prefix}_total"]}
-    out: dict[str, Any] = {"n": n}
-    for key, value in values.items():
-        out[key] = None if value is None else float(value)
-    if n == 0:
-        out["total"] = 0.0
+_SUFFIXES = ("_n", "_mean", "_q", "_max", "_total")
+
+
+def _one(row: dict[str, Any], prefixes: tuple[str, ...]) -> dict[str, list[Any]]:
+    """The aggregates of ``prefixes`` in ``row`` as columns of one value."""
+    return {f"{p}{s}": [row[f"{p}{s}"]] for p in prefixes for s in _SUFFIXES}
+
+
+def _floats(values: Iterable[Any]) -> list[float | None]:
+    return [None if v is None else float(v) for v in values]
+
+
+def _stat_list(cols: dict[str, list[Any]], prefix: str) -> list[dict[str, Any]]:
+    """STATS of ``prefix`` for each row of ``cols`` (columns as from :func:`stats`): counts
+    as integers, figures as floats, a total of 0 over no values."""
+    n = [int(v or 0) for v in cols[f"{prefix}_n"]]
+    quantiles = [v or (None, None) for v in cols[f"{prefix}_q"]]
+    total = [t if k else 0.0 for t, k in zip(_floats(cols[f"{prefix}_total"]), n, strict=True)]
+    return [{"n": k, "mean": mean, "median": median, "p90": p90, "max": top, "total": sum_}
+            for k, mean, median, p90, top, sum_ in zip(
+                n, _floats(cols[f"{prefix}_mean"]), _floats(q[0] for q in quantiles),
+                _floats(q[1] for q in quantiles), _floats(cols[f"{prefix}_max"]), total,
+                strict=True)]
+
+
+def _st_list(run: Prepared, cols: dict[str, list[Any]], prefix: str) -> list[dict[str, Any]]:
+    """:func:`_st` for each row of ``cols``."""
+    out = _stat_list(cols, prefix)
+    if run.clock is not None:
+        day = run.clock.day_seconds
+        for entry, working in zip(out, _stat_list(cols, f"w_{prefix}"), strict=True):
+            entry["working"] = working
+            entry["working_days"] = {k: v if k == "n" or v is None else v / day
+                                     for k, v in working.items()}
     return out
+
+
+def _stats(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """STATS of ``prefix`` in ``row``."""
+    return _stat_list(_one(row, (prefix,)), prefix)[0]
 
 
 def _st(run: Prepared, row: dict[str, Any], prefix: str) -> dict[str, Any]:
     """STATS of ``prefix`` in ``row``; with a calendar, plus its twins ``working`` (working
     seconds, prefix ``w_<prefix>``) and ``working_days`` (those divided by the calendar's
     day_seconds, n unchanged)."""
-    out = _stats(row, prefix)
-    if run.clock is not None:
-        working = _stats(row, f"w_{prefix}")
-        out["working"] = working
-        out["working_days"] = {k: v if k == "n" or v is None else v / run.clock.day_seconds
-                               for k, v in working.items()}
-    return out
+    prefixes = (prefix,) if run.clock is None else (prefix, f"w_{prefix}")
+    return _st_list(run, _one(row, prefixes), prefix)[0]
 
 
 def _log_block(row: dict[str, Any], name: str, has_start: bool) -> dict[str, Any]:
@@ -212,14 +260,12 @@ def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
     sql = q.handoffs(g, working=run.clock is not None)
     t = run.rows(sql["totals"])[0]
     cases = int(totals["cases"] or 0)
-    pairs = [{"from": run.name(g, r["source"]), "to": run.name(g, r["target"]),
-              "count": r["count"], "cases": int(r["cases"]), "elapsed": _st(run, r, "elapsed")}
-             for r in run.rows(sql["pairs"])]
+    pairs = _pairs(run, g, run.backend.columns(sql["pairs"]))
     return {
         "granularity": g, "total": int(totals["handoffs_total"] or 0),
         "unknown": int(t["unknown"] or 0),
         "per_case": _stats(totals, "handoffs"),
-        "pairs": sorted(pairs, key=lambda p: (-p["count"], p["from"], p["to"])),
+        "pairs": pairs,
         "ping_pong": {"total": int(totals["ping_pongs"] or 0),
                       "cases": int(totals["ping_pong_cases"]),
                       "share": (totals["ping_pong_cases"] / cases) if cases else None},
@@ -227,6 +273,20 @@ def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
         "direction": {k: int(t[k] or 0) for k in ("up", "down", "lateral")}
         if t["levels_known"] else None,
     }
+
+
+def _pairs(run: Prepared, g: str, cols: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The handoff pairs, most frequent first (ties: by the names), built column by column:
+    a log may have tens of thousands of them."""
+    names = run.names[g]
+    rank = {code: i for i, code in enumerate(sorted(names, key=names.__getitem__))}
+    order = np.lexsort((np.array([rank[c] for c in cols["target"]], dtype=np.int64),
+                        np.array([rank[c] for c in cols["source"]], dtype=np.int64),
+                        -np.array(cols["count"], dtype=np.int64)))
+    pairs = [{"from": names[s], "to": names[t], "count": n, "cases": int(k), "elapsed": e}
+             for s, t, n, k, e in zip(cols["source"], cols["target"], cols["count"],
+                                      cols["cases"], _st_list(run, cols, "elapsed"), strict=True)]
+    return [pairs[i] for i in order.tolist()]
 
 
 def _layers(run: Prepared) -> dict[str, Any] | None:

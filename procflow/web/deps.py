@@ -5,6 +5,7 @@ The shared objects live on ``request.app.state`` (set by :func:`procflow.web.app
 ``accounts``, ``files``, ``jobs``, ``limiter``, ``templates`` and ``settings``.
 """
 
+import functools
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -50,12 +51,19 @@ class Settings:
     max_upload_bytes: int
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
-    """Jinja2 with autoescaping on and undefined names as errors."""
+    """Jinja2 with autoescaping on and undefined names as errors; every page compiled and the
+    number formats of each language loaded when the app starts (once per process), not on
+    the first view that needs them."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("procflow", "web/templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["path"] = lambda value: quote(str(value), safe="")
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    for lang in LANGS:
+        Texts(lang).number(0.5)
     return env
 
 
