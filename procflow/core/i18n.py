@@ -72,13 +72,19 @@ class Texts:
         return self.number(value, 0)
 
     def percent(self, value: float | None, digits: int = 0) -> str:
-        """``0.213`` → ``21%`` (``21,3%`` with one digit in Indonesian)."""
+        """``0.213`` → ``21%`` (``21,3%`` with one digit in Indonesian); halves round up, as
+        readers do by hand (1 of 8 is ``13%``)."""
         if value is None:
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        from decimal import ROUND_HALF_UP, Decimal
+
         from babel.numbers import format_percent
 
-        return str(format_percent(value, format=pattern, locale=self.lang))
+        exact = Decimal(repr(value))
+        rounded = exact.quantize(Decimal(1).scaleb(-digits - 2), ROUND_HALF_UP) \
+            if exact.is_finite() else exact
+        return str(format_percent(rounded, format=pattern, locale=self.lang))
 
     def duration(self, seconds: float | None, unit: DurationUnit | None = None, *,
                  extra_digits: int = 0) -> str:
