@@ -297,3 +297,20 @@ def test_a_log_without_the_steps_is_compared_with_those_it_has(tmp_path: Path) -
                         "decision": ["Paraf Koordinator"]})
     assert r.status_code == 200, r.text
     assert r.json()["settings"]["decision_activities"] == ["Paraf Koordinator"]
+
+
+def test_log_page_warns_of_dates_without_a_time(logs: tuple[Site, TestClient]) -> None:
+    """A log of dates only: the page says so above its figures, in the reader's language;
+    a log with times of day (the sample) says nothing."""
+    site, andi = logs
+    rows = ["case;activity;timestamp"] + [f"d{c};{step};2024-03-{1 + c + s // 2:02d}"
+                                          for c in range(6) for s, step in enumerate("ABCD")]
+    import_sample(andi, site.a, "dates", ("\n".join(rows) + "\n").encode())
+    en = _page(andi, f"/w/{site.a}/logs/dates?lang=en")
+    warned = re.findall(r'<p class="warning time-precision" role="note">([^<]+)</p>', en)
+    assert warned[0].startswith("24 of 24 events (100%) are at the same time of day (")
+    assert "the file probably holds dates without a time" in warned[0]
+    assert "12 of 24 events (50%) have the same time as an earlier event" in warned[1]
+    id_ = _page(andi, f"/w/{site.a}/logs/dates?lang=id")
+    assert "berkas ini kemungkinan hanya memuat tanggal tanpa jam" in id_
+    assert "time-precision" not in _page(andi, f"/w/{site.a}/logs/after?lang=en")

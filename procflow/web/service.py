@@ -40,6 +40,7 @@ from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
 from procflow.measure.cases import CaseSort, CaseTable, case_table
 from procflow.measure.decision_hints import MIN_RETURN_SHARE
+from procflow.measure.precision import time_precision
 from procflow.measure.prepare import HandoffBy, Settings, prepared
 from procflow.measure.timeline import case_timeline
 from procflow.measure.variants import case_variants
@@ -357,7 +358,8 @@ def version(ws: Workspace, wid: str, name: str) -> tuple[Any, ...]:
 
 def log_facts(files: WorkspaceFiles, path: Path, wid: str, name: str) -> dict[str, Any]:
     """What a log's settings may choose from: its ``steps`` (activities, sorted) and the
-    ``granularities`` it has (resource, role, unit), cached per import."""
+    ``granularities`` it has (resource, role, unit); and how ``precise`` its times are
+    (:func:`time_precision`); cached per import."""
     with files.read(path) as ws:
         key = version(ws, wid, name)
 
@@ -368,7 +370,8 @@ def log_facts(files: WorkspaceFiles, path: Path, wid: str, name: str) -> dict[st
             counts = db.rows(log.con, "SELECT " + ", ".join(
                 f"count({g})" for g in views.HANDOFFS) + f" FROM {log.table}")[0]
             return {"steps": steps, "granularities": [
-                g for g, n in zip(views.HANDOFFS, counts, strict=True) if n]}
+                g for g, n in zip(views.HANDOFFS, counts, strict=True) if n],
+                "precise": time_precision(log.con, log.table)}
 
         return files.memo(("facts", *key), facts)
 
