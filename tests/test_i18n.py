@@ -81,6 +81,9 @@ def test_formatting_per_locale() -> None:
     en, id_ = Texts("en"), Texts("id")
     assert (en.number(1234.56), id_.number(1234.56)) == ("1,234.6", "1.234,6")
     assert (en.percent(0.2134, 1), id_.percent(0.2134, 1)) == ("21.3%", "21,3%")
+    # halves round up as by hand (1 of 8 cases), not to the even neighbour
+    assert (en.percent(1 / 8), en.percent(3 / 8), id_.percent(0.0125, 1)) == (
+        "13%", "38%", "1,3%")
     assert (en.duration(1800), id_.duration(5400), id_.duration(3 * 86400)) == (
         "30 min", "1,5 jam", "3,0 hari")
     assert (en.date("2025-03-31T10:00:00Z"), id_.date("2025-03-31T10:00:00Z")) == (

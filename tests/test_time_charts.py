@@ -51,7 +51,7 @@ def test_words_in_both_languages(views: dict[str, Any]) -> None:
     assert "Kasus per minggu" in words(id_["flow"]) and "Kasus terbuka" in words(id_["flow"])
     assert "Periods in UTC" in words(en["flow"]) and "Periode dalam zona UTC" in words(id_["flow"])
     assert "masuk" in texts(id_["flow"]) and "selesai" in texts(id_["flow"])
-    assert "Cycle time (days)" in words(en["cycle"]) and "Waktu siklus (hari)" in words(
+    assert "Cycle time (days)" in words(en["cycle"]) and "Waktu penyelesaian (hari)" in words(
         id_["cycle"])
     assert "Persentil ke-90" in texts(id_["cycle"])
     assert "All 4 cases." in words(en["dots"]) and "Semua 4 kasus." in words(id_["dots"])

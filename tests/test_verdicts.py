@@ -79,11 +79,16 @@ def test_small_changes_show_enough_digits_to_differ() -> None:
            "before": {"n": 900, "median": 20.0}, "after": {"n": 900, "median": 10.0},
            "diff_median": -10.0, "ci95": [-12.0, -8.0], "p_adjusted": 0.0001,
            "cliffs_delta": -0.6, "verdict": "improved", "verdict_reason": None}
-    assert kpi_sentence(kpi, Texts("en")) == (
-        "Time on the path A → B fell from 0.3 min to 0.2 min (median; 95% CI of the change "
-        "-0.2 min to -0.1 min; adjusted p < 0.001).")
+    assert kpi_sentence(kpi, Texts("en")) == (  # under a minute: seconds, not "0.2 min"
+        "Time on the path A → B fell from 20 s to 10 s (median; 95% CI of the change "
+        "-12 s to -8 s; adjusted p < 0.001).")
     row = kpi_rows({"kpis": [kpi]}, Texts("id"))[0]
-    assert (row["before"], row["after"], row["delta"]) == ("0,3 menit", "0,2 menit", "−0,60")
+    assert (row["before"], row["after"], row["delta"]) == ("20 detik", "10 detik", "−0,60")
+    minutes = {**kpi, "before": {"n": 900, "median": 200.0}, "after": {"n": 900, "median": 185.0},
+               "diff_median": -15.0, "ci95": [-20.0, -10.0]}
+    assert kpi_sentence(minutes, Texts("en")) == (  # 3 min and 3 min: one more digit
+        "Time on the path A → B fell from 3.3 min to 3.1 min (median; 95% CI of the change "
+        "-0.3 min to -0.2 min; adjusted p < 0.001).")
 
 
 def test_summary_leads_with_cycle_time_then_the_largest_effects(

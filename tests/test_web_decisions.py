@@ -98,20 +98,44 @@ def test_confirmed_steps_have_no_warning(logs: tuple[Site, TestClient]) -> None:
                                                                     "Pemeriksaan Teknis"]
 
 
-def test_search_lists_matching_steps_and_keeps_the_chosen(logs: tuple[Site, TestClient]
-                                                          ) -> None:
+def test_search_lists_matching_steps_and_shows_every_chosen_one(logs: tuple[Site, TestClient]
+                                                                  ) -> None:
     site, andi = logs
     box = _fieldset(_page(andi, f"/w/{site.a}/logs/wide?decision=Langkah%2007"
                                 f"&find=langkah%205&lang=en"))
-    listed = box[box.index('<div class="grid">'):]
-    listed = listed[:listed.index("</div>")]
-    assert re.findall(r'value="([^"]+)"', listed) == [f"Langkah {n}" for n in range(50, 60)]
+    others = box[box.index('<div class="grid others">'):]
+    others = others[:others.index("</div>")]
+    assert re.findall(r'value="([^"]+)"', others) == [f"Langkah {n}" for n in range(50, 60)]
+    assert "checked" not in others
     assert "Other steps matching “langkah 5”:" in box
-    assert '<input type="hidden" name="decision" value="Langkah 07">' in box
+    ticked = box[box.index('<div class="grid ticked">'):]
+    ticked = ticked[:ticked.index("</div>")]
+    assert re.findall(r'value="([^"]+)" checked', ticked) == ["Langkah 07"]
+    assert "Chosen: 1 step (untick to leave it out):" in box
+    tick_form = box[box.rindex("<form"):]
+    assert 'type="hidden" name="decision"' not in tick_form  # nothing chosen out of sight
     assert '<ul class="steps">' not in box  # two identical cases: nothing to suggest
-    everything = _fieldset(_page(andi, f"/w/{site.a}/logs/wide?decision=Langkah%2060&lang=en"))
-    assert "1 more steps; search to find them." in everything  # 61 steps, 60 listed
-    assert '<input type="hidden" name="decision" value="Langkah 60">' in everything
+    everything = _fieldset(_page(andi, f"/w/{site.a}/logs/wide?decision=Langkah%2060"
+                                       f"&decision=Langkah%2001&lang=en"))
+    assert "Chosen: 2 steps (untick to leave them out):" in everything
+    others = everything[everything.index('<div class="grid others">'):]
+    others = others[:others.index("</div>")]
+    assert len(re.findall(r'value="', others)) == 59  # 61 steps, 2 of them chosen
+    assert "Langkah 60" not in others and "more steps" not in everything
+    nothing = _fieldset(_page(andi, f"/w/{site.a}/logs/wide?decisions=none&lang=en"))
+    assert "1 more steps; search to find them." in nothing  # 61 steps, 60 listed
+
+
+def test_unticking_a_chosen_step_leaves_it_out(logs: tuple[Site, TestClient]) -> None:
+    """What the form sends is exactly what is ticked: the analyst's choice, nothing kept
+    out of sight (a page of the default pattern's many steps lists every one of them)."""
+    site, andi = logs
+    box = _fieldset(_page(andi, f"/w/{site.a}/logs/many?lang=en"))
+    sent = re.findall(r'name="decision" value="([^"]+)" checked', box)
+    data = andi.get(f"/api/w/{site.a}/logs/many").json()
+    assert sorted(sent) == data["decisions"] == ["Paraf Kabid", "Paraf Kasi", "Paraf Sekdin",
+                                                 "Persetujuan Kadis", "TTE Kadis"]
+    assert 'type="hidden" name="decision"' not in box[box.rindex("<form"):]
 
 
 def test_settings_flow_into_every_download(logs: tuple[Site, TestClient]) -> None:
@@ -273,3 +297,20 @@ def test_a_log_without_the_steps_is_compared_with_those_it_has(tmp_path: Path) -
                         "decision": ["Paraf Koordinator"]})
     assert r.status_code == 200, r.text
     assert r.json()["settings"]["decision_activities"] == ["Paraf Koordinator"]
+
+
+def test_log_page_warns_of_dates_without_a_time(logs: tuple[Site, TestClient]) -> None:
+    """A log of dates only: the page says so above its figures, in the reader's language;
+    a log with times of day (the sample) says nothing."""
+    site, andi = logs
+    rows = ["case;activity;timestamp"] + [f"d{c};{step};2024-03-{1 + c + s // 2:02d}"
+                                          for c in range(6) for s, step in enumerate("ABCD")]
+    import_sample(andi, site.a, "dates", ("\n".join(rows) + "\n").encode())
+    en = _page(andi, f"/w/{site.a}/logs/dates?lang=en")
+    warned = re.findall(r'<p class="warning time-precision" role="note">([^<]+)</p>', en)
+    assert warned[0].startswith("24 of 24 events (100%) are at the same time of day (")
+    assert "the file probably holds dates without a time" in warned[0]
+    assert "12 of 24 events (50%) have the same time as an earlier event" in warned[1]
+    id_ = _page(andi, f"/w/{site.a}/logs/dates?lang=id")
+    assert "berkas ini kemungkinan hanya memuat tanggal tanpa jam" in id_
+    assert "time-precision" not in _page(andi, f"/w/{site.a}/logs/after?lang=en")

@@ -189,7 +189,7 @@ def test_panel_forms_redirect_to_the_filter_in_the_url(imported: tuple[Site, Tes
 
 @pytest.mark.parametrize(("lang", "query", "words"), [
     ("en", "add=duration&d_min=zwei", ["Cycle time: at least", "“zwei” is not a duration"]),
-    ("id", "add=duration&d_min=zwei", ["Waktu siklus: paling singkat", "“zwei”"]),
+    ("id", "add=duration&d_min=zwei", ["Waktu penyelesaian: paling singkat", "“zwei”"]),
     ("en", "add=period&p_from=2024-13-45", ["Period: from", "not a date"]),
     ("id", "add=period&p_from=2024-13-45", ["Periode: dari", "bukan tanggal"]),
     ("en", "add=values&v_field=activity&v_value=Verifikasi%20berkas",

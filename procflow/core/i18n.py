@@ -18,10 +18,10 @@ from typing import Any, Literal
 Lang = Literal["en", "id"]
 LANGS: tuple[Lang, ...] = ("id", "en")
 LOCALE_DIR = Path(__file__).parent / "locale"
-DurationUnit = Literal["min", "h", "d"]
-UNIT_SECONDS: dict[DurationUnit, int] = {"min": 60, "h": 3600, "d": 86400}
-UNITS: dict[Lang, tuple[str, str, str]] = {"en": ("min", "h", "days"),
-                                           "id": ("menit", "jam", "hari")}
+DurationUnit = Literal["s", "min", "h", "d"]
+UNIT_SECONDS: dict[DurationUnit, int] = {"s": 1, "min": 60, "h": 3600, "d": 86400}
+UNITS: dict[Lang, tuple[str, str, str, str]] = {"en": ("s", "min", "h", "days"),
+                                                "id": ("detik", "menit", "jam", "hari")}
 
 
 @cache
@@ -72,27 +72,33 @@ class Texts:
         return self.number(value, 0)
 
     def percent(self, value: float | None, digits: int = 0) -> str:
-        """``0.213`` → ``21%`` (``21,3%`` with one digit in Indonesian)."""
+        """``0.213`` → ``21%`` (``21,3%`` with one digit in Indonesian); halves round up, as
+        readers do by hand (1 of 8 is ``13%``)."""
         if value is None:
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        from decimal import ROUND_HALF_UP, Decimal
+
         from babel.numbers import format_percent
 
-        return str(format_percent(value, format=pattern, locale=self.lang))
+        exact = Decimal(repr(value))
+        rounded = exact.quantize(Decimal(1).scaleb(-digits - 2), ROUND_HALF_UP) \
+            if exact.is_finite() else exact
+        return str(format_percent(rounded, format=pattern, locale=self.lang))
 
     def duration(self, seconds: float | None, unit: DurationUnit | None = None, *,
                  extra_digits: int = 0) -> str:
-        """Minutes, hours or days (``unit``, else whichever reads best): ``3,2 hari``; minutes
-        whole and hours or days with one decimal, plus ``extra_digits``."""
+        """Seconds, minutes, hours or days (``unit``, else whichever reads best): ``3,2 hari``;
+        seconds and minutes whole, hours or days with one decimal, plus ``extra_digits``."""
         if seconds is None:
             return "–"
         unit = unit or duration_unit(seconds)
-        digits = (0 if unit == "min" else 1) + extra_digits
+        digits = (0 if unit in ("s", "min") else 1) + extra_digits
         return f"{self.number(seconds / UNIT_SECONDS[unit], digits)} {self.unit_word(unit)}"
 
     def unit_word(self, unit: DurationUnit) -> str:
-        """``min``/``h``/``days`` in the language."""
-        return UNITS[self.lang][("min", "h", "d").index(unit)]
+        """``s``/``min``/``h``/``days`` in the language."""
+        return UNITS[self.lang][("s", "min", "h", "d").index(unit)]
 
     def date(self, value: dt.date | str | None) -> str:
         """A long local date: ``31 March 2025`` / ``31 Maret 2025``."""
@@ -110,5 +116,8 @@ class Texts:
 
 
 def duration_unit(seconds: float) -> DurationUnit:
-    """The unit that reads best for ``seconds``: minutes under an hour, hours under a day."""
-    return "min" if abs(seconds) < 3600 else "h" if abs(seconds) < 86400 else "d"
+    """The unit that reads best for ``seconds``: seconds under a minute (none: minutes),
+    minutes under an hour, hours under a day."""
+    size = abs(seconds)
+    return ("s" if 0 < size < 59.5 else "min" if size < 3600 else "h" if size < 86400
+            else "d")

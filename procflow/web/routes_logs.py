@@ -20,6 +20,7 @@ from procflow.core.i18n import Texts
 from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.filters import PERIOD_MODES, describe
 from procflow.measure.decisions import warning_text
+from procflow.measure.precision import precision_texts
 from procflow.web import routes_explain, service, slices, views
 from procflow.web.deps import (
     CurrentUser,
@@ -309,6 +310,7 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   percents=views.PERCENTS, zooms=views.ZOOMS,
                   calendars=service.calendar_names(t),
                   granularities=facts["granularities"],
+                  time_warnings=precision_texts(facts["precise"], t),
                   picker=service.step_picker(facts["steps"], data["suggestions"],
                                              data["decisions"], view.find, t),
                   decision_warnings=[warning_text(w, t, "web") for w in data["warnings"]],

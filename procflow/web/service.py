@@ -41,6 +41,7 @@ from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
 from procflow.measure.cases import CaseSort, CaseTable, case_table
 from procflow.measure.decision_hints import MIN_RETURN_SHARE
+from procflow.measure.precision import time_precision
 from procflow.measure.prepare import HandoffBy, Settings, prepared
 from procflow.measure.timeline import case_timeline
 from procflow.measure.variants import case_variants
@@ -358,7 +359,8 @@ def version(ws: Workspace, wid: str, name: str) -> tuple[Any, ...]:
 
 def log_facts(files: WorkspaceFiles, path: Path, wid: str, name: str) -> dict[str, Any]:
     """What a log's settings may choose from: its ``steps`` (activities, sorted) and the
-    ``granularities`` it has (resource, role, unit), cached per import."""
+    ``granularities`` it has (resource, role, unit); and how ``precise`` its times are
+    (:func:`time_precision`); cached per import."""
     with files.read(path) as ws:
         key = version(ws, wid, name)
 
@@ -369,7 +371,8 @@ def log_facts(files: WorkspaceFiles, path: Path, wid: str, name: str) -> dict[st
             counts = db.rows(log.con, "SELECT " + ", ".join(
                 f"count({g})" for g in views.HANDOFFS) + f" FROM {log.table}")[0]
             return {"steps": steps, "granularities": [
-                g for g, n in zip(views.HANDOFFS, counts, strict=True) if n]}
+                g for g, n in zip(views.HANDOFFS, counts, strict=True) if n],
+                "precise": time_precision(log.con, log.table)}
 
         return files.memo(("facts", *key), facts)
 
@@ -377,20 +380,21 @@ def log_facts(files: WorkspaceFiles, path: Path, wid: str, name: str) -> dict[st
 def step_picker(steps: list[str], suggestions: list[dict[str, Any]], chosen: Sequence[str],
                 find: str, t: Texts) -> dict[str, Any]:
     """What the decision-step form offers: the ``suggested`` steps (by the log's structure,
-    with the reasons), the other steps matching ``find`` (case-insensitive; at most
-    :data:`MAX_LISTED`, ``more`` counts those left out), the ``hidden`` chosen steps shown in
-    neither list (kept by the form), each shown step ``checked`` when in ``chosen``."""
-    ticked = set(chosen)
-    suggested = [{"activity": s["activity"], "checked": s["activity"] in ticked,
+    with the reasons), the other ``ticked`` chosen steps (all of them, so that each can be
+    unticked), and the other steps matching ``find`` (case-insensitive; at most
+    :data:`MAX_LISTED`, ``more`` counts those left out), each ``checked`` when in ``chosen``."""
+    chosen_set = set(chosen)
+    suggested = [{"activity": s["activity"], "checked": s["activity"] in chosen_set,
                   "reasons": _reasons(s, t)} for s in suggestions]
     offered = {s["activity"] for s in suggested}
+    ticked = [{"activity": a, "checked": True} for a in sorted(chosen_set - offered)]
     needle = find.casefold()
-    matching = [a for a in steps if a not in offered and needle in a.casefold()]
-    listed = [{"activity": a, "checked": a in ticked} for a in matching[:MAX_LISTED]]
-    shown = offered | {a["activity"] for a in listed}
-    return {"suggested": suggested, "listed": listed, "more": len(matching) - len(listed),
-            "hidden": sorted(ticked - shown), "find": find, "total": len(steps),
-            "chosen": len(ticked)}
+    matching = [a for a in steps
+                if a not in offered and a not in chosen_set and needle in a.casefold()]
+    listed = [{"activity": a, "checked": False} for a in matching[:MAX_LISTED]]
+    return {"suggested": suggested, "ticked": ticked, "listed": listed,
+            "more": len(matching) - len(listed), "find": find, "total": len(steps),
+            "chosen": len(chosen_set)}
 
 
 def _reasons(suggestion: dict[str, Any], t: Texts) -> str:
