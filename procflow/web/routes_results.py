@@ -182,11 +182,14 @@ def _views_of(request: Request, wid: str, form: dict[str, str], t: Texts
 
 
 def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
-                   names: list[str] | None = None) -> tuple[str, dict[str, Any]]:
+                   names: list[str] | None = None,
+                   progress: service.CompareProgress | None = None
+                   ) -> tuple[str, dict[str, Any]]:
     """Compare ``before`` with ``after``, or ``before`` split at ``split`` (YYYY-MM-DD),
     optionally ``completed`` cases only, on a working ``calendar``, with handoffs between
     each ``handoff`` and the decision steps of ``decisions`` (pattern, chosen, none) and
-    ``names``; returns the stored result's id and comparison.json."""
+    ``names``, telling ``progress`` how far it is; returns the stored result's id and
+    comparison.json."""
     t = texts(request)
     before = form.get("before", "").strip()
     after = form.get("after", "").strip() or None
@@ -220,7 +223,8 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
         result = service.run_compare(files_of(request), _workspace_file(request, wid),
                                      before, after, split_at, completed=completed,
                                      calendar=calendar, decisions=decisions, handoff=handoff,
-                                     slices=(chosen["before_view"][1], chosen["after_view"][1]))
+                                     slices=(chosen["before_view"][1], chosen["after_view"][1]),
+                                     progress=progress)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
@@ -278,28 +282,6 @@ def compare_page(request: Request, wid: str, user: CurrentUser) -> Response:
                                     "decisions", "find", "before_view", "after_view")
               if query.get(k)}
     return compare_form(request, user, wid, chosen=chosen, names=query.getlist("decision"))
-
-
-@router.post("/w/{wid}/compare", include_in_schema=False)
-async def compare_post(request: Request, wid: str) -> Response:
-    user = current_user(request)
-    member(request, user, wid)
-    fields = await request.form()
-    form = {k: str(v) for k, v in fields.items()}
-    names = [str(v) for v in fields.getlist("decision")]
-    check_csrf(request, user, form.get("csrf"))
-    member(request, user, wid, "analyst")
-    if form.get("action") == "steps":
-        return await run_in_threadpool(compare_form, request, user, wid, 200, None, form,
-                                       names, True)
-    try:
-        rid, _ = await run_in_threadpool(run_comparison, request, user, wid, form, names)
-    except HTTPException as err:
-        if err.status_code != 422:
-            raise
-        return await run_in_threadpool(compare_form, request, user, wid, 422, str(err.detail),
-                                       form, names, bool(names))
-    return RedirectResponse(f"/w/{wid}/compare/{rid}", status_code=303)
 
 
 @router.post("/api/w/{wid}/compare", tags=["compare"])

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -26,7 +26,7 @@ from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
 from procflow import mine
-from procflow.compare.comparison import Comparison, compare, split
+from procflow.compare.comparison import Comparison, Stage, compare, split
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
@@ -705,17 +705,32 @@ def method_names(t: Texts) -> dict[str, str]:
     return {"token": t("token-based replay"), "alignments": t("alignments")}
 
 
+class CompareProgress(Protocol):
+    """Told how far a comparison is: the side it reads, each later phase, the thousandths
+    of KPIs tested."""
+
+    def reading(self, side: str) -> None: ...
+
+    def stage(self, phase: Stage) -> None: ...
+
+    def tested(self, done: int) -> None: ...
+
+
 def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | None,
                 split_at: dt.date | None, *, completed: bool = False,
                 calendar: str | None = None, decisions: Sequence[str] | None = None,
                 handoff: str | None = None,
-                slices: tuple[Sequence[Filter], Sequence[Filter]] = ((), ())) -> Comparison:
+                slices: tuple[Sequence[Filter], Sequence[Filter]] = ((), ()),
+                progress: CompareProgress | None = None) -> Comparison:
     """Compare two logs, or one log split at local midnight of ``split_at`` (the time zone
     the log was imported with, else UTC); ``completed`` keeps completed cases only,
     ``calendar`` adds working-time KPIs in the before-log's import zone, ``decisions`` names
     the decision steps (None: found by name; empty: none), ``handoff`` who hands over to
-    whom and ``slices`` the filters of each side (a saved view's)."""
+    whom, ``slices`` the filters of each side (a saved view's) and ``progress`` is told how
+    far it is."""
     with files.read(path) as ws:
+        if progress:
+            progress.reading("before")
         first = ws.log(before)
         tz = json.loads(ws.entry(before)["options"]).get("tz")
         zone = (tz or DEFAULT_ZONE) if calendar else None
@@ -724,13 +739,17 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
             older, newer = split(first, at)
         else:
             assert after is not None
+            if progress:
+                progress.reading("after")
             older, newer = first, ws.log(after)
         older, newer = (filter_log(side, list(items)) if items else side
                         for side, items in zip((older, newer), slices, strict=True))
         return compare(older, newer, completed=completed, calendar=calendar,
                        calendar_zone=zone, seed=0,
                        decision_activities=None if decisions is None else list(decisions),
-                       handoff_by=cast(HandoffBy | None, handoff))
+                       handoff_by=cast(HandoffBy | None, handoff),
+                       progress=progress.tested if progress else None,
+                       stage=progress.stage if progress else None)
 
 
 def run_conform(files: WorkspaceFiles, path: Path, wid: str, name: str, model: Path, *,
