@@ -58,6 +58,9 @@ class ParsedTimes:
     description: str
     #: The rule family of a text column (0 for typed or empty columns).
     family: int = 0
+    #: How many values (distinct texts, when the column repeats them) carry each UTC offset
+    #: (minutes); empty when none carries its own zone.
+    offsets: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -360,16 +363,19 @@ def _finish(scan: _Scan, dayfirst: bool, zone: ZoneInfo | None, source: str) -> 
     local = (days * 86400 + hour * 3600 + f["M"] * 60 + f["S"]) * _US + f["F"]
     kind = row(t.zone_kind)
     utc = local
+    offsets: dict[int, int] = {}
     if (kind > 0).any():
         ok &= (kind != 2) | ((f["OH"] <= 14) & (f["OM"] < 60))
         offset = np.where(kind == 1, row(t.zone), row(t.sign) * (f["OH"] * 60 + f["OM"]))
         utc = local - offset.astype(np.int64) * (60 * _US)
+        minutes, rows = np.unique(offset[ok & (kind > 0)], return_counts=True)
+        offsets = dict(zip(minutes.tolist(), rows.tolist(), strict=True))
     naive = (kind == 0) & ok
     if naive.any():
         if zone is None:
             _refuse_naive(scan.name, scan.text, scan.rows[naive], source)
         utc[naive], ok[naive] = _localize(local[naive], zone)
-    return _result(scan, utc, ok, _describe(scan, dayfirst, zone), source)
+    return _result(scan, utc, ok, _describe(scan, dayfirst, zone), source, offsets)
 
 
 def _clock(hour: np.ndarray, pm: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -382,7 +388,7 @@ def _clock(hour: np.ndarray, pm: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 
 def _result(scan: _Scan, utc: np.ndarray, ok: np.ndarray, description: str,
-            source: str) -> ParsedTimes:
+            source: str, offsets: dict[int, int]) -> ParsedTimes:
     """Spread the matching rows' instants over the column; refuse if none is valid."""
     n = len(scan.present)
     values = np.zeros(n + 1, dtype=np.int64)
@@ -396,7 +402,8 @@ def _result(scan: _Scan, utc: np.ndarray, ok: np.ndarray, description: str,
     if present.any() and not valid.any():
         _refuse_unreadable(scan, description, source)
     family = int(scan.family.max()) if len(scan.family) else 0
-    return ParsedTimes(_timestamps(values, valid), present & ~valid, description, family)
+    return ParsedTimes(_timestamps(values, valid), present & ~valid, description, family,
+                       offsets)
 
 
 def _refuse_unreadable(scan: _Scan, rule: str, source: str) -> NoReturn:

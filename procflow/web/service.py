@@ -30,6 +30,7 @@ from procflow.compare.comparison import Comparison, Stage, compare, split
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
+from procflow.core.zones import offset_zone
 from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.eventlog import EventLog
 from procflow.filters import Filter, Slice, filter_log, reopen, slice_of
@@ -620,11 +621,23 @@ def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: st
 @dataclass(frozen=True)
 class CaseList:
     """The case table of a view's slice, with the slice's ``filter`` block (None: the whole
-    log) and the zone the log was imported with."""
+    log) and the zone its times are shown in (:func:`shown_zone`)."""
 
     table: CaseTable
     selection: dict[str, Any] | None
     zone: str | None
+
+
+def shown_zone(info: dict[str, Any]) -> str | None:
+    """The zone a log's times are shown in: the one chosen at import, else the offset its
+    time column's values carried most (``UTC+07:00``), else None (UTC)."""
+    chosen: str | None = (info.get("options") or {}).get("tz")
+    if chosen:
+        return chosen
+    offsets = (info.get("report") or {}).get("time_offsets") or {}
+    column = (info.get("mapping") or {}).get("timestamp")
+    minutes = offsets.get(column) if column in offsets else next(iter(offsets.values()), None)
+    return None if minutes is None else offset_zone(int(minutes))
 
 
 def case_settings(view: LogView, zone: str | None) -> Settings:
@@ -649,7 +662,7 @@ def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogV
         def make() -> CaseList:
             log = sliced(files, ws, wid, name, view)
             return CaseList(case_table(log, case_settings(view, zone), sort=sort),
-                            log.selection, zone)
+                            log.selection, shown_zone(info))
 
         return files.memo(("cases", *key, *view.analysis, sort), make)
 
@@ -657,8 +670,8 @@ def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogV
 def case_page(files: WorkspaceFiles, path: Path, wid: str, name: str, case_id: str,
               view: LogView, t: Texts) -> dict[str, Any]:
     """One case of the log, whole: its ``steps`` (:func:`procflow.measure.timeline.
-    case_timeline`), its Gantt chart as sanitised inline ``svg`` and the log's ``zone``
-    (an InputError offering close ids for an unknown case)."""
+    case_timeline`), its Gantt chart as sanitised inline ``svg`` and the ``zone`` its times
+    are shown in (an InputError offering close ids for an unknown case)."""
     with files.read(path) as ws:
         key = version(ws, wid, name)
         info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
@@ -667,8 +680,9 @@ def case_page(files: WorkspaceFiles, path: Path, wid: str, name: str, case_id: s
         def make() -> dict[str, Any]:
             steps = case_timeline(ws.log(name), case_id, case_settings(view, zone))
             title = t("Case {case} of {log}", case=case_id, log=name)
-            svg = inline_svg(case_gantt(steps, title=title, t=t, zone=zone), "case timeline")
-            return {"steps": steps, "svg": svg, "zone": zone}
+            shown = shown_zone(info)
+            svg = inline_svg(case_gantt(steps, title=title, t=t, zone=shown), "case timeline")
+            return {"steps": steps, "svg": svg, "zone": shown}
 
         return files.memo(("case", *key, *view.analysis, case_id, t.lang), make)
 
