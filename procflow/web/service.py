@@ -36,6 +36,7 @@ from procflow.eventlog import EventLog
 from procflow.filters import Filter, Slice, filter_log, reopen, slice_of
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
+from procflow.ingest.readable import readable_activity
 from procflow.ingest.schema import ROW, suggest_mapping
 from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
@@ -264,6 +265,9 @@ def _preview(path: Path, original_name: str) -> dict[str, Any]:
     headers = [c for c in source.table.column_names if c != ROW]
     rows = source.table.select(headers).slice(0, PREVIEW_ROWS).to_pylist()
     mapping = suggest_mapping(headers).as_dict()
+    readable = readable_activity(source.table, mapping["activity"])
+    if readable is not None:
+        mapping["activity"] = readable.column
     return {
         "format": source.format, "details": source.details, "headers": headers,
         "rows": [[_cell(r[h]) for h in headers] for r in rows],
@@ -271,6 +275,7 @@ def _preview(path: Path, original_name: str) -> dict[str, Any]:
         "mapping": {key: mapping[canonical] for key, canonical in MAPPED_FIELDS.items()},
         "zones": ZONES, "other_zones": other_zones(), "orders": list(ORDERS),
         "original_name": original_name,
+        "readable": None if readable is None else dataclasses.asdict(readable),
     }
 
 
