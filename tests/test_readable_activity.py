@@ -5,6 +5,8 @@ BPIC15_1 (its 398 codes named by ``activityNameEN``) against an independent pand
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -12,8 +14,10 @@ from hypothesis import strategies as st
 
 from procflow.ingest import read_source
 from procflow.ingest.readable import Readable, looks_coded, looks_like_words, readable_activity
+from tests.browser import artifact, browser_page
 from tests.conftest import shared_file
 from tests.test_web_api import Site, cheap_hashes, site
+from tests.webserver import PW, Server, seed
 
 __all__ = ["cheap_hashes", "site"]
 
@@ -123,3 +127,34 @@ def test_bpic15_names_its_codes_in_english() -> None:
     assert isinstance(frame, pd.DataFrame)
     assert found == Readable("activityNameEN", "concept:name", 398, 289, agree)
     assert round(agree, 4) == 0.9672
+
+
+def test_browser_mapping_page_on_bpic15(tmp_path: Path) -> None:
+    """Upload BPIC15_1 on a real server: the activity dropdown holds activityNameEN, the
+    note says why (in Indonesian and English), and the analyst's switch back to the codes is
+    what gets imported."""
+    path = shared_file("BPIC15_1.xes.gz")
+    wid = seed(tmp_path / "data")
+    server = Server(tmp_path / "data", tmp_path / "server.log").start()
+    try:
+        with browser_page() as page:
+            page.goto(f"{server.base}/login?lang=id")
+            page.fill("input[name=username]", "andi")
+            page.fill("input[name=password]", PW)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/workspaces")
+            page.goto(f"{server.base}/w/{wid}")
+            page.set_input_files("input[name=file]", str(path))
+            page.click("form[enctype] button[type=submit]")
+            page.wait_for_selector("#col_activity", timeout=120_000)
+            assert page.input_value("#col_activity") == "activityNameEN"
+            note = " ".join(page.inner_text("#readable-note").split())
+            assert note.startswith("Aktivitas: activityNameEN diusulkan sebagai ganti "
+                                   "concept:name, yang nilainya berupa kode")
+            assert "398 kode" in note and "289 nama" in note
+            page.screenshot(path=artifact("web-mapping-readable-id.png"), full_page=True)
+            page.goto(page.url.split("?")[0] + "?lang=en")
+            assert "names the 398 codes in words" in page.inner_text("#readable-note")
+            page.screenshot(path=artifact("web-mapping-readable-en.png"))
+    finally:
+        server.stop()
