@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pyarrow as pa
@@ -15,7 +16,11 @@ import pytest
 
 from procflow.core.zones import offset_zone, tzinfo, zone_label
 from procflow.ingest.timeparse import parse_time_columns
+from procflow.store.workspace import Workspace
+from procflow.web.accounts import Accounts
+from tests.browser import artifact, browser_page
 from tests.test_web_api import Site, TestClient, cheap_hashes, site
+from tests.webserver import PW, Server, seed
 
 __all__ = ["cheap_hashes", "site"]
 
@@ -107,3 +112,33 @@ def test_the_zone_chosen_at_import_wins_over_the_file_offsets(site: Site) -> Non
     _import(andi, site.a, "offsets", OFFSETS, tz="Asia/Makassar")
     assert _cells(andi, f"/w/{site.a}/logs/offsets/cases?lang=en")[2:] == [
         "2024-03-02 23:15", "2024-03-03 01:45", "2024-03-01 09:00", "2024-03-01 10:30"]
+
+
+def test_browser_case_list_and_case_page_name_the_zone(tmp_path: Path) -> None:
+    """On a real server: the case list and the case page of a log kept in its own +07:00
+    offsets show local times under headers naming UTC+07:00 (screenshots looked at)."""
+    wid = seed(tmp_path / "data")
+    path = tmp_path / "offsets.csv"
+    path.write_bytes(OFFSETS)
+    with Workspace(Accounts(tmp_path / "data").workspace_file(wid)) as ws:
+        ws.import_file(path, name="offsets")
+    server = Server(tmp_path / "data", tmp_path / "server.log").start()
+    try:
+        with browser_page() as page:
+            page.goto(f"{server.base}/login?lang=id")
+            page.fill("input[name=username]", "andi")
+            page.fill("input[name=password]", PW)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/workspaces")
+            page.goto(f"{server.base}/w/{wid}/logs/offsets/cases")
+            heads = [" ".join(h.split()) for h in page.locator("thead th").all_inner_texts()]
+            assert heads[1:3] == ["Kedatangan (UTC+07:00)", "Selesai (UTC+07:00)"], heads
+            cells = page.locator("tbody tr").first.locator("td").all_inner_texts()
+            assert cells[:3] == ["c2", "2024-03-02 22:15", "2024-03-03 00:45"]
+            page.screenshot(path=artifact("web-cases-zone-id.png"), full_page=True)
+            page.click("text=c2")
+            page.wait_for_url("**/cases/c2*")
+            assert "Waktu dalam UTC+07:00" in page.inner_text("main")
+            page.screenshot(path=artifact("web-case-zone-id.png"), full_page=True)
+    finally:
+        server.stop()
