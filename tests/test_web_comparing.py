@@ -87,7 +87,7 @@ def test_a_comparison_job_shows_how_far_it_is() -> None:
     seen.append(job.percent)
     job.stage("drawing")
     seen.append(job.percent)
-    assert seen == [0, 0, 5, 10, 30, 62, 95, 95]
+    assert seen == [0, 0, 5, 10, 50, 72, 95, 95]
     assert (job.phase, job.done) == ("drawing", 1000)
 
 

@@ -123,12 +123,12 @@ class ComparisonJob(Job):
 
     @property
     def percent(self) -> int:
-        """A rough share of the work done (0–100): reading 0–10, figures 10–30, statistics
-        30–95 (the bootstrap is the slow part), drawing 95."""
+        """A rough share of the work done (0–100): reading 0–10, figures 10–50 (the analysis
+        of both sides: most of the time on large logs), statistics 50–95, drawing 95."""
         if self.phase == "reading":
             return 0 if self.side == "before" else 5
         return {"queued": 0, "figures": 10, "drawing": 95, "done": 100, "failed": 100}.get(
-            self.phase, 30 + self.done * 65 // 1000)
+            self.phase, 50 + self.done * 45 // 1000)
 
 
 class Jobs:
