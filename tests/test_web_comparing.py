@@ -161,7 +161,8 @@ def test_a_failing_comparison_ends_on_the_form_in_the_page_language(site: Site) 
 
 
 def test_a_fast_comparison_answers_at_once(site: Site) -> None:
-    assert site.app.state.answer_within == routes_comparing.ANSWER_WITHIN == 3.0
+    assert routes_comparing.ANSWER_WITHIN == 3.0  # the server's default
+    site.app.state.answer_within = 30.0  # the small logs' comparison, on a loaded machine
     andi = site.client("andi")
     r = _post(andi, site.a, "en", before="q1", after="q2")
     assert r.status_code == 303 and "/compare/" in r.headers["location"]
@@ -251,3 +252,31 @@ def test_browser_shows_a_failed_comparison_in_indonesian(served: tuple[str, str]
         assert "sisi sebelum perbandingan kosong" in text, text
         assert "split" not in text and "--" not in text
         page.screenshot(path=artifact("web-compare-failed-id.png"), full_page=True)
+
+
+def test_an_api_comparison_takes_its_turn_in_the_line(site: Site) -> None:
+    """Comparisons over the API join the one line of imports and comparisons: with both
+    workers busy the answer waits, then comes with comparison.json."""
+    jobs: Jobs = site.app.state.jobs
+    go = threading.Event()
+    busy = [jobs.start(ComparisonJob(wid="w", user_id=0, form={}),
+                       lambda job: {"waited": go.wait(30)}) for _ in range(jobs.workers)]
+    andi = site.client("andi")
+    answers: list[Any] = []
+    asked = threading.Thread(target=lambda: answers.append(
+        andi.post(f"/api/w/{site.a}/compare", json={"before": "q1", "after": "q2"})))
+    asked.start()
+    deadline = time.monotonic() + 30
+    while not (waiting := [j for j in jobs._jobs.values()
+                            if isinstance(j, ComparisonJob) and j.wid == site.a]):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.5)
+    assert jobs.position(waiting[0]) == 1 and waiting[0].phase == "queued"
+    assert not answers and all(job.phase == "reading" for job in busy)
+    go.set()
+    asked.join(60)
+    assert answers[0].status_code == 200, answers[0].text
+    assert answers[0].json()["before"]["name"] == "q1"
+    rid = answers[0].headers["x-procflow-result"]
+    assert answers[0].headers["location"] == f"/api/w/{site.a}/compare/{rid}"

@@ -9,7 +9,7 @@ comparison, whose address can be reloaded and shared without computing it again.
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -25,7 +25,7 @@ from procflow.web.deps import (
 )
 from procflow.web.errortext import WebError, localized
 from procflow.web.jobs import ComparisonJob
-from procflow.web.routes_results import compare_form, run_comparison
+from procflow.web.routes_results import compare_form, form_of, run_comparison, stored_comparison
 
 router = APIRouter()
 
@@ -47,6 +47,46 @@ async def compare_post(request: Request, wid: str) -> Response:
         return await run_in_threadpool(compare_form, request, user, wid, 200, None, form,
                                        names, True)
 
+    job = _start(request, user, wid, form, names)
+    await jobs_of(request).wait(job, getattr(request.app.state, "answer_within", ANSWER_WITHIN))
+    return await _answer(request, user, job)
+
+
+@router.post("/api/w/{wid}/compare", tags=["compare"])
+async def api_compare(request: Request, wid: str, user: CurrentUser,
+                      body: dict[str, str | bool | list[str]]) -> JSONResponse:
+    """Compare two logs (``before``, ``after``) or one log split at a date (``before``,
+    ``split``: YYYY-MM-DD, local midnight in the log's import time zone). Optional:
+    ``completed`` (true, or "1"/"on"/"true": completed cases only, those ending at a typical
+    end step), ``calendar`` ("id": Indonesian government five-day week, "id-sat":
+    Monday–Saturday; adds KPIs in working seconds, in the before-log's import time zone,
+    else Asia/Jakarta), ``handoff`` (resource, role or unit) and the decision steps:
+    ``decision`` (a list of steps, each a step of either log) or ``decisions`` ("none": no
+    decision steps; "pattern", the default: found by name). The comparison takes its turn
+    with imports and those started from the page; the answer comes when it is done, with
+    comparison.json; the stored result is at the ``Location`` header (503 with
+    ``Retry-After`` when too many are waiting)."""
+    member(request, user, wid)
+    check_csrf(request, user)
+    member(request, user, wid, "analyst")
+    listed = body.get("decision", [])
+    names = [str(n) for n in (listed if isinstance(listed, list) else [listed])]
+    job = _start(request, user, wid, form_of({k: v for k, v in body.items() if k != "decision"}),
+                 names)
+    await jobs_of(request).wait(job)
+    if job.error is not None:
+        raise HTTPException(*job.error)
+    assert job.result is not None
+    rid = str(job.result["rid"])
+    data = await run_in_threadpool(stored_comparison, request, user, wid, rid)
+    return JSONResponse(data, headers={"location": f"/api/w/{wid}/compare/{rid}",
+                                       "x-procflow-result": rid})
+
+
+def _start(request: Request, user: User, wid: str, form: dict[str, str], names: list[str]
+           ) -> ComparisonJob:
+    """Queue the comparison of ``form`` (errors worded in the request's language)."""
+
     def work(job: ComparisonJob) -> dict[str, Any]:
         try:
             rid, _ = run_comparison(request, user, wid, form, names, job)
@@ -54,11 +94,8 @@ async def compare_post(request: Request, wid: str) -> Response:
             raise HTTPException(err.status_code, err.translated(texts(request))) from err
         return {"rid": rid}
 
-    jobs = jobs_of(request)
-    job = jobs.start(ComparisonJob(wid=wid, user_id=int(user["id"]), form=form, names=names),
-                     work)
-    await jobs.wait(job, getattr(request.app.state, "answer_within", ANSWER_WITHIN))
-    return await _answer(request, user, job)
+    return jobs_of(request).start(
+        ComparisonJob(wid=wid, user_id=int(user["id"]), form=form, names=names), work)
 
 
 @router.get("/w/{wid}/comparing/{job_id}", response_class=HTMLResponse,

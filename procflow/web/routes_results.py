@@ -118,7 +118,7 @@ def _method(text: str) -> Method:
     return cast(Method, chosen)
 
 
-def _form_of(body: dict[str, str | bool | list[str]]) -> dict[str, str]:
+def form_of(body: dict[str, str | bool | list[str]]) -> dict[str, str]:
     """A JSON body as form fields (true and false as ``"true"`` and ``"false"``)."""
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in body.items()}
 
@@ -284,29 +284,6 @@ def compare_page(request: Request, wid: str, user: CurrentUser) -> Response:
     return compare_form(request, user, wid, chosen=chosen, names=query.getlist("decision"))
 
 
-@router.post("/api/w/{wid}/compare", tags=["compare"])
-def api_compare(request: Request, wid: str, user: CurrentUser,
-                body: dict[str, str | bool | list[str]]) -> JSONResponse:
-    """Compare two logs (``before``, ``after``) or one log split at a date (``before``,
-    ``split``: YYYY-MM-DD, local midnight in the log's import time zone). Optional:
-    ``completed`` (true, or "1"/"on"/"true": completed cases only, those ending at a typical
-    end step), ``calendar`` ("id": Indonesian government five-day week, "id-sat":
-    Monday–Saturday; adds KPIs in working seconds, in the before-log's import time zone,
-    else Asia/Jakarta), ``handoff`` (resource, role or unit) and the decision steps:
-    ``decision`` (a list of steps, each a step of either log) or ``decisions`` ("none": no
-    decision steps; "pattern", the default: found by name). Answers with comparison.json; the
-    stored result is at the ``Location`` header."""
-    member(request, user, wid)
-    check_csrf(request, user)
-    member(request, user, wid, "analyst")
-    listed = body.get("decision", [])
-    names = [str(n) for n in (listed if isinstance(listed, list) else [listed])]
-    rid, data = run_comparison(request, user, wid, _form_of(
-        {k: v for k, v in body.items() if k != "decision"}), names)
-    return JSONResponse(data, headers={"location": f"/api/w/{wid}/compare/{rid}",
-                                       "x-procflow-result": rid})
-
-
 @router.get("/w/{wid}/compare/{rid}", response_class=HTMLResponse, include_in_schema=False)
 def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> Response:
     found = member(request, user, wid)
@@ -320,7 +297,7 @@ def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> 
                   calendars=service.calendar_names(t))
 
 
-def _stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict[str, Any]:
+def stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict[str, Any]:
     """A stored comparison.json of a workspace the user belongs to (web-only keys removed)."""
     member(request, user, wid)
     data = dict(_result(request, wid, "comparison", rid))
@@ -331,21 +308,21 @@ def _stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict
 @router.get("/api/w/{wid}/compare/{rid}", tags=["compare"])
 def api_comparison(request: Request, wid: str, rid: str, user: CurrentUser) -> JSONResponse:
     """A stored comparison.json."""
-    data = _stored_comparison(request, user, wid, rid)
+    data = stored_comparison(request, user, wid, rid)
     return JSONResponse(data)
 
 
 @router.get("/w/{wid}/compare/{rid}/comparison.json", include_in_schema=False)
 def comparison_download(request: Request, wid: str, rid: str, user: CurrentUser
                         ) -> JSONResponse:
-    data = _stored_comparison(request, user, wid, rid)
+    data = stored_comparison(request, user, wid, rid)
     return JSONResponse(data, headers=_attachment(f"{_pair_stem(data)}-comparison.json"))
 
 
 @router.get("/w/{wid}/compare/{rid}/report.html", include_in_schema=False)
 def comparison_report_download(request: Request, wid: str, rid: str, user: CurrentUser
                                ) -> HTMLResponse:
-    data = _stored_comparison(request, user, wid, rid)
+    data = stored_comparison(request, user, wid, rid)
     html = comparison_report(Comparison(data), lang=lang_of(request))
     return HTMLResponse(html, headers=_attachment(f"{_pair_stem(data)}-comparison.html"))
 
