@@ -13,7 +13,10 @@ _OFFSET = re.compile(r"UTC([+-])(\d\d):(\d\d)")
 
 
 def offset_zone(minutes: int) -> str:
-    """The fixed zone of an offset from UTC in minutes: ``UTC+07:00``, ``UTC-03:30``."""
+    """The fixed zone of an offset from UTC in minutes: ``UTC+07:00``, ``UTC-03:30``, and
+    ``UTC`` itself for 0."""
+    if minutes == 0:
+        return "UTC"
     sign = "-" if minutes < 0 else "+"
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours:02d}:{rest:02d}"
