@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pyarrow as pa
@@ -34,12 +35,14 @@ CELL = re.compile(r"<t[dh]>(\d{4}-\d\d-\d\d \d\d:\d\d|[^<]*<span class=\"zone\">
                   r"</t[dh]>")
 
 
-def _import(client: TestClient, wid: str, name: str, data: bytes, **form: str) -> None:
+def _import(client: TestClient, wid: str, name: str, data: bytes, **form: str
+            ) -> dict[str, Any]:
     up = client.post(f"/api/w/{wid}/upload", files={"file": (f"{name}.csv", data, "text/csv")})
     assert up.status_code == 201, up.text
     r = client.post(f"/api/w/{wid}/uploads/{up.json()['upload']['id']}/import",
                     json={"name": name, **form})
     assert r.status_code == 200, r.text
+    return dict(r.json())
 
 
 def _cells(client: TestClient, url: str) -> list[str]:
@@ -105,6 +108,23 @@ def test_the_zone_chosen_at_import_is_named(site: Site, tz: str, label: str,
     assert _cells(andi, f"/w/{site.a}/logs/naive/cases?lang=en") == [
         f'Arrival <span class="zone">({label})</span>',
         f'Completion <span class="zone">({label})</span>', first, "2024-03-01 09:30"]
+
+
+def test_several_offsets_are_said_with_the_way_to_show_each(site: Site) -> None:
+    andi = site.client("andi")
+    done = _import(andi, site.a, "offsets", OFFSETS)  # three values at +07:00, one at +08:00
+    assert done["report"]["time_offsets"] == {"timestamp": {"420": 3, "480": 1}}
+    for url in ("cases", "cases/c2"):
+        page = andi.get(f"/w/{site.a}/logs/offsets/{url}?lang=en").text
+        note = " ".join(page.split('id="zone-note">')[1].split("</p>")[0].split())
+        assert note == ("The file&#39;s times carry several offsets from UTC: they are shown "
+                        "in UTC+07:00, the most common (the others: UTC+08:00). To show each "
+                        "in its own clock, import the log again with its time zone (e.g. "
+                        "Europe/Amsterdam).")
+    _import(andi, site.a, "chosen", OFFSETS, tz="Asia/Jakarta")
+    assert 'id="zone-note"' not in andi.get(f"/w/{site.a}/logs/chosen/cases").text
+    _import(andi, site.a, "one", OFFSETS.replace(b"+08:00", b"+07:00"))
+    assert 'id="zone-note"' not in andi.get(f"/w/{site.a}/logs/one/cases").text
 
 
 def test_the_zone_chosen_at_import_wins_over_the_file_offsets(site: Site) -> None:

@@ -65,8 +65,9 @@ class ImportReport:
     rejected: dict[str, int]
     rejects: pa.Table
     time_formats: dict[str, str] = field(default_factory=dict)
-    #: The most common UTC offset (minutes) each time column's values carried, if any did.
-    time_offsets: dict[str, int] = field(default_factory=dict)
+    #: How many values of each time column carried each UTC offset (minutes), most common
+    #: first; a column whose values carry no zone is absent.
+    time_offsets: dict[str, dict[int, int]] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -205,7 +206,7 @@ class Canonicalizer:
             rows=self.rows, accepted=self.accepted,
             rejected={self.labels[i]: int(n) for i, n in enumerate(self.counts) if n},
             rejects=kept, time_formats=dict(self.formats), notes=notes,
-            time_offsets={column: seen.most_common(1)[0][0]
+            time_offsets={column: dict(seen.most_common())
                           for column, seen in self.offsets.items()},
         )
 

@@ -107,6 +107,7 @@ def case_rows(request: Request, user: User, wid: str, name: str) -> dict[str, An
                    completion_local=local_time(row["completion"], listed.zone))
     return {"workspace": found, "name": name, "view": view, "sort": sort, "page": page,
             "pages": pages, "variant": variant, "total": len(frame), "zone": listed.zone,
+            "zone_note": listed.zone_note,
             "filter": listed.selection, "rows": rows["cases"],
             "columns": [c for c in shown.columns], "words": filter_words(listed.selection, t)}
 

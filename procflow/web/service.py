@@ -626,23 +626,38 @@ def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: st
 @dataclass(frozen=True)
 class CaseList:
     """The case table of a view's slice, with the slice's ``filter`` block (None: the whole
-    log) and the zone its times are shown in (:func:`shown_zone`)."""
+    log), the zone its times are shown in (:func:`shown_zone`) and :func:`zone_note`."""
 
     table: CaseTable
     selection: dict[str, Any] | None
     zone: str | None
+    zone_note: dict[str, str] | None = None
+
+
+def file_offsets(info: dict[str, Any]) -> list[str]:
+    """The offsets a log's time column carried in the file, most common first (``UTC+07:00``;
+    empty when its times carried none)."""
+    offsets: dict[str, dict[str, int]] = (info.get("report") or {}).get("time_offsets") or {}
+    column = (info.get("mapping") or {}).get("timestamp")
+    counts = offsets.get(str(column)) or next(iter(offsets.values()), {})
+    return [offset_zone(int(m)) for m, _ in sorted(counts.items(),
+                                                   key=lambda item: -int(item[1]))]
 
 
 def shown_zone(info: dict[str, Any]) -> str | None:
     """The zone a log's times are shown in: the one chosen at import, else the offset its
     time column's values carried most (``UTC+07:00``), else None (UTC)."""
     chosen: str | None = (info.get("options") or {}).get("tz")
-    if chosen:
-        return chosen
-    offsets = (info.get("report") or {}).get("time_offsets") or {}
-    column = (info.get("mapping") or {}).get("timestamp")
-    minutes = offsets.get(column) if column in offsets else next(iter(offsets.values()), None)
-    return None if minutes is None else offset_zone(int(minutes))
+    return chosen or next(iter(file_offsets(info)), None)
+
+
+def zone_note(info: dict[str, Any]) -> dict[str, str] | None:
+    """When times are shown in the most common of several offsets the file carried: the
+    zone shown and the others (a page says so, and how to show each in its own)."""
+    offsets = file_offsets(info)
+    if (info.get("options") or {}).get("tz") or len(offsets) < 2:
+        return None
+    return {"zone": offsets[0], "others": ", ".join(offsets[1:])}
 
 
 def case_settings(view: LogView, zone: str | None) -> Settings:
@@ -667,7 +682,7 @@ def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogV
         def make() -> CaseList:
             log = sliced(files, ws, wid, name, view)
             return CaseList(case_table(log, case_settings(view, zone), sort=sort),
-                            log.selection, shown_zone(info))
+                            log.selection, shown_zone(info), zone_note(info))
 
         return files.memo(("cases", *key, *view.analysis, sort), make)
 
@@ -687,7 +702,7 @@ def case_page(files: WorkspaceFiles, path: Path, wid: str, name: str, case_id: s
             title = t("Case {case} of {log}", case=case_id, log=name)
             shown = shown_zone(info)
             svg = inline_svg(case_gantt(steps, title=title, t=t, zone=shown), "case timeline")
-            return {"steps": steps, "svg": svg, "zone": shown}
+            return {"steps": steps, "svg": svg, "zone": shown, "zone_note": zone_note(info)}
 
         return files.memo(("case", *key, *view.analysis, case_id, t.lang), make)
 
