@@ -111,3 +111,20 @@ def test_counts_agree_with_their_noun(lang: str, n: int, text: str) -> None:
     assert explain_words.condition("layers", str(n), Texts(lang)) == text
     assert Texts(lang).plural(n, "the case passes {n} approval layer",
                               "the case passes {n} approval layers") == text
+
+
+def test_pm4py_terms_are_said_in_indonesian() -> None:
+    """pm4py's "fall-through" is an English term of art: the Indonesian pages say it in plain
+    Indonesian ("pencarian cadangan"), with what it is where it first shows."""
+    ids = catalog("id")
+    said = {msgid: text for msgid, text in ids.items() if "fall-through" in msgid}
+    assert len(said) >= 4  # the CLI notes and the log page's discovery note
+    assert not [text for text in said.values() if "fall" in text.lower()]
+    assert all("pencarian cadangan" in text for text in said.values())
+    note = ("This log has {n} activities (more than {limit}): the discovered model was made "
+            "without pm4py's fall-through search, so it may be looser than pm4py's own.")
+    assert Texts("id")(note, n=154, limit=60) == (
+        "Log ini memiliki 154 aktivitas (lebih dari 60): model yang ditemukan dibuat tanpa "
+        "pencarian cadangan pm4py (langkah yang dicoba bila log tidak dapat dipecah lagi "
+        "menjadi urutan, pilihan, paralel atau ulangan), sehingga bisa lebih longgar daripada "
+        "model pm4py sendiri.")

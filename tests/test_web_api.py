@@ -36,11 +36,13 @@ LIMIT = 64 * 1024
 
 class Site:
     """An app with users ana (site admin; admin of A), vera (viewer of A), budi (analyst of
-    B only) and andi (analyst of A)."""
+    B only) and andi (analyst of A). A comparison posted from its pages answers with its
+    result (or its form) whenever it ends within a minute, however loaded the machine; the
+    progress page has its own tests (test_web_comparing.py)."""
 
     def __init__(self, data: Path, limit: int = LIMIT):
         self.data = data
-        self.app: FastAPI = create_app(data, max_upload_bytes=limit)
+        self.app: FastAPI = create_app(data, max_upload_bytes=limit, answer_within=60.0)
         self.accounts: Accounts = self.app.state.accounts
         for name in ("ana", "vera", "budi", "andi"):
             self.accounts.add_user(name, PW, admin=name == "ana")

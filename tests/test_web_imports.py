@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from procflow.simulate.permits import simulate
 from procflow.web import create_app
 from procflow.web.accounts import Accounts
-from procflow.web.jobs import ImportJob, ImportJobs
+from procflow.web.jobs import ImportJob, Jobs
 from tests.test_web_api import cheap_hashes
 from tests.webserver import PW, Server, seed
 
@@ -158,7 +158,7 @@ def test_imports_take_turns_on_a_small_pool(served: tuple[Server, str],
 def test_a_full_line_is_refused_with_retry_after() -> None:
     """The queue itself: ``workers`` jobs at once, FIFO, and 503 with Retry-After when the
     line is full; waiting for a job holds no thread."""
-    jobs = ImportJobs(workers=1, queue_limit=2)
+    jobs = Jobs(workers=1, queue_limit=2)
     release = threading.Event()
     order: list[str] = []
 

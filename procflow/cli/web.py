@@ -58,7 +58,11 @@ def setup_link(host: str, port: int, token: str) -> str:
                    "address.")
 @click.option("--import-workers", default=2, show_default=True, type=click.IntRange(1, 64),
               envvar="PROCFLOW_IMPORT_WORKERS", show_envvar=True,
-              help="Imports that run at once; more wait in line.")
+              help="Imports or comparisons that run at once; more wait in line.")
+@click.option("--answer-within", default=3.0, show_default=True, type=click.FloatRange(min=0),
+              envvar="PROCFLOW_ANSWER_WITHIN", show_envvar=True,
+              help="Seconds a comparison started from the page may take before the answer is "
+                   "its progress page.")
 @click.option("--header-timeout", default=20.0, show_default=True,
               type=click.FloatRange(min=0.1), envvar="PROCFLOW_HEADER_TIMEOUT", show_envvar=True,
               help="Seconds a request's line and headers may take to arrive.")
@@ -70,8 +74,8 @@ def setup_link(host: str, port: int, token: str) -> str:
               help="Seconds an idle keep-alive connection stays open.")
 @data_option
 def serve_command(host: str, port: int, max_upload_mb: int, trusted_proxies: tuple[str, ...],
-                  import_workers: int, header_timeout: float, body_timeout: float,
-                  keep_alive_timeout: int, data_dir: Path) -> None:
+                  import_workers: int, answer_within: float, header_timeout: float,
+                  body_timeout: float, keep_alive_timeout: int, data_dir: Path) -> None:
     """Run the web app (behind a TLS proxy when reachable from other machines)."""
     import uvicorn
 
@@ -88,7 +92,7 @@ def serve_command(host: str, port: int, max_upload_mb: int, trusted_proxies: tup
     timeouts = Timeouts(header=header_timeout, body=body_timeout, keep_alive=keep_alive_timeout)
     app = create_app(data_dir, max_upload_bytes=max_upload_mb * 1024 * 1024,
                      import_workers=import_workers, trusted_proxies=_addresses(trusted_proxies),
-                     body_timeout=timeouts.body)
+                     body_timeout=timeouts.body, answer_within=answer_within)
     uvicorn.Server(config(app, host=host, port=port, timeouts=timeouts)).run()
 
 

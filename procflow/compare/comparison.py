@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 
@@ -38,6 +38,7 @@ MIN_CASES = 30
 MIN_PATH_COUNT = 10
 MAX_PATHS = 50
 PROGRESS_STEPS = 1000
+Stage = Literal["figures", "statistics", "drawing"]
 _views = itertools.count(1)
 
 
@@ -139,12 +140,14 @@ def compare(
     resamples: int = 2000,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
+    stage: Callable[[Stage], None] | None = None,
 ) -> Comparison:
     """Compare ``before`` with ``after``; ``completed`` keeps only cases that reached an end
     step that closes at least 5% of the cases of either log; ``progress(done)`` gets the
-    thousandths of KPIs tested so far (the bootstrap is the slow part). Chosen
-    ``decision_activities`` (an empty list: none) must be in at least one log; each side takes
-    those it has. With a ``calendar``
+    thousandths of KPIs tested so far (the bootstrap is the slow part), ``stage(name)`` the
+    start of each phase ("figures", "statistics", "drawing": the path and variant
+    differences). Chosen ``decision_activities`` (an empty list: none) must be in at least one
+    log; each side takes those it has. With a ``calendar``
     the timed KPIs are compared again in working time (METRICS §10)."""
     settings = Settings(decisions,
                         None if decision_activities is None else tuple(decision_activities),
@@ -153,6 +156,8 @@ def compare(
     logs = (before, after)
     _require_cases(logs)
     _check_decisions(settings, logs)
+    said = stage or (lambda _: None)
+    said("figures")
     analyses = [analyze(log, **_keywords(s)).to_dict()
                 for log, s in zip(logs, _per_side(settings, logs), strict=True)]
     ends = _end_steps(analyses)
@@ -173,9 +178,11 @@ def compare(
         with prepared(log, replace(side, handoff_by=granularity)) as prep:
             sides.append(kpis(prep, granularity, layers_by, working=calendar is not None))
     calendar_settings = analyses[0]["settings"].get("calendar")
+    said("statistics")
     tested = _compare_kpis(sides[0], sides[1], resamples, seed, progress)
     if calendar_settings:
         _working_days(tested, float(calendar_settings["day_seconds"]))
+    said("drawing")
     selection = ({"filter": {"before": before.selection, "after": after.selection}}
                  if before.selection or after.selection else {})
     return Comparison({

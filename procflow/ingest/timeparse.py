@@ -58,6 +58,8 @@ class ParsedTimes:
     description: str
     #: The rule family of a text column (0 for typed or empty columns).
     family: int = 0
+    #: How many rows carry each UTC offset (minutes); empty when none carries its own zone.
+    offsets: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -360,6 +362,7 @@ def _finish(scan: _Scan, dayfirst: bool, zone: ZoneInfo | None, source: str) -> 
     local = (days * 86400 + hour * 3600 + f["M"] * 60 + f["S"]) * _US + f["F"]
     kind = row(t.zone_kind)
     utc = local
+    offset = np.zeros_like(local)
     if (kind > 0).any():
         ok &= (kind != 2) | ((f["OH"] <= 14) & (f["OM"] < 60))
         offset = np.where(kind == 1, row(t.zone), row(t.sign) * (f["OH"] * 60 + f["OM"]))
@@ -369,7 +372,8 @@ def _finish(scan: _Scan, dayfirst: bool, zone: ZoneInfo | None, source: str) -> 
         if zone is None:
             _refuse_naive(scan.name, scan.text, scan.rows[naive], source)
         utc[naive], ok[naive] = _localize(local[naive], zone)
-    return _result(scan, utc, ok, _describe(scan, dayfirst, zone), source)
+    return _result(scan, utc, ok, _describe(scan, dayfirst, zone), source,
+                   (offset, ok & (np.asarray(kind) > 0)))
 
 
 def _clock(hour: np.ndarray, pm: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -382,21 +386,26 @@ def _clock(hour: np.ndarray, pm: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 
 def _result(scan: _Scan, utc: np.ndarray, ok: np.ndarray, description: str,
-            source: str) -> ParsedTimes:
-    """Spread the matching rows' instants over the column; refuse if none is valid."""
+            source: str, zoned: tuple[np.ndarray, np.ndarray]) -> ParsedTimes:
+    """Spread the matching rows' instants (and the offsets of the ``zoned`` ones) over the
+    column; refuse if none is valid."""
     n = len(scan.present)
     values = np.zeros(n + 1, dtype=np.int64)
     valid = np.zeros(n + 1, dtype=np.bool_)
+    offset = np.zeros(n + 1, dtype=np.int64)
+    carried = np.zeros(n + 1, dtype=np.bool_)
     present = np.append(scan.present, False)
     values[scan.rows], valid[scan.rows] = utc, ok
-    if scan.index is not None:
-        values, valid, present = values[scan.index], valid[scan.index], present[scan.index]
-    else:
-        values, valid, present = values[:n], valid[:n], present[:n]
+    offset[scan.rows], carried[scan.rows] = zoned
+    spread = scan.index if scan.index is not None else slice(0, n)
+    values, valid, present = values[spread], valid[spread], present[spread]
+    minutes, rows = np.unique(offset[spread][carried[spread]], return_counts=True)
+    offsets = dict(zip(minutes.tolist(), rows.tolist(), strict=True))
     if present.any() and not valid.any():
         _refuse_unreadable(scan, description, source)
     family = int(scan.family.max()) if len(scan.family) else 0
-    return ParsedTimes(_timestamps(values, valid), present & ~valid, description, family)
+    return ParsedTimes(_timestamps(values, valid), present & ~valid, description, family,
+                       offsets)
 
 
 def _refuse_unreadable(scan: _Scan, rule: str, source: str) -> NoReturn:

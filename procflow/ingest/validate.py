@@ -7,6 +7,7 @@ the order of :data:`REASONS`), kept with their row number and value for the impo
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,9 @@ class ImportReport:
     rejected: dict[str, int]
     rejects: pa.Table
     time_formats: dict[str, str] = field(default_factory=dict)
+    #: How many values of each time column carried each UTC offset (minutes), most common
+    #: first; a column whose values carry no zone is absent.
+    time_offsets: dict[str, dict[int, int]] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -78,6 +82,7 @@ class ImportReport:
             "rejected": self.rejected,
             "rejected_rows": self.rejects.slice(0, sample).to_pylist(),
             "time_formats": self.time_formats,
+            "time_offsets": self.time_offsets,
             "details": self.details,
             "notes": [str(n) for n in self.notes],
             "note_codes": [{"code": n.code, "params": n.params} if isinstance(n, Note) else None
@@ -126,6 +131,7 @@ class Canonicalizer:
         self.rows = self.accepted = 0
         self.counts = np.zeros(len(self.labels), np.int64)
         self.formats: dict[str, str] = {}
+        self.offsets: dict[str, Counter[int]] = {}
         self.families: dict[str, int] = {}
         self.unknown_levels: dict[str, int] = {}
 
@@ -181,6 +187,8 @@ class Canonicalizer:
             self.families[column] = before or parsed.family
             if self.formats.get(column, "empty") == "empty":
                 self.formats[column] = parsed.description
+            if parsed.offsets:
+                self.offsets.setdefault(column, Counter()).update(parsed.offsets)
 
     def report(self) -> ImportReport:
         """The import report of the parts read so far."""
@@ -198,6 +206,8 @@ class Canonicalizer:
             rows=self.rows, accepted=self.accepted,
             rejected={self.labels[i]: int(n) for i, n in enumerate(self.counts) if n},
             rejects=kept, time_formats=dict(self.formats), notes=notes,
+            time_offsets={column: dict(seen.most_common())
+                          for column, seen in self.offsets.items()},
         )
 
 

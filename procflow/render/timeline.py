@@ -16,7 +16,6 @@ import html
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -24,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from procflow.core.i18n import Texts
+from procflow.core.zones import tzinfo, zone_label
 from procflow.render.charts import INK, METADATA, MUTED, STYLE, WIDTH, label
 
 WAIT = "#c6dbef"
@@ -38,7 +38,7 @@ def case_gantt(steps: Sequence[Mapping[str, Any]], *, title: str, t: Texts,
                zone: str | None = None, fmt: Literal["svg", "png"] = "svg") -> bytes:
     """The Gantt chart of one case's instances (``procflow.measure.timeline`` rows), times
     shown in ``zone`` (default UTC), as SVG or PNG bytes."""
-    place = ZoneInfo(zone) if zone else dt.UTC
+    place = tzinfo(zone)
     digest = hashlib.sha256(repr((title, zone, list(map(dict, steps)))).encode("utf-8", "replace"))
     settings: Any = STYLE | {"svg.hashsalt": "procflow-" + digest.hexdigest()[:16]}
     with mpl.rc_context(settings):
@@ -60,7 +60,7 @@ def case_gantt(steps: Sequence[Mapping[str, Any]], *, title: str, t: Texts,
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=place))
         ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
         ax.set_axisbelow(True)
-        ax.set_xlabel(t("Time ({zone})", zone=zone or "UTC"))
+        ax.set_xlabel(t("Time ({zone})", zone=zone_label(zone)))
         handles = [Patch(facecolor=WAIT, label=t("waiting")),
                    Patch(facecolor=WORK, label=t("work")),
                    Patch(facecolor=ELAPSED, hatch="///", label=t("elapsed (no start time)")),

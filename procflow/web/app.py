@@ -6,10 +6,11 @@ CSRF token (form field ``csrf`` or header ``X-CSRF-Token``). API errors have one
 ``{"error": {"code": int, "message": str}}``.
 
 This module builds the app; the routes live in ``routes_session``, ``routes_workspaces``,
-``routes_logs``, ``routes_results`` (comparisons, conformance, downloads) and
-``routes_explain`` (why a log's target is slow), the helpers
-they share in ``deps``, the middleware in ``security`` (body caps in ``limits``), the import
-queue in ``jobs`` and the sweeping of old uploads in ``upkeep``.
+``routes_logs``, ``routes_comparing`` (comparisons started from the page, and their progress),
+``routes_results`` (comparisons, conformance, downloads) and ``routes_explain`` (why a log's
+target is slow), the helpers they share in ``deps``, the middleware in ``security`` (body caps
+in ``limits``), the queue of imports and comparisons in ``jobs`` and the sweeping of old
+uploads in ``upkeep``.
 """
 
 import asyncio
@@ -27,6 +28,7 @@ from procflow.errors import InputError
 from procflow.web import (
     results,
     routes_cases,
+    routes_comparing,
     routes_explain,
     routes_logs,
     routes_results,
@@ -38,7 +40,7 @@ from procflow.web import (
 from procflow.web.accounts import UPLOAD_SECONDS, AccountError, Accounts
 from procflow.web.deps import Settings, environment, error_response, texts
 from procflow.web.errortext import WebError, error_text
-from procflow.web.jobs import WORKERS, ImportJobs
+from procflow.web.jobs import WORKERS, Jobs
 from procflow.web.limits import BodyLimits
 from procflow.web.security import Guard, LoginLimiter, MiB
 
@@ -46,17 +48,20 @@ from procflow.web.security import Guard, LoginLimiter, MiB
 def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB,
                import_workers: int = WORKERS, trusted_proxies: Sequence[str] = (),
                body_timeout: float = 30.0, upload_max_age: float = UPLOAD_SECONDS,
-               sweep_every: float = upkeep.SWEEP_SECONDS) -> FastAPI:
+               sweep_every: float = upkeep.SWEEP_SECONDS,
+               answer_within: float = routes_comparing.ANSWER_WITHIN) -> FastAPI:
     """The web app serving the accounts and workspaces under ``data_dir``.
 
-    ``import_workers`` imports run at once (the others wait in line); ``X-Forwarded-For`` and
+    ``import_workers`` imports or comparisons run at once (the others wait in line); a
+    comparison posted from the page that takes longer than ``answer_within`` seconds answers
+    with its progress page; ``X-Forwarded-For`` and
     ``X-Forwarded-Proto`` are believed only from the addresses or networks in
     ``trusted_proxies``; a request body that brings nothing for ``body_timeout`` seconds is
     refused (408); uploads not imported within ``upload_max_age`` seconds are deleted, at
     start and every ``sweep_every`` seconds."""
     accounts = Accounts(Path(data_dir))
     files = service.WorkspaceFiles()
-    jobs = ImportJobs(import_workers)
+    jobs = Jobs(import_workers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +78,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB,
     app.state.accounts = accounts
     app.state.files = files
     app.state.jobs = jobs
+    app.state.answer_within = answer_within
     app.state.limiter = LoginLimiter()
     app.state.templates = environment()
     app.state.settings = Settings(data_dir=Path(data_dir), max_upload_bytes=max_upload_bytes)
@@ -89,6 +95,7 @@ def create_app(data_dir: Path, *, max_upload_bytes: int = 200 * MiB,
     app.include_router(routes_session.router)
     app.include_router(routes_workspaces.router)
     app.include_router(routes_logs.router)
+    app.include_router(routes_comparing.router)
     app.include_router(routes_results.router)
     app.include_router(routes_cases.router)
     app.include_router(routes_explain.router)

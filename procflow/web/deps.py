@@ -27,7 +27,7 @@ from procflow.errors import WorkspaceError
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
 from procflow.web.errortext import WebError, localized
-from procflow.web.jobs import ImportJobs
+from procflow.web.jobs import Jobs
 from procflow.web.slices import PanelError
 from procflow.web.upload import Received, UploadRefused, receive
 from procflow.web.views import LogView
@@ -73,8 +73,8 @@ def accounts_of(request: Request) -> Accounts:
     return accounts
 
 
-def jobs_of(request: Request) -> ImportJobs:
-    jobs: ImportJobs = request.app.state.jobs
+def jobs_of(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
     return jobs
 
 

@@ -8,7 +8,6 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any, cast, get_args
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from procflow.core.i18n import Texts
+from procflow.core.zones import tzinfo, zone_label
 from procflow.errors import WorkspaceError
 from procflow.filters import describe, describe_block, kept_text
 from procflow.measure.cases import CaseSort
@@ -72,12 +72,13 @@ def filter_words(block: dict[str, Any] | None, t: Texts) -> dict[str, Any] | Non
 
 
 def local_time(value: str | dt.datetime | None, zone: str | None) -> str:
-    """``2024-03-01 08:00`` in ``zone`` (None: UTC) of an ISO text or a datetime."""
+    """``2024-03-01 08:00`` in ``zone`` (an IANA name or ``UTC+07:00``; None: UTC) of an
+    ISO text or a datetime."""
     if value is None:
         return "–"
     when = (dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str)
             else value)
-    return when.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(tzinfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def case_rows(request: Request, user: User, wid: str, name: str) -> dict[str, Any]:
@@ -106,6 +107,7 @@ def case_rows(request: Request, user: User, wid: str, name: str) -> dict[str, An
                    completion_local=local_time(row["completion"], listed.zone))
     return {"workspace": found, "name": name, "view": view, "sort": sort, "page": page,
             "pages": pages, "variant": variant, "total": len(frame), "zone": listed.zone,
+            "zone_note": listed.zone_note,
             "filter": listed.selection, "rows": rows["cases"],
             "columns": [c for c in shown.columns], "words": filter_words(listed.selection, t)}
 
@@ -113,7 +115,7 @@ def case_rows(request: Request, user: User, wid: str, name: str) -> dict[str, An
 @router.get("/w/{wid}/logs/{name}/cases", response_class=HTMLResponse, include_in_schema=False)
 def cases_page(request: Request, wid: str, name: str, user: CurrentUser) -> Response:
     data = case_rows(request, user, wid, name)
-    return render(request, "cases.html", **data, sorts=SORTS)
+    return render(request, "cases.html", **data, sorts=SORTS, zone_name=zone_label(data["zone"]))
 
 
 @router.get("/api/w/{wid}/logs/{name}/cases", tags=["cases"])
@@ -177,8 +179,9 @@ def one_case(request: Request, user: User, wid: str, name: str, case_id: str
             include_in_schema=False)
 def case_page(request: Request, wid: str, name: str, case_id: str, user: CurrentUser
               ) -> Response:
-    return render(request, "case.html", **one_case(request, user, wid, name, case_id),
-                  local=local_time)
+    data = one_case(request, user, wid, name, case_id)
+    return render(request, "case.html", **data, local=local_time,
+                  zone_name=zone_label(data["zone"]))
 
 
 @router.get("/api/w/{wid}/logs/{name}/cases/{case_id:path}", tags=["cases"])

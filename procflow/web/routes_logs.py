@@ -229,7 +229,7 @@ async def import_progress_page(request: Request, wid: str, job_id: str, user: Cu
     found = member(request, user, wid)
     jobs = jobs_of(request)
     job = jobs.get(job_id)
-    if job is None or job.wid != wid or job.user_id != int(user["id"]):
+    if not isinstance(job, ImportJob) or job.wid != wid or job.user_id != int(user["id"]):
         raise HTTPException(404, "no such import.")
     if job.phase == "done":
         report = (job.result or {}).get("report") or {}

@@ -118,7 +118,7 @@ def _method(text: str) -> Method:
     return cast(Method, chosen)
 
 
-def _form_of(body: dict[str, str | bool | list[str]]) -> dict[str, str]:
+def form_of(body: dict[str, str | bool | list[str]]) -> dict[str, str]:
     """A JSON body as form fields (true and false as ``"true"`` and ``"false"``)."""
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in body.items()}
 
@@ -182,11 +182,14 @@ def _views_of(request: Request, wid: str, form: dict[str, str], t: Texts
 
 
 def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
-                   names: list[str] | None = None) -> tuple[str, dict[str, Any]]:
+                   names: list[str] | None = None,
+                   progress: service.CompareProgress | None = None
+                   ) -> tuple[str, dict[str, Any]]:
     """Compare ``before`` with ``after``, or ``before`` split at ``split`` (YYYY-MM-DD),
     optionally ``completed`` cases only, on a working ``calendar``, with handoffs between
     each ``handoff`` and the decision steps of ``decisions`` (pattern, chosen, none) and
-    ``names``; returns the stored result's id and comparison.json."""
+    ``names``, telling ``progress`` how far it is; returns the stored result's id and
+    comparison.json."""
     t = texts(request)
     before = form.get("before", "").strip()
     after = form.get("after", "").strip() or None
@@ -220,7 +223,8 @@ def run_comparison(request: Request, user: User, wid: str, form: dict[str, str],
         result = service.run_compare(files_of(request), _workspace_file(request, wid),
                                      before, after, split_at, completed=completed,
                                      calendar=calendar, decisions=decisions, handoff=handoff,
-                                     slices=(chosen["before_view"][1], chosen["after_view"][1]))
+                                     slices=(chosen["before_view"][1], chosen["after_view"][1]),
+                                     progress=progress)
     except WorkspaceError as err:
         raise HTTPException(404, "no such log.") from err
     except ProcflowError as err:
@@ -280,51 +284,6 @@ def compare_page(request: Request, wid: str, user: CurrentUser) -> Response:
     return compare_form(request, user, wid, chosen=chosen, names=query.getlist("decision"))
 
 
-@router.post("/w/{wid}/compare", include_in_schema=False)
-async def compare_post(request: Request, wid: str) -> Response:
-    user = current_user(request)
-    member(request, user, wid)
-    fields = await request.form()
-    form = {k: str(v) for k, v in fields.items()}
-    names = [str(v) for v in fields.getlist("decision")]
-    check_csrf(request, user, form.get("csrf"))
-    member(request, user, wid, "analyst")
-    if form.get("action") == "steps":
-        return await run_in_threadpool(compare_form, request, user, wid, 200, None, form,
-                                       names, True)
-    try:
-        rid, _ = await run_in_threadpool(run_comparison, request, user, wid, form, names)
-    except HTTPException as err:
-        if err.status_code != 422:
-            raise
-        return await run_in_threadpool(compare_form, request, user, wid, 422, str(err.detail),
-                                       form, names, bool(names))
-    return RedirectResponse(f"/w/{wid}/compare/{rid}", status_code=303)
-
-
-@router.post("/api/w/{wid}/compare", tags=["compare"])
-def api_compare(request: Request, wid: str, user: CurrentUser,
-                body: dict[str, str | bool | list[str]]) -> JSONResponse:
-    """Compare two logs (``before``, ``after``) or one log split at a date (``before``,
-    ``split``: YYYY-MM-DD, local midnight in the log's import time zone). Optional:
-    ``completed`` (true, or "1"/"on"/"true": completed cases only, those ending at a typical
-    end step), ``calendar`` ("id": Indonesian government five-day week, "id-sat":
-    Monday–Saturday; adds KPIs in working seconds, in the before-log's import time zone,
-    else Asia/Jakarta), ``handoff`` (resource, role or unit) and the decision steps:
-    ``decision`` (a list of steps, each a step of either log) or ``decisions`` ("none": no
-    decision steps; "pattern", the default: found by name). Answers with comparison.json; the
-    stored result is at the ``Location`` header."""
-    member(request, user, wid)
-    check_csrf(request, user)
-    member(request, user, wid, "analyst")
-    listed = body.get("decision", [])
-    names = [str(n) for n in (listed if isinstance(listed, list) else [listed])]
-    rid, data = run_comparison(request, user, wid, _form_of(
-        {k: v for k, v in body.items() if k != "decision"}), names)
-    return JSONResponse(data, headers={"location": f"/api/w/{wid}/compare/{rid}",
-                                       "x-procflow-result": rid})
-
-
 @router.get("/w/{wid}/compare/{rid}", response_class=HTMLResponse, include_in_schema=False)
 def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> Response:
     found = member(request, user, wid)
@@ -338,7 +297,7 @@ def comparison_page(request: Request, wid: str, rid: str, user: CurrentUser) -> 
                   calendars=service.calendar_names(t))
 
 
-def _stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict[str, Any]:
+def stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict[str, Any]:
     """A stored comparison.json of a workspace the user belongs to (web-only keys removed)."""
     member(request, user, wid)
     data = dict(_result(request, wid, "comparison", rid))
@@ -349,21 +308,21 @@ def _stored_comparison(request: Request, user: User, wid: str, rid: str) -> dict
 @router.get("/api/w/{wid}/compare/{rid}", tags=["compare"])
 def api_comparison(request: Request, wid: str, rid: str, user: CurrentUser) -> JSONResponse:
     """A stored comparison.json."""
-    data = _stored_comparison(request, user, wid, rid)
+    data = stored_comparison(request, user, wid, rid)
     return JSONResponse(data)
 
 
 @router.get("/w/{wid}/compare/{rid}/comparison.json", include_in_schema=False)
 def comparison_download(request: Request, wid: str, rid: str, user: CurrentUser
                         ) -> JSONResponse:
-    data = _stored_comparison(request, user, wid, rid)
+    data = stored_comparison(request, user, wid, rid)
     return JSONResponse(data, headers=_attachment(f"{_pair_stem(data)}-comparison.json"))
 
 
 @router.get("/w/{wid}/compare/{rid}/report.html", include_in_schema=False)
 def comparison_report_download(request: Request, wid: str, rid: str, user: CurrentUser
                                ) -> HTMLResponse:
-    data = _stored_comparison(request, user, wid, rid)
+    data = stored_comparison(request, user, wid, rid)
     html = comparison_report(Comparison(data), lang=lang_of(request))
     return HTMLResponse(html, headers=_attachment(f"{_pair_stem(data)}-comparison.html"))
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -26,16 +26,18 @@ from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
 from procflow import mine
-from procflow.compare.comparison import Comparison, compare, split
+from procflow.compare.comparison import Comparison, Stage, compare, split
 from procflow.conform.conformance import Conformance, Method, conform
 from procflow.core import db
 from procflow.core.i18n import Texts
+from procflow.core.zones import offset_zone
 from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.eventlog import EventLog
 from procflow.filters import Filter, Slice, filter_log, reopen, slice_of
 from procflow.filters.choices import handoff_pairs, layer_sequences
 from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
+from procflow.ingest.readable import readable_activity
 from procflow.ingest.schema import ROW, suggest_mapping
 from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
@@ -265,6 +267,9 @@ def _preview(path: Path, original_name: str) -> dict[str, Any]:
     headers = [c for c in source.table.column_names if c != ROW]
     rows = source.table.select(headers).slice(0, PREVIEW_ROWS).to_pylist()
     mapping = suggest_mapping(headers).as_dict()
+    readable = readable_activity(source.table, mapping["activity"])
+    if readable is not None:
+        mapping["activity"] = readable.column
     return {
         "format": source.format, "details": source.details, "headers": headers,
         "rows": [[_cell(r[h]) for h in headers] for r in rows],
@@ -272,6 +277,7 @@ def _preview(path: Path, original_name: str) -> dict[str, Any]:
         "mapping": {key: mapping[canonical] for key, canonical in MAPPED_FIELDS.items()},
         "zones": ZONES, "other_zones": other_zones(), "orders": list(ORDERS),
         "original_name": original_name,
+        "readable": None if readable is None else dataclasses.asdict(readable),
     }
 
 
@@ -644,11 +650,38 @@ def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: st
 @dataclass(frozen=True)
 class CaseList:
     """The case table of a view's slice, with the slice's ``filter`` block (None: the whole
-    log) and the zone the log was imported with."""
+    log), the zone its times are shown in (:func:`shown_zone`) and :func:`zone_note`."""
 
     table: CaseTable
     selection: dict[str, Any] | None
     zone: str | None
+    zone_note: dict[str, str] | None = None
+
+
+def file_offsets(info: dict[str, Any]) -> list[str]:
+    """The offsets a log's time column carried in the file, most common first (``UTC+07:00``;
+    empty when its times carried none)."""
+    offsets: dict[str, dict[str, int]] = (info.get("report") or {}).get("time_offsets") or {}
+    column = (info.get("mapping") or {}).get("timestamp")
+    counts = offsets.get(str(column)) or next(iter(offsets.values()), {})
+    return [offset_zone(int(m)) for m, _ in sorted(counts.items(),
+                                                   key=lambda item: -int(item[1]))]
+
+
+def shown_zone(info: dict[str, Any]) -> str | None:
+    """The zone a log's times are shown in: the one chosen at import, else the offset its
+    time column's values carried most (``UTC+07:00``), else None (UTC)."""
+    chosen: str | None = (info.get("options") or {}).get("tz")
+    return chosen or next(iter(file_offsets(info)), None)
+
+
+def zone_note(info: dict[str, Any]) -> dict[str, str] | None:
+    """When times are shown in the most common of several offsets the file carried: the
+    zone shown and the others (a page says so, and how to show each in its own)."""
+    offsets = file_offsets(info)
+    if (info.get("options") or {}).get("tz") or len(offsets) < 2:
+        return None
+    return {"zone": offsets[0], "others": ", ".join(offsets[1:])}
 
 
 def case_settings(view: LogView, zone: str | None) -> Settings:
@@ -673,7 +706,7 @@ def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogV
         def make() -> CaseList:
             log = sliced(files, ws, wid, name, view)
             return CaseList(case_table(log, case_settings(view, zone), sort=sort),
-                            log.selection, zone)
+                            log.selection, shown_zone(info), zone_note(info))
 
         return files.memo(("cases", *key, *view.analysis, sort), make)
 
@@ -681,8 +714,8 @@ def case_list(files: WorkspaceFiles, path: Path, wid: str, name: str, view: LogV
 def case_page(files: WorkspaceFiles, path: Path, wid: str, name: str, case_id: str,
               view: LogView, t: Texts) -> dict[str, Any]:
     """One case of the log, whole: its ``steps`` (:func:`procflow.measure.timeline.
-    case_timeline`), its Gantt chart as sanitised inline ``svg`` and the log's ``zone``
-    (an InputError offering close ids for an unknown case)."""
+    case_timeline`), its Gantt chart as sanitised inline ``svg`` and the ``zone`` its times
+    are shown in (an InputError offering close ids for an unknown case)."""
     with files.read(path) as ws:
         key = version(ws, wid, name)
         info = files.memo(("info", *key), lambda: jsonable(ws.info(name)))
@@ -691,8 +724,9 @@ def case_page(files: WorkspaceFiles, path: Path, wid: str, name: str, case_id: s
         def make() -> dict[str, Any]:
             steps = case_timeline(ws.log(name), case_id, case_settings(view, zone))
             title = t("Case {case} of {log}", case=case_id, log=name)
-            svg = inline_svg(case_gantt(steps, title=title, t=t, zone=zone), "case timeline")
-            return {"steps": steps, "svg": svg, "zone": zone}
+            shown = shown_zone(info)
+            svg = inline_svg(case_gantt(steps, title=title, t=t, zone=shown), "case timeline")
+            return {"steps": steps, "svg": svg, "zone": shown, "zone_note": zone_note(info)}
 
         return files.memo(("case", *key, *view.analysis, case_id, t.lang), make)
 
@@ -729,17 +763,32 @@ def method_names(t: Texts) -> dict[str, str]:
     return {"token": t("token-based replay"), "alignments": t("alignments")}
 
 
+class CompareProgress(Protocol):
+    """Told how far a comparison is: the side it reads, each later phase, the thousandths
+    of KPIs tested."""
+
+    def reading(self, side: str) -> None: ...
+
+    def stage(self, phase: Stage) -> None: ...
+
+    def tested(self, done: int) -> None: ...
+
+
 def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | None,
                 split_at: dt.date | None, *, completed: bool = False,
                 calendar: str | None = None, decisions: Sequence[str] | None = None,
                 handoff: str | None = None,
-                slices: tuple[Sequence[Filter], Sequence[Filter]] = ((), ())) -> Comparison:
+                slices: tuple[Sequence[Filter], Sequence[Filter]] = ((), ()),
+                progress: CompareProgress | None = None) -> Comparison:
     """Compare two logs, or one log split at local midnight of ``split_at`` (the time zone
     the log was imported with, else UTC); ``completed`` keeps completed cases only,
     ``calendar`` adds working-time KPIs in the before-log's import zone, ``decisions`` names
     the decision steps (None: found by name; empty: none), ``handoff`` who hands over to
-    whom and ``slices`` the filters of each side (a saved view's)."""
+    whom, ``slices`` the filters of each side (a saved view's) and ``progress`` is told how
+    far it is."""
     with files.read(path) as ws:
+        if progress:
+            progress.reading("before")
         first = ws.log(before)
         tz = json.loads(ws.entry(before)["options"]).get("tz")
         zone = (tz or DEFAULT_ZONE) if calendar else None
@@ -748,13 +797,17 @@ def run_compare(files: WorkspaceFiles, path: Path, before: str, after: str | Non
             older, newer = split(first, at)
         else:
             assert after is not None
+            if progress:
+                progress.reading("after")
             older, newer = first, ws.log(after)
         older, newer = (filter_log(side, list(items)) if items else side
                         for side, items in zip((older, newer), slices, strict=True))
         return compare(older, newer, completed=completed, calendar=calendar,
                        calendar_zone=zone, seed=0,
                        decision_activities=None if decisions is None else list(decisions),
-                       handoff_by=cast(HandoffBy | None, handoff))
+                       handoff_by=cast(HandoffBy | None, handoff),
+                       progress=progress.tested if progress else None,
+                       stage=progress.stage if progress else None)
 
 
 def run_conform(files: WorkspaceFiles, path: Path, wid: str, name: str, model: Path, *,

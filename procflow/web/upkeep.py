@@ -9,14 +9,14 @@ import logging
 from starlette.concurrency import run_in_threadpool
 
 from procflow.web.accounts import UPLOAD_SECONDS, Accounts
-from procflow.web.jobs import ImportJobs
+from procflow.web.jobs import Jobs
 
 SWEEP_SECONDS = 3600.0
 GRACE_SECONDS = 3600.0  # files of no upload younger than this may still be being written
 LOG = logging.getLogger("procflow.web")
 
 
-def sweep_uploads(accounts: Accounts, jobs: ImportJobs, *, max_age: float = UPLOAD_SECONDS,
+def sweep_uploads(accounts: Accounts, jobs: Jobs, *, max_age: float = UPLOAD_SECONDS,
                   grace: float = GRACE_SECONDS) -> list[str]:
     """Delete the uploads older than ``max_age`` seconds that no import is waiting for or
     running on; returns their ids."""
@@ -26,7 +26,7 @@ def sweep_uploads(accounts: Accounts, jobs: ImportJobs, *, max_age: float = UPLO
     return gone
 
 
-async def sweep_forever(accounts: Accounts, jobs: ImportJobs, *, every: float = SWEEP_SECONDS,
+async def sweep_forever(accounts: Accounts, jobs: Jobs, *, every: float = SWEEP_SECONDS,
                         max_age: float = UPLOAD_SECONDS) -> None:
     """:func:`sweep_uploads` every ``every`` seconds until cancelled."""
     while True:
