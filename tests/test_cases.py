@@ -152,3 +152,23 @@ def test_gantt_is_text_escaped_and_deterministic(sample: EventLog) -> None:
                              zone="Asia/Makassar")
     png = case_gantt(steps, title="x", t=Texts("id"), fmt="png")
     assert png.startswith(b"\x89PNG")
+
+
+def test_gantt_dates_are_numbers_in_every_language(sample: EventLog) -> None:
+    """Tick labels carry no English month names (an Indonesian page would read "May" for
+    "Mei"): over months they read 2024-05, over days 05-14, in ISO order."""
+    import datetime as dt
+    import re
+
+    steps = case_timeline(sample, "PBG-2024-000114")
+    months = [dict(s) for s in steps]
+    months[-1]["completion"] = months[0]["completion"] + dt.timedelta(days=200)
+    for shown in (steps, months):
+        text = case_gantt(shown, title="x", t=Texts("id"), zone="Asia/Makassar").decode()
+        labels = re.findall(r"<text[^>]*>([^<]*)</text>", text)
+        assert labels, "the SVG keeps its words as text"
+        months_words = r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"
+        assert not any(re.search(months_words, label) for label in labels), labels
+    assert any(re.fullmatch(r"20\d\d-\d\d", label) for label in re.findall(
+        r"<text[^>]*>([^<]*)</text>", case_gantt(months, title="x", t=Texts("id"),
+                                          zone="Asia/Makassar").decode()))

@@ -115,8 +115,8 @@ def test_cli_conform_prints_summary_and_writes_json(tmp_path: Path) -> None:
         "conform", str(SAMPLE / "after.csv"), "--tz", "Asia/Makassar", "--model", str(SOP),
         "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "Extra approval layers (shadow layer): 422 cases (21.1%) at Paraf Koordinator" \
-        in result.output
+    assert ("Extra decision steps the model lacks (a possible shadow layer): 422 cases (21.1%) "
+            "at Paraf Koordinator") in result.output
     data = json.loads((tmp_path / "conformance.json").read_text(encoding="utf-8"))
     assert data["shadow_layer"]["cases"] == 422
 

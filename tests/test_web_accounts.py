@@ -304,3 +304,23 @@ def test_workspace_names_may_have_spaces_as_in_the_readme(tmp_path: Path) -> Non
     for bad in ("", " ", "../x", "<b>x</b>", "x" * 65):
         bad_made = runner.invoke(main, ["workspace", "add", bad, *data])
         assert bad_made.exit_code != 0 and "invalid workspace name" in bad_made.output
+
+
+def test_a_site_admin_is_told_of_workspaces_they_are_not_in(tmp_path: Path) -> None:
+    """ana (site admin) is in dinas-a only: the page lists dinas-b as another workspace;
+    removed from dinas-a, the page no longer says there is no workspace at all."""
+    from tests.test_web_api import Site
+
+    site = Site(tmp_path / "data")
+    ana = site.client("ana")
+    page = ana.get("/workspaces?lang=en").text
+    assert ("1 other workspace on this server, which you are not a member of: dinas-b. Its "
+            "administrators can add you.") in page
+    site.accounts.grant(site.a, "vera", "admin")
+    site.accounts.revoke(site.a, "ana")
+    alone = ana.get("/workspaces?lang=id").text
+    assert "There is no workspace yet" not in alone and "Belum ada ruang kerja" not in alone
+    assert "Anda belum menjadi anggota ruang kerja mana pun." in alone
+    assert "2 ruang kerja lain di server ini, yang Anda bukan anggotanya: dinas-a, dinas-b" \
+        in alone
+    assert "other-workspaces" not in site.client("vera").get("/workspaces?lang=en").text

@@ -109,3 +109,22 @@ def test_handoffs_warn_when_most_steps_name_no_performer(tmp_path: Path) -> None
     full = procflow.read(SAMPLE / "after.csv", tz="Asia/Makassar")
     assert "moves from one step to the next" not in analysis_report(
         full, procflow.analyze(full), lang="en")
+
+
+def test_the_method_names_how_decision_steps_were_chosen_in_words(tmp_path: Path) -> None:
+    """The default pattern is described in words (not printed as a regular expression), in
+    the report's language; names given and another pattern say so."""
+    import procflow
+    from procflow.report.html import analysis_report
+
+    log = procflow.read(SAMPLE / "after.csv", tz="Asia/Makassar")
+    en = analysis_report(log, procflow.analyze(log), lang="en")
+    assert "found by the default pattern: names with words such as approve" in en
+    assert "(?i)" not in en
+    id_ = analysis_report(log, procflow.analyze(log), lang="id")
+    assert "ditemukan oleh pola bawaan: nama yang memuat kata seperti setuju" in id_
+    named = procflow.analyze(log, decision_activities=["Verifikasi Berkas"])
+    assert "Verifikasi Berkas (named in the analysis settings)" in analysis_report(
+        log, named, lang="en")
+    patterned = procflow.analyze(log, decisions="Verifikasi")
+    assert "(found by the pattern Verifikasi)" in analysis_report(log, patterned, lang="en")

@@ -33,7 +33,7 @@ PROGRESS_STEPS = 1000
 #: The groups of :func:`_outcomes`, each case in one.
 OUTCOMES = ("fitting", "deviating", "not_fitting_other", "unchecked")
 #: Each deviation kind in words (messages of the catalog).
-KIND_WORDS = {"extra_approval_layer": "extra approval layer", "extra_step": "extra step",
+KIND_WORDS = {"extra_approval_layer": "extra decision step", "extra_step": "extra step",
               "skipped_step": "skipped mandatory step", "wrong_order": "wrong order",
               "rework": "rework (went back)"}
 

@@ -42,8 +42,8 @@ def summary_lines(data: dict[str, Any], t: Texts | None = None, top: int = 8) ->
     lines += [f"  {label}: {t.integer(n)} ({t.number(share, 1)}%)" for label, n, share in rows]
     shadow = data["shadow_layer"]
     if shadow["cases"]:
-        lines.append(t("Extra approval layers (shadow layer): {cases} cases ({share}) at "
-                       "{steps}", cases=t.integer(shadow["cases"]),
+        lines.append(t("Extra decision steps the model lacks (a possible shadow layer): {cases} "
+                       "cases ({share}) at {steps}", cases=t.integer(shadow["cases"]),
                        share=t.percent(shadow["share"], 1),
                        steps=", ".join(shadow["activities"])))
     items = data["deviations"]["items"][:top]

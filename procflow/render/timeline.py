@@ -34,6 +34,13 @@ ROW = 0.36
 NAME_LIMIT = 48
 
 
+#: Tick labels in numbers (ISO order), the same in every language: years, months, days,
+#: hours, minutes, seconds; the first tick of a larger unit, and the axis' offset label.
+NUMERIC_DATES = ["%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M", "%S.%f"]
+NUMERIC_ZEROS = ["", "%Y", "%Y-%m", "%Y-%m-%d", "%H:%M", "%H:%M"]
+NUMERIC_OFFSETS = ["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]
+
+
 def case_gantt(steps: Sequence[Mapping[str, Any]], *, title: str, t: Texts,
                zone: str | None = None, fmt: Literal["svg", "png"] = "svg") -> bytes:
     """The Gantt chart of one case's instances (``procflow.measure.timeline`` rows), times
@@ -57,7 +64,9 @@ def case_gantt(steps: Sequence[Mapping[str, Any]], *, title: str, t: Texts,
         ax.xaxis_date(tz=place)
         locator = mdates.AutoDateLocator(tz=place)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=place))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(
+            locator, tz=place, formats=NUMERIC_DATES, zero_formats=NUMERIC_ZEROS,
+            offset_formats=NUMERIC_OFFSETS))
         ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
         ax.set_axisbelow(True)
         ax.set_xlabel(t("Time ({zone})", zone=zone_label(zone)))

@@ -16,7 +16,7 @@ from procflow.core.i18n import Lang, Texts
 from procflow.eventlog import EventLog
 from procflow.filters.words import describe_block, kept_text
 from procflow.measure.analysis import Analysis
-from procflow.measure.decisions import Audience, warning_text
+from procflow.measure.decisions import DEFAULT_PATTERN, Audience, warning_text
 from procflow.measure.prepare import prepared
 from procflow.measure.time_views import views_of
 from procflow.render import charts, time_charts
@@ -68,6 +68,18 @@ def drawing(graph: graphviz.Digraph, name: str) -> Markup:
     return inline_svg(graph_bytes(graph, "svg"), name)
 
 
+def pattern_text(pattern: str | None, t: Texts) -> str:
+    """How the decision steps were chosen, for the method section: by the default pattern
+    (in words, not as a regular expression), by another pattern, or by name."""
+    if pattern is None:
+        return t("named in the analysis settings")
+    if pattern == DEFAULT_PATTERN:
+        return t("found by the default pattern: names with words such as approve, reject, "
+                 "decide, sign or verify, or their Indonesian counterparts (setuju, tolak, "
+                 "tanda tangan, paraf, putus, disposisi, verifikasi, validasi)")
+    return t("found by the pattern {pattern}", pattern=pattern)
+
+
 def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
                     import_report: dict[str, Any] | None = None) -> str:
     """The report of ``analysis`` (made from ``log``) as one HTML document."""
@@ -78,6 +90,7 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
         "lifecycle_words": LIFECYCLE_WORDS,
         "import_report": import_report,
         "calendar": calendar_text(data["settings"].get("calendar"), t),
+        "pattern": pattern_text(data["settings"].get("decision_pattern"), t),
         "headline": headline(data, t), "filtered": filter_context(data.get("filter"), t),
         "map_svg": drawing(process_map(data, MapOptions(profile="performance", texts=t)),
                            "process map"),

@@ -357,6 +357,11 @@ class Accounts:
             raise AccountError(f"no workspace named {name!r}.")
         return str(row["id"])
 
+    def workspace_names(self) -> list[str]:
+        """The names of every workspace on the server, sorted."""
+        with self._db() as con:
+            return [str(r[0]) for r in con.execute("SELECT name FROM workspaces ORDER BY name")]
+
     def workspaces_of(self, user_id: int) -> list[dict[str, Any]]:
         with self._db() as con:
             rows = con.execute(

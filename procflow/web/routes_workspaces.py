@@ -26,8 +26,13 @@ router = APIRouter()
 
 # helpers -----------------------------------------------------------------------------------
 def workspaces_data(request: Request, user: User) -> dict[str, Any]:
-    return {"user": public_user(user),
-            "workspaces": accounts_of(request).workspaces_of(int(user["id"]))}
+    """The user's workspaces; for a site administrator also the ``others`` they are not in."""
+    accounts = accounts_of(request)
+    mine = accounts.workspaces_of(int(user["id"]))
+    names = {w["name"] for w in mine}
+    others = [n for n in accounts.workspace_names() if n not in names] \
+        if user["is_admin"] else []
+    return {"user": public_user(user), "workspaces": mine, "others": others}
 
 
 def workspace_data(request: Request, user: User, wid: str) -> dict[str, Any]:
