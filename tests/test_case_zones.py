@@ -162,3 +162,19 @@ def test_browser_case_list_and_case_page_name_the_zone(tmp_path: Path) -> None:
             page.screenshot(path=artifact("web-case-zone-id.png"), full_page=True)
     finally:
         server.stop()
+
+
+def test_the_log_page_gives_its_dates_in_the_log_zone(site: Site) -> None:
+    """Just after midnight at +07:00 is the day before in UTC: the log page's span is the
+    file's own dates, named with their zone; a zone chosen at import wins."""
+    andi = site.client("andi")
+    early = (b"case;activity;timestamp\nc1;Terima;2024-03-01T00:30:00+07:00\n"
+             b"c1;Setujui;2024-03-31T23:30:00+07:00\n")
+    _import(andi, site.a, "early", early)
+    page = andi.get(f"/w/{site.a}/logs/early?lang=en").text
+    assert "2 events from 1 March 2024 to 31 March 2024 (UTC+07:00)" in page
+    indonesian = andi.get(f"/w/{site.a}/logs/early?lang=id").text
+    assert "2 peristiwa dari 1 Maret 2024 sampai 31 Maret 2024 (UTC+07:00)" in indonesian
+    _import(andi, site.a, "early-utc", early, tz="UTC")
+    assert "2 events from 29 February 2024 to 31 March 2024 (UTC)" in andi.get(
+        f"/w/{site.a}/logs/early-utc?lang=en").text

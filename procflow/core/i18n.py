@@ -100,16 +100,21 @@ class Texts:
         """``s``/``min``/``h``/``days`` in the language."""
         return UNITS[self.lang][("s", "min", "h", "d").index(unit)]
 
-    def date(self, value: dt.date | str | None) -> str:
-        """A long local date: ``31 March 2025`` / ``31 Maret 2025``."""
+    def date(self, value: dt.date | str | None, zone: str | None = None) -> str:
+        """A long date: ``31 March 2025`` / ``31 Maret 2025``; an instant's date in ``zone``
+        (an IANA name or ``UTC+07:00``; None: UTC)."""
         if value is None:
             return "–"
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         if isinstance(value, dt.datetime):
-            from babel.dates import format_datetime
+            from babel.dates import format_date
 
-            return str(format_datetime(value, format="d MMMM y", locale=self.lang))
+            from procflow.core.zones import tzinfo
+
+            instant = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            return str(format_date(instant.astimezone(tzinfo(zone)).date(), format="d MMMM y",
+                                   locale=self.lang))
         from babel.dates import format_date
 
         return str(format_date(value, format="long", locale=self.lang))

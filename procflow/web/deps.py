@@ -23,6 +23,7 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 
 from procflow.core.i18n import LANGS, Lang, Texts
+from procflow.core.zones import zone_label
 from procflow.errors import WorkspaceError
 from procflow.web import service
 from procflow.web.accounts import ROLES, Accounts
@@ -60,6 +61,7 @@ def environment() -> jinja2.Environment:
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["path"] = lambda value: quote(str(value), safe="")
+    env.globals["zone_label"] = zone_label
     for name in env.list_templates(extensions=["html"]):
         env.get_template(name)
     for lang in LANGS:

@@ -559,8 +559,9 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
     report = info.get("report") or {}
     return {
         "name": name,
-        "log": {k: info.get(k) for k in ("cases", "events", "activities", "start", "end",
-                                         "source_name", "format", "imported_at", "sha256")},
+        "log": {**{k: info.get(k) for k in ("cases", "events", "activities", "start", "end",
+                                            "source_name", "format", "imported_at", "sha256")},
+                "zone": shown_zone(info)},
         "figures": {"cases": data["log"]["cases"],
                     "cycle_time_median_s": data["cycle_time"]["median"],
                     "cycle_time_p90_s": data["cycle_time"]["p90"],
