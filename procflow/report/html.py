@@ -159,6 +159,8 @@ def section_context(log: EventLog | None, analysis: Analysis, t: Texts,
         "time": drawn["time"],
         "time_deferred": deferred("time") if deferred is not None else None,
         "bottlenecks": activity_bottlenecks[:15],
+        "far_savings": any((b["impact"] or 0) > (b["p90"] or 0)
+                           for b in activity_bottlenecks[:15]),
         "bottleneck_chart": drawn["bottlenecks"],
     }
 
