@@ -314,3 +314,27 @@ def test_log_page_warns_of_dates_without_a_time(logs: tuple[Site, TestClient]) -
     id_ = _page(andi, f"/w/{site.a}/logs/dates?lang=id")
     assert "berkas ini kemungkinan hanya memuat tanggal tanpa jam" in id_
     assert "time-precision" not in _page(andi, f"/w/{site.a}/logs/after?lang=en")
+
+
+def test_log_page_warns_of_cases_that_may_still_be_open(logs: tuple[Site, TestClient]) -> None:
+    """20 cases end at Selesai, three at rare steps (one each, under 5%): the page says
+    3 of 23 may be open and links to the slice of those that end at Selesai."""
+    site, andi = logs
+    rows = ["case;activity;timestamp"]
+    for c in range(23):
+        last = "Selesai" if c < 20 else f"Periksa {c}"
+        rows += [f"o{c};Terima;2024-04-{1 + c:02d}T08:00:00+07:00",
+                 f"o{c};{last};2024-04-{1 + c:02d}T10:00:00+07:00"]
+    import_sample(andi, site.a, "open", ("\n".join(rows) + "\n").encode())
+    page = _page(andi, f"/w/{site.a}/logs/open?lang=en")
+    warned = re.search(r'<p class="warning open-cases" role="note">(.*?)</p>', page, re.S)
+    assert warned is not None
+    assert warned.group(1).startswith("13% of the cases (3) end at a step that rarely ends a "
+                                      "case: they may still be open")
+    link = re.search(r'href="([^"]+)">Keep only the cases that end at the usual end step<',
+                     warned.group(1))
+    assert link is not None
+    kept = _page(andi, link.group(1).replace("&amp;", "&"))
+    assert "open-cases" not in kept and "20 of 23 cases" in kept
+    assert "open-cases" not in _page(andi, f"/w/{site.a}/logs/after?lang=en")
+    assert "mungkin masih berjalan" in _page(andi, f"/w/{site.a}/logs/open?lang=id")

@@ -24,6 +24,7 @@ from procflow.errors import InputError
 from procflow.eventlog import EventLog
 from procflow.measure import queries as q
 from procflow.measure.analysis import analyze
+from procflow.measure.ends import frequent_ends, open_cases
 from procflow.measure.prepare import HandoffBy, Prepared, Settings, prepared
 from procflow.result import JsonResult
 
@@ -414,15 +415,9 @@ def variant_diff(before: dict[str, Any], after: dict[str, Any], top: int = 10
             "disappeared": listed(old.keys() - new.keys(), old)}
 
 
-def _frequent_ends(analysis: dict[str, Any], share: float = 0.05) -> set[str]:
-    """End steps that close at least ``share`` of the log's cases."""
-    cases = analysis["log"]["cases"] or 1
-    return {act for act, n in analysis["dfg"]["end"].items() if n / cases >= share}
-
-
 def _end_steps(analyses: list[dict[str, Any]]) -> set[str]:
     """End steps that close at least 5% of the cases on either side."""
-    return _frequent_ends(analyses[0]) | _frequent_ends(analyses[1])
+    return frequent_ends(analyses[0]) | frequent_ends(analyses[1])
 
 
 def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, Any]]:
@@ -434,13 +429,11 @@ def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, 
         if cases < MIN_CASES:
             out.append({"kind": "small_sample", "side": side, "cases": cases,
                         "text": f"only {cases} cases {side}: differences are uncertain"})
-        end = a["dfg"]["end"]
-        clear = sum(end.get(act, 0) for act in _frequent_ends(a)) >= 0.5 * cases
-        open_cases = sum(n for act, n in end.items() if act not in ends)
-        if clear and cases and open_cases / cases > 0.05:
-            out.append({"kind": "open_cases", "side": side, "cases": open_cases,
-                        "share": open_cases / cases,
-                        "text": f"{open_cases / cases:.0%} of cases {side} end at a step that "
+        still = open_cases(a, ends)
+        if still:
+            out.append({"kind": "open_cases", "side": side, "cases": still["cases"],
+                        "share": still["share"],
+                        "text": f"{still['share']:.0%} of cases {side} end at a step that "
                                 "rarely closes a case (still open?): cycle times may be biased; "
                                 "compare completed cases only"})
     starts = [_shares(a["dfg"]["start"]) for a in analyses]

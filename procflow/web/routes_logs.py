@@ -19,6 +19,7 @@ from procflow import mine
 from procflow.core.i18n import Texts
 from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.filters import PERIOD_MODES, describe
+from procflow.filters.spec import Ends
 from procflow.measure.decisions import warning_text
 from procflow.measure.precision import precision_texts
 from procflow.web import routes_explain, service, slices, views
@@ -311,6 +312,9 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   calendars=service.calendar_names(t),
                   granularities=facts["granularities"],
                   time_warnings=precision_texts(facts["precise"], t),
+                  completed_query=None if not data["open_cases"] else view.sliced(
+                      [*view.filter_list, Ends("ends_with", tuple(data["open_cases"]["ends"]))]
+                  ).query(),
                   picker=service.step_picker(facts["steps"], data["suggestions"],
                                              data["decisions"], view.find, t),
                   decision_warnings=[warning_text(w, t, "web") for w in data["warnings"]],

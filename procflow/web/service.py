@@ -43,6 +43,7 @@ from procflow.ingest.timeparse import DayOrder
 from procflow.measure.analysis import Analysis, analyze
 from procflow.measure.cases import CaseSort, CaseTable, case_table
 from procflow.measure.decision_hints import MIN_RETURN_SHARE
+from procflow.measure.ends import open_cases
 from procflow.measure.precision import time_precision
 from procflow.measure.prepare import HandoffBy, Settings, prepared
 from procflow.measure.timeline import case_timeline
@@ -562,6 +563,7 @@ def overview(files: WorkspaceFiles, path: Path, wid: str, name: str, t: Texts,
         "log": {**{k: info.get(k) for k in ("cases", "events", "activities", "start", "end",
                                             "source_name", "format", "imported_at", "sha256")},
                 "zone": shown_zone(info)},
+        "open_cases": open_cases(data),
         "figures": {"cases": data["log"]["cases"],
                     "cycle_time_median_s": data["cycle_time"]["median"],
                     "cycle_time_p90_s": data["cycle_time"]["p90"],

@@ -1,0 +1,31 @@
+"""Cases that may still be open: those ending at a step that rarely ends a case, judged where
+a log has clear end steps (the frequent ones close at least half of its cases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: A step ends cases often when it closes at least this share of them.
+FREQUENT_END = 0.05
+#: Open cases are mentioned above this share.
+OPEN_SHARE = 0.05
+
+
+def frequent_ends(analysis: dict[str, Any]) -> set[str]:
+    """End steps that close at least :data:`FREQUENT_END` of the log's cases."""
+    cases = analysis["log"]["cases"] or 1
+    return {act for act, n in analysis["dfg"]["end"].items() if n / cases >= FREQUENT_END}
+
+
+def open_cases(analysis: dict[str, Any], ends: set[str] | None = None) -> dict[str, Any] | None:
+    """The ``cases`` ending at a step other than ``ends`` (default: this log's frequent end
+    steps), their ``share`` and the ``ends``, when the log's own frequent end steps close at
+    least half of its cases and the share is above :data:`OPEN_SHARE`; else None."""
+    cases, end = analysis["log"]["cases"], analysis["dfg"]["end"]
+    own = frequent_ends(analysis)
+    ends = own if ends is None else ends
+    clear = sum(end.get(act, 0) for act in own) >= 0.5 * cases
+    still = sum(n for act, n in end.items() if act not in ends)
+    if not (clear and cases and still / cases > OPEN_SHARE):
+        return None
+    return {"cases": still, "share": still / cases, "ends": sorted(ends)}
