@@ -104,6 +104,7 @@ def test_the_log_page_links_each_target_to_its_explanation(served: tuple[Server,
         page = vera.get(f"/w/{wid}/logs/izin?lang=en")
         assert page.status_code == 200, page.text
         assert "Why slow?" in page.text
+        assert f"Decision latency at {APPROVAL}</a>" in page.text
         link = f"/w/{wid}/logs/izin/explain?target={quote('decision:' + APPROVAL)}"
         assert link.replace("%20", "+") in page.text
         assert "/explain?target=cycle_time" in page.text

@@ -338,3 +338,15 @@ def test_log_page_warns_of_cases_that_may_still_be_open(logs: tuple[Site, TestCl
     assert "open-cases" not in kept and "20 of 23 cases" in kept
     assert "open-cases" not in _page(andi, f"/w/{site.a}/logs/after?lang=en")
     assert "mungkin masih berjalan" in _page(andi, f"/w/{site.a}/logs/open?lang=id")
+
+
+def test_why_slow_names_the_five_slowest_decision_steps_and_counts_the_rest(
+        logs: tuple[Site, TestClient]) -> None:
+    site, andi = logs
+    chosen = "&".join(f"decision=Langkah%20{n:02d}" for n in range(1, 8))
+    page = _page(andi, f"/w/{site.a}/logs/wide?{chosen}&lang=en")
+    line = page[page.index('<p class="why-slow"'):]
+    line = line[:line.index("</p>")]
+    assert len(re.findall(r">Decision latency at Langkah \d\d</a>", line)) == 5
+    assert "(2 more decision steps on the explanation page)" in line
+    assert line.index("Decision latency at") < line.index("(2 more")

@@ -42,18 +42,30 @@ def explain_href(wid: str, name: str, view: LogView, target: str) -> str:
 
 def why_slow_links(request: Request, wid: str, name: str, view: LogView, t: Texts
                    ) -> list[dict[str, str]]:
-    """Links for the log page: the cycle time, each decision step and the activity
-    bottlenecks that take the most time (``label``, ``href``)."""
+    """Links for the log page: the cycle time, the :data:`TOP_BOTTLENECKS` decision steps
+    with the most decision latency in all and the activity bottlenecks that take the most
+    time (``label``, ``href``); the last decision step's says how many more the explanation
+    page offers (``more``)."""
     _, analysis = service.analysis_of(files_of(request),
                                       accounts_of(request).workspace_file(wid), wid, name, view)
     data = analysis.to_dict()
+    decisions = sorted(data["decisions"]["by_activity"],
+                       key=lambda d: (-(d["total"] or 0), d["key"]))
     targets = [("cycle_time", t("Cycle time"))]
-    targets += [(f"decision:{a}", a) for a in data["decisions"]["activities"]]
+    targets += [(f"decision:{d['key']}", t("Decision latency at {activity}", activity=d["key"]))
+                for d in decisions[:TOP_BOTTLENECKS]]
+    chosen = {k for k, _ in targets}
     slow = [b["name"] for b in data["bottlenecks"] if b["kind"] == "activity"]
-    targets += [(f"decision:{a}", a) for a in slow[:TOP_BOTTLENECKS]
-                if f"decision:{a}" not in {k for k, _ in targets}]
-    return [{"label": label, "href": explain_href(wid, name, view, key)}
-            for key, label in targets]
+    targets += [(f"decision:{a}", t("Time before {activity}", activity=a))
+                for a in slow[:TOP_BOTTLENECKS] if f"decision:{a}" not in chosen]
+    links = [{"label": label, "href": explain_href(wid, name, view, key)}
+             for key, label in targets]
+    shown = min(len(decisions), TOP_BOTTLENECKS)
+    more = len(data["decisions"]["activities"]) - shown
+    if more > 0 and shown:
+        links[shown]["more"] = t.plural(more, "{n} more decision step on the explanation page",
+                                     "{n} more decision steps on the explanation page")
+    return links
 
 
 def _explained(request: Request, user: User, wid: str, name: str, lang: str
