@@ -228,3 +228,37 @@ def test_an_unclear_verdict_says_why_in_the_sentence_and_the_table() -> None:
     row = kpi_rows({"kpis": [spans]}, Texts("id"))[0]
     assert (row["before"], row["reason"]) == ("2,0 (rata-rata 2,6)",
                                               "selang median mencakup tidak ada perubahan")
+
+
+def _kpi(name: str, by: str | None, key: str | None, before: float, after: float,
+         verdict: str, delta: float, p: float = 0.0001) -> dict[str, Any]:
+    return {"name": name, "by": by, "key": key, "unit": "seconds",
+            "before": {"n": 500, "median": before}, "after": {"n": 500, "median": after},
+            "diff_median": after - before, "ci95": [after - before - 1, after - before + 1],
+            "p_adjusted": p, "cliffs_delta": delta, "verdict": verdict, "verdict_reason": None}
+
+
+def test_the_summary_leaves_changes_of_seconds_in_a_process_of_days_to_the_table() -> None:
+    """Cases take 61 days: a decision that went from 45 s to 8 s (a large effect) is not a
+    headline; 8.4 days to 0.7 days is. The table keeps both, and an unchanged verdict with a
+    small p says why it is unchanged."""
+    day = 86400.0
+    data = {"warnings": [], "kpis": [
+        _kpi("cycle_time", None, None, 61.4 * day, 108.5 * day, "worsened", 0.37),
+        _kpi("decision_latency", "activity", "terminate", 45.0, 8.0, "improved", -0.91),
+        _kpi("decision_latency", "activity", "inspect", 8.4 * day, 0.7 * day, "improved", -0.5),
+        _kpi("decision_latency", None, None, 0.0, 0.0, "unchanged", -0.04)]}
+    lines = [text for _, text in summary(data, Texts("en"))]
+    assert lines[0].startswith("Cycle time rose from 61.4 days to 108.5 days")
+    assert lines[1].startswith("Decision latency at inspect fell from 8.4 days to 0.7 days")
+    assert not any("terminate" in line for line in lines)
+    assert lines[2] == "1 other change of a median by less than 1.0 h is in the table of " \
+                       "measures only."
+    assert "perubahan median lain yang kurang dari 1,0 jam" in summary(data, Texts("id"))[2][1]
+    rows = {r["label"]: r for r in kpi_rows(data, Texts("en"))}
+    assert rows["Decision latency at terminate"]["verdict"] == "improved"
+    assert rows["Decision latency"]["reason"] == "significant, but most values barely moved"
+    short = {**data, "kpis": [_kpi("cycle_time", None, None, 600.0, 900.0, "worsened", 0.4),
+                              _kpi("decision_latency", "activity", "sign", 40.0, 8.0,
+                                   "improved", -0.9)]}
+    assert "Decision latency at sign fell from 40 s to 8 s" in summary(short, Texts("en"))[1][1]

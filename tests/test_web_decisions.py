@@ -350,3 +350,4 @@ def test_why_slow_names_the_five_slowest_decision_steps_and_counts_the_rest(
     assert len(re.findall(r">Decision latency at Langkah \d\d</a>", line)) == 5
     assert "(2 more decision steps on the explanation page)" in line
     assert line.index("Decision latency at") < line.index("(2 more")
+    assert "</span><a" not in line  # the note sits before the separator

@@ -150,7 +150,11 @@ def summary(data: dict[str, Any], t: Texts, top: int = 6) -> list[tuple[str, str
     ``finding``), then ``warning``s."""
     kpis = [k for k in data["kpis"] if k["name"] != "path_elapsed"]
     lead = [k for k in kpis if k["name"] == "cycle_time" and "day_seconds" not in k][:1]
-    changed = sorted((k for k in kpis if k["verdict"] != "unchanged" and k not in lead),
+    floor = _small_change(lead[0]) if lead else 0.0
+    moving = [k for k in kpis if k["verdict"] != "unchanged" and k not in lead]
+    small = [k for k in moving if k["unit"] in ("seconds", "working seconds")
+             and abs(k["diff_median"] or 0) < floor]
+    changed = sorted((k for k in moving if k not in small),
                      key=lambda k: -abs(k["cliffs_delta"] or 0))
     lines: list[tuple[str, str]] = []
     said: set[tuple[Any, ...]] = set()
@@ -163,6 +167,11 @@ def summary(data: dict[str, Any], t: Texts, top: int = 6) -> list[tuple[str, str
         lines.append(("finding", kpi_sentence(k, t)))
         if len(lines) == top:
             break
+    if small:
+        lines.append(("finding", t.plural(
+            len(small), "{n} other change of a median by less than {floor} is in the table of "
+            "measures only.", "{n} other changes of a median by less than {floor} are in the "
+            "table of measures only.", floor=t.duration(floor))))
     paths = [k for k in data["kpis"] if k["name"] == "path_elapsed"]
     moved = sum(k["verdict"] != "unchanged" for k in paths)
     if not changed and moved:
@@ -181,6 +190,18 @@ def summary(data: dict[str, Any], t: Texts, top: int = 6) -> list[tuple[str, str
     return lines
 
 
+#: Changes of a median smaller than this share of the median cycle time (and than an hour)
+#: are left out of the summary's sentences (the table keeps them).
+SMALL_SHARE = 0.01
+
+
+def _small_change(cycle: dict[str, Any]) -> float:
+    """Seconds under which a change of a median is too small to lead a summary: 1% of the
+    larger median cycle time, at most an hour."""
+    scale = max(abs(cycle[side]["median"] or 0.0) for side in ("before", "after"))
+    return min(SMALL_SHARE * scale, 3600.0)
+
+
 #: Why a verdict is ``unclear``, in a few words for the table.
 REASONS = {"median_flat": "the median did not move",
            "median_against_delta": "the median moved against most values",
@@ -196,9 +217,12 @@ def kpi_rows(data: dict[str, Any], t: Texts) -> list[dict[str, str]]:
     for k in ordered(data["kpis"]):
         ci, extra = k["ci95"], extra_digits(k, t)
         reason = k.get("verdict_reason")
+        negligible = (k["verdict"] == "unchanged" and k["p_adjusted"] is not None
+                      and k["p_adjusted"] < 0.05)
         rows.append({"label": kpi_name(k, t), "before": _median_text(k, "before", t, extra),
                      "after": _median_text(k, "after", t, extra),
-                     "reason": t(REASONS[reason]) if reason else "",
+                     "reason": t(REASONS[reason]) if reason else t(
+                         "significant, but most values barely moved") if negligible else "",
                      "diff": value(k, k["diff_median"], t, extra),
                      "ci": f"{value(k, ci[0], t, extra)} … {value(k, ci[1], t, extra)}"
                      if ci else "–",
