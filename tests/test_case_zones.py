@@ -93,8 +93,14 @@ def test_a_log_with_its_own_offsets_is_shown_in_them(site: Site) -> None:
     assert csv[1].startswith('"c2","2024-03-02T15:15:00.000000Z","2024-03-02T17:45:00.000000Z"')
     book = openpyxl.load_workbook(io.BytesIO(andi.get(f"{here}/cases.xlsx").content))
     values = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
-    assert values[0][1:3] == ["arrival (UTC)", "completion (UTC)"]  # Excel has no zones
+    assert values[0][1:3] == ["Arrival (UTC)", "Completion (UTC)"]  # Excel has no zones
     assert values[1][:3] == ["c2", dt.datetime(2024, 3, 2, 15, 15), dt.datetime(2024, 3, 2, 17, 45)]
+    assert values[0][3:5] == ["Cycle time", "Cycle time (seconds)"]  # [h]:mm, exact seconds
+    assert values[1][3:5] == [dt.timedelta(seconds=9000), 9000]
+    sheet = openpyxl.load_workbook(io.BytesIO(andi.get(f"{here}/cases.xlsx?lang=id").content))
+    headers = [c.value for c in next(sheet.worksheets[0].iter_rows())]
+    assert headers[:6] == ["Kasus", "Kedatangan (UTC)", "Selesai (UTC)", "Waktu penyelesaian",
+                           "Waktu penyelesaian (detik)", "Peristiwa"]
 
 
 @pytest.mark.parametrize(("tz", "label", "first"), [

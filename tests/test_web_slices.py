@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -137,6 +138,13 @@ def test_case_list_sorts_pages_and_downloads(imported: tuple[Site, TestClient],
         frame.loc[frame["Tahapan"] == FIX, "No. Permohonan"])
     xlsx = client.get(f"/w/{site.a}/logs/after/cases.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    sliced = openpyxl.load_workbook(io.BytesIO(client.get(
+        f"/w/{site.a}/logs/after/cases.xlsx?f={f(WITH_FIX)}&lang=id").content))
+    assert sliced.sheetnames == ["Kasus", "Filter"]
+    rows = [[c.value for c in row] for row in sliced["Kasus"].iter_rows()]
+    assert len(rows) - 1 == len(table) and rows[0][0] == "Kasus"
+    words = [row[0].value for row in sliced["Filter"].iter_rows()]
+    assert words[1].startswith(f"{len(table)} dari 2.000 kasus (") and len(words) == 3
     variant = client.get(f"{base}?variant=1").json()
     top = client.get(f"/api/w/{site.a}/logs/after/analysis").json()["variants"]["top"][0]
     assert variant["total"] == top["cases"]

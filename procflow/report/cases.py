@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from procflow.core.i18n import Texts
+from procflow.core.i18n import Lang, Texts
 from procflow.errors import InputError
 from procflow.filters.words import describe_block, kept_text
 from procflow.measure.cases import CaseTable
-from procflow.report.xlsx import write_workbook
+from procflow.report.xlsx import Kind, Sheet, write_workbook
 from procflow.store.export import write_csv
 
 if TYPE_CHECKING:
@@ -20,12 +20,22 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".csv", ".xlsx", ".json")
 TIMES = ("arrival", "completion")
+#: The figures of a case in a reader's workbook: header and kind.
+COLUMNS: dict[str, tuple[str, Kind]] = {
+    "case_id": ("Case", "text"), "arrival": ("Arrival", "time"),
+    "completion": ("Completion", "time"), "cycle_time": ("Cycle time", "duration"),
+    "events": ("Events", "count"), "variant": ("Variant", "count"),
+    "handoffs": ("Handoffs", "count"), "layers": ("Approval layers", "count"),
+    "ping_pongs": ("Ping-pongs", "count"), "decision_latency": ("Decision latency", "duration")}
 
 
 def write_case_table(table: CaseTable, path: Path, *, log: str,
-                     selection: dict[str, Any] | None = None) -> Path:
+                     selection: dict[str, Any] | None = None, lang: Lang | None = None
+                     ) -> Path:
     """Write the table to ``path`` (.csv, .xlsx or .json; times in UTC). JSON and Excel
-    carry the ``filter`` block too (Excel as a second sheet)."""
+    carry the ``filter`` block too (Excel as a second sheet). With ``lang``, Excel is for a
+    reader: headers in that language, durations as hours and minutes (their seconds in a
+    hidden column)."""
     import pandas as pd
 
     suffix = path.suffix.lower()
@@ -36,6 +46,8 @@ def write_case_table(table: CaseTable, path: Path, *, log: str,
     frame = table.frame
     if suffix == ".csv":
         write_csv(_arrow(frame), path)
+    elif suffix == ".xlsx" and lang is not None:
+        write_workbook(_reader_sheets(frame, selection, Texts(lang)), path)
     elif suffix == ".xlsx":
         sheets = {"cases": _naive(frame)}
         if selection:
@@ -47,6 +59,24 @@ def write_case_table(table: CaseTable, path: Path, *, log: str,
         path.write_text(json.dumps(case_json(table, log=log, selection=selection),
                                    ensure_ascii=False, indent=1), encoding="utf-8")
     return path
+
+
+def _reader_sheets(frame: pd.DataFrame, selection: dict[str, Any] | None, t: Texts
+                   ) -> list[Sheet]:
+    """The cases, and the filters when there are some, as sheets for a reader."""
+    naive = _naive(frame).rename(columns={f"{name} (UTC)": name for name in TIMES})
+    headers, kinds = [], []
+    for name in naive.columns:
+        header, kind = COLUMNS.get(str(name), (str(name), "text"))
+        label = t(header) if name in COLUMNS else header
+        headers.append(t("{name} (UTC)", name=label) if name in TIMES else label)
+        kinds.append(kind)
+    rows = [list(row) for row in naive.itertuples(index=False)]
+    sheets = [Sheet(t("Cases"), headers, kinds, rows, seconds=t("seconds"))]
+    if selection:
+        sheets.append(Sheet(t("Filter"), [t("Filter")], ["text"], [
+            [line] for line in [kept_text(selection, t), *describe_block(selection, t)]]))
+    return sheets
 
 
 def case_json(table: CaseTable, *, log: str, selection: dict[str, Any] | None = None

@@ -156,7 +156,7 @@ def cases_download(request: Request, user: User, wid: str, name: str, what: str
         raise HTTPException(404, "no such log.") from err
     with tempfile.TemporaryDirectory() as tmp:
         out = write_case_table(listed.table, Path(tmp) / what, log=name,
-                               selection=listed.selection)
+                               selection=listed.selection, lang=texts(request).lang)
         body = out.read_bytes()
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:64] or "log"
     return Response(body, media_type=CASE_FILES[what], headers={
