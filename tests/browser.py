@@ -71,3 +71,14 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def sign_in(page: Any, base: str, lang: str = "en", user: str = "andi") -> None:
+    """Sign ``user`` in (the password of tests.webserver) with pages in ``lang``."""
+    from tests.webserver import PW
+
+    page.goto(f"{base}/login?lang={lang}")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PW)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/workspaces")

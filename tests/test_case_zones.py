@@ -19,9 +19,9 @@ from procflow.core.zones import offset_zone, tzinfo, zone_label
 from procflow.ingest.timeparse import parse_time_columns
 from procflow.store.workspace import Workspace
 from procflow.web.accounts import Accounts
-from tests.browser import artifact, browser_page
+from tests.browser import artifact, browser_page, sign_in
 from tests.test_web_api import Site, TestClient, cheap_hashes, site
-from tests.webserver import PW, Server, seed
+from tests.webserver import Server, seed
 
 __all__ = ["cheap_hashes", "site"]
 
@@ -151,11 +151,7 @@ def test_browser_case_list_and_case_page_name_the_zone(tmp_path: Path) -> None:
     server = Server(tmp_path / "data", tmp_path / "server.log").start()
     try:
         with browser_page() as page:
-            page.goto(f"{server.base}/login?lang=id")
-            page.fill("input[name=username]", "andi")
-            page.fill("input[name=password]", PW)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/workspaces")
+            sign_in(page, server.base, "id")
             page.goto(f"{server.base}/w/{wid}/logs/offsets/cases")
             heads = [" ".join(h.split()) for h in page.locator("thead th").all_inner_texts()]
             assert heads[1:3] == ["Kedatangan (UTC+07:00)", "Selesai (UTC+07:00)"], heads

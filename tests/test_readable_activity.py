@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from procflow.ingest import read_source
 from procflow.ingest.readable import Readable, looks_coded, looks_like_words, readable_activity
-from tests.browser import artifact, browser_page
+from tests.browser import artifact, browser_page, sign_in
 from tests.conftest import shared_file
 from tests.test_web_api import Site, cheap_hashes, site
-from tests.webserver import PW, Server, seed
+from tests.webserver import Server, seed
 
 __all__ = ["cheap_hashes", "site"]
 
@@ -138,11 +138,7 @@ def test_browser_mapping_page_on_bpic15(tmp_path: Path) -> None:
     server = Server(tmp_path / "data", tmp_path / "server.log").start()
     try:
         with browser_page() as page:
-            page.goto(f"{server.base}/login?lang=id")
-            page.fill("input[name=username]", "andi")
-            page.fill("input[name=password]", PW)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/workspaces")
+            sign_in(page, server.base, "id")
             page.goto(f"{server.base}/w/{wid}")
             page.set_input_files("input[name=file]", str(path))
             page.click("form[enctype] button[type=submit]")

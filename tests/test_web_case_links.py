@@ -173,16 +173,12 @@ def test_browser_shows_a_bad_duration_beside_its_field(served: tuple[httpx.Clien
                                                        ) -> None:
     """In a real browser: a slice, then "abc" typed as the least cycle time; the page comes
     back with the panel open, the message beside the field and the slice kept."""
-    from tests.browser import artifact, browser_page
+    from tests.browser import artifact, browser_page, sign_in
 
     client, here = served
     base = str(client.base_url).rstrip("/")
     with browser_page() as page:
-        page.goto(f"{base}/login?lang=en")
-        page.fill("input[name=username]", "andi")
-        page.fill("input[name=password]", PW)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/workspaces")
+        sign_in(page, base)
         page.goto(f"{base}{here}?lang=en&f={quote(json.dumps([WITH_FIX]))}")
         before = page.inner_text("#filters .kept")
         page.click("#filters summary")

@@ -20,7 +20,7 @@ from procflow.store.workspace import Workspace
 from procflow.web import routes_comparing, service
 from procflow.web.accounts import Accounts
 from procflow.web.jobs import ComparisonJob, Jobs
-from tests.browser import artifact, browser_page
+from tests.browser import artifact, browser_page, sign_in
 from tests.test_web_api import Site, TestClient, cheap_hashes, small_csv, upload_and_import
 from tests.webserver import PW, Server
 
@@ -206,18 +206,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         server.stop()
 
 
-def _sign_in(page: Any, base: str, lang: str) -> None:
-    page.goto(f"{base}/login?lang={lang}")
-    page.fill("input[name=username]", "andi")
-    page.fill("input[name=password]", PW)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/workspaces")
-
-
 def test_browser_follows_a_comparison_to_its_result(served: tuple[str, str]) -> None:
     base, wid = served
     with browser_page() as page:
-        _sign_in(page, base, "en")
+        sign_in(page, base, "en")
         page.goto(f"{base}/w/{wid}/compare?lang=en")
         page.select_option("select[name=before]", "lama")
         page.select_option("select[name=after]", "baru")
@@ -242,7 +234,7 @@ def test_browser_follows_a_comparison_to_its_result(served: tuple[str, str]) -> 
 def test_browser_shows_a_failed_comparison_in_indonesian(served: tuple[str, str]) -> None:
     base, wid = served
     with browser_page() as page:
-        _sign_in(page, base, "id")
+        sign_in(page, base, "id")
         page.goto(f"{base}/w/{wid}/compare?lang=id")
         page.select_option("select[name=before]", "lama")
         page.fill("input[name=split]", "2000-01-01")

@@ -181,8 +181,7 @@ def sepsis_frame() -> pd.DataFrame:
 def test_browser_opens_the_cases_counted(served: tuple[httpx.Client, str]) -> None:
     """In a real browser: the decision step's case count opens a list of that many cases,
     and a bottleneck's count likewise."""
-    from tests.browser import artifact, browser_page
-    from tests.test_web_slices_browser import sign_in
+    from tests.browser import artifact, browser_page, sign_in
 
     client, logs = served
     base = str(client.base_url).rstrip("/")

@@ -8,7 +8,6 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
@@ -17,7 +16,7 @@ import pytest
 from procflow.ingest.importer import ImportOptions
 from procflow.store.workspace import Workspace
 from procflow.web.accounts import Accounts
-from tests.browser import artifact, browser_page
+from tests.browser import artifact, browser_page, sign_in
 from tests.webserver import PW, Server
 
 SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "permit-delayering" / "after.csv"
@@ -48,14 +47,6 @@ def counts() -> tuple[int, int]:
     data = pd.read_csv(SAMPLE, sep=";", encoding="utf-8-sig", dtype=str)
     return (data.loc[data["Tahapan"] == FIX, "No. Permohonan"].nunique(),
             data["No. Permohonan"].nunique())
-
-
-def sign_in(page: Any, base: str) -> None:
-    page.goto(f"{base}/login?lang=en")
-    page.fill("input[name=username]", "andi")
-    page.fill("input[name=password]", PW)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/workspaces")
 
 
 def test_slice_drill_down_save_and_compare(served: tuple[str, str],
