@@ -180,3 +180,20 @@ def test_the_log_page_gives_its_dates_in_the_log_zone(site: Site) -> None:
     _import(andi, site.a, "early-utc", early, tz="UTC")
     assert "2 events from 29 February 2024 to 31 March 2024 (UTC)" in andi.get(
         f"/w/{site.a}/logs/early-utc?lang=en").text
+
+
+def test_the_report_gives_its_dates_in_the_log_zone_with_its_warnings(site: Site) -> None:
+    """The downloaded report names the same span as the log page (the file's +07:00 dates),
+    and a log of dates only carries the page's warning."""
+    andi = site.client("andi")
+    early = (b"case;activity;timestamp\nc1;Terima;2024-03-01T00:30:00+07:00\n"
+             b"c1;Setujui;2024-03-31T23:30:00+07:00\n")
+    _import(andi, site.a, "early-report", early)
+    report = andi.get(f"/w/{site.a}/logs/early-report/report.html?lang=en").text
+    assert "2 events from 1 March 2024 to 31 March 2024 (UTC+07:00)" in report
+    rows = "case;activity;timestamp\n" + "".join(
+        f"d{c};{step};2024-03-{1 + c:02d}\n" for c in range(6) for step in "AB")
+    _import(andi, site.a, "dates-report", rows.encode(), tz="Asia/Jakarta")
+    dated = andi.get(f"/w/{site.a}/logs/dates-report/report.html?lang=id").text
+    assert "berkas ini kemungkinan hanya memuat tanggal tanpa jam" in dated
+    assert "(WIB)" in dated

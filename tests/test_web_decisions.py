@@ -5,6 +5,7 @@ carried into every view and download."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -351,3 +352,31 @@ def test_why_slow_names_the_five_slowest_decision_steps_and_counts_the_rest(
     assert "(2 more decision steps on the explanation page)" in line
     assert line.index("Decision latency at") < line.index("(2 more")
     assert "</span><a" not in line  # the note sits before the separator
+
+
+def test_chosen_decision_steps_hold_on_a_slice_that_lacks_some(logs: tuple[Site, TestClient]
+                                                               ) -> None:
+    """Steps chosen on the whole log that a slice never reaches: the slice's page, case list
+    and analysis answer (the steps the slice lacks count nothing); a name the whole log lacks
+    is still refused."""
+    site, andi = logs
+    steps = ["Paraf Koordinator", "Persetujuan dan TTE Kepala Dinas", "Verifikasi Berkas"]
+    chosen = "&".join(f"decision={quote(s)}" for s in steps)
+    fix = quote(json.dumps([{"kind": "with", "field": "activity",
+                             "values": ["Perbaikan Berkas oleh Pemohon"]},
+                            {"kind": "top_variants", "n": 1}]))
+    whole = andi.get(f"/api/w/{site.a}/logs/after/analysis?{chosen}").json()
+    sliced = andi.get(f"/api/w/{site.a}/logs/after/analysis?{chosen}&f={fix}").json()
+    assert sliced["filter"]["cases"]["kept"] < whole["log"]["cases"]
+    reached = set(sliced["decisions"]["activities"])
+    assert reached <= set(steps) and reached == {
+        d["key"] for d in sliced["decisions"]["by_activity"]}
+    for path in ("", "/cases"):
+        r = andi.get(f"/w/{site.a}/logs/after{path}?{chosen}&f={fix}&lang=id")
+        assert r.status_code == 200, r.text[:500]
+    events = quote(json.dumps([{"kind": "drop_events", "field": "activity",
+                                "values": ["Paraf Koordinator"]}]))
+    cut = andi.get(f"/api/w/{site.a}/logs/after/analysis?{chosen}&f={events}").json()
+    assert "Paraf Koordinator" not in cut["decisions"]["activities"]
+    wrong = andi.get(f"/api/w/{site.a}/logs/after/analysis?decision=Nowhere&f={fix}")
+    assert wrong.status_code == 422

@@ -121,9 +121,7 @@ def prepare(backend: Backend, settings: Settings) -> Prepared:
         names, mode, log, present = _base(backend, SUBSET, mode)
     else:
         names, mode, log, present = _base(backend, cache)
-    chosen = select_decisions(sorted(names["activity"].values()), pattern=settings.decisions,
-                              names=None if settings.decision_activities is None
-                              else list(settings.decision_activities))
+    chosen = _decisions(backend, names, settings)
     codes = {v: k for k, v in names["activity"].items()}
     unknown = [a for a in settings.pause or () if a not in codes]
     if unknown:
@@ -388,6 +386,22 @@ def _dictionaries(backend: Backend, cache: str | None = None) -> dict[str, dict[
             names[column] = {r["code"]: r["name"] for r in backend.rows(
                 f"SELECT code, name FROM pf_dict_{column}")}
     return names
+
+
+def _decisions(backend: Backend, names: dict[str, dict[int, str]], settings: Settings
+               ) -> list[str]:
+    """The decision steps among the log's activities. The steps named for a log cut from
+    another one are checked against that whole log (a slice need not reach them all), and
+    those the slice never reaches are left out."""
+    present = sorted(names["activity"].values())
+    subset = backend.subset if isinstance(backend, DuckDBBackend) else None
+    if settings.decision_activities is None or subset is None:
+        return select_decisions(present, pattern=settings.decisions,
+                                names=None if settings.decision_activities is None
+                                else list(settings.decision_activities))
+    whole = [r["name"] for r in backend.rows(f"SELECT name FROM {subset.prefix}_dict_activity")]
+    kept = set(select_decisions(whole, names=list(settings.decision_activities)))
+    return [a for a in present if a in kept]
 
 
 def _granularity(settings: Settings, present: dict[str, int]) -> HandoffBy | None:

@@ -13,10 +13,13 @@ import jinja2
 from markupsafe import Markup
 
 from procflow.core.i18n import Lang, Texts
+from procflow.core.zones import zone_label
 from procflow.eventlog import EventLog
 from procflow.filters.words import describe_block, kept_text
 from procflow.measure.analysis import Analysis
 from procflow.measure.decisions import DEFAULT_PATTERN, Audience, warning_text
+from procflow.measure.ends import open_cases
+from procflow.measure.precision import precision_texts, time_precision
 from procflow.measure.prepare import prepared
 from procflow.measure.time_views import views_of
 from procflow.render import charts, time_charts
@@ -81,11 +84,20 @@ def pattern_text(pattern: str | None, t: Texts) -> str:
 
 
 def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
-                    import_report: dict[str, Any] | None = None) -> str:
-    """The report of ``analysis`` (made from ``log``) as one HTML document."""
+                    import_report: dict[str, Any] | None = None,
+                    zone: str | None = None) -> str:
+    """The report of ``analysis`` (made from ``log``) as one HTML document; its dates in
+    ``zone`` (default: the log's import zone, else UTC), with the warnings its times and
+    ends call for."""
     t = Texts(lang)
     data = analysis.to_dict()
+    still = open_cases(data)
     context = {
+        "zone": zone or log.zone, "zone_label": zone_label,
+        "warnings": precision_texts(time_precision(log.con, log.table), t) + ([t(
+            "{share} of the cases ({n}) end at a step that rarely ends a case: they may still "
+            "be open, and their cycle times would then be too short.",
+            share=t.percent(still["share"]), n=t.integer(still["cases"]))] if still else []),
         **section_context(log, analysis, t, "report"), "meta": versions(),
         "lifecycle_words": LIFECYCLE_WORDS,
         "import_report": import_report,

@@ -646,7 +646,7 @@ def report_html(files: WorkspaceFiles, path: Path, wid: str, name: str, lang: st
     with files.read(path) as ws:
         return analysis_report(sliced(files, ws, wid, name, view), analysis,
                                lang=lang,  # type: ignore[arg-type]
-                               import_report=info.get("report"))
+                               import_report=info.get("report"), zone=shown_zone(info))
 
 
 # the cases behind a number ------------------------------------------------------------------
