@@ -177,13 +177,13 @@ def test_warnings_small_side_open_cases_and_case_mix() -> None:
     after = fake(20, {"Reg": 10, "Other": 10}, {"Done": 20})
     ends = _end_steps([before, after])
     assert ends == {"Done"}
-    found = {w["kind"]: w for w in _warnings([before, after], ends)}
+    found = {w["kind"]: w for w in _warnings([before, after])}
     assert found["small_sample"]["side"] == "after" and found["small_sample"]["cases"] == 20
     assert (found["open_cases"]["side"], found["open_cases"]["share"]) == ("before", 0.2)
     assert found["case_mix"]["distance"] == 0.5
     # no clear end step on a side (the frequent ones close under half its cases): no guess
     scattered = fake(100, {"Reg": 100}, {f"E{i}": 4 for i in range(25)})
-    kinds = {w["kind"] for w in _warnings([scattered, scattered], _end_steps([scattered] * 2))}
+    kinds = {w["kind"] for w in _warnings([scattered, scattered])}
     assert kinds == set()
 
 

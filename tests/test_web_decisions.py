@@ -380,3 +380,19 @@ def test_chosen_decision_steps_hold_on_a_slice_that_lacks_some(logs: tuple[Site,
     assert "Paraf Koordinator" not in cut["decisions"]["activities"]
     wrong = andi.get(f"/api/w/{site.a}/logs/after/analysis?decision=Nowhere&f={fix}")
     assert wrong.status_code == 422
+
+
+def test_the_chosen_list_says_when_suggestions_above_are_chosen_too(
+        logs: tuple[Site, TestClient]) -> None:
+    """On the sample the suggested Verifikasi Berkas is chosen by name: the list under the
+    suggestions counts the other chosen steps as 'also chosen', so the two add up to the
+    heading's count."""
+    site, andi = logs
+    box = _fieldset(_page(andi, f"/w/{site.a}/logs/after?lang=en"))
+    suggested = box[box.index('<ul class="steps">'):box.index("</ul>")]
+    above = len(re.findall(r'name="decision" value="[^"]+" checked', suggested))
+    ticked = box[box.index('<div class="grid ticked">'):]
+    ticked = ticked[:ticked.index("</div>")]
+    below = len(re.findall(r'name="decision" value="[^"]+" checked', ticked))
+    assert above >= 1 and f"Also chosen: {below} more step" in box
+    assert f"Now: the {above + below} steps whose names the default pattern finds" in box

@@ -162,7 +162,7 @@ def compare(
     analyses = [analyze(log, **_keywords(s)).to_dict()
                 for log, s in zip(logs, _per_side(settings, logs), strict=True)]
     ends = _end_steps(analyses)
-    warnings = [w for w in _warnings(analyses, ends)
+    warnings = [w for w in _warnings(analyses)
                 if not (completed and w["kind"] == "open_cases")]
     if completed:
         logs = (completed_only(before, ends), completed_only(after, ends))
@@ -420,16 +420,17 @@ def _end_steps(analyses: list[dict[str, Any]]) -> set[str]:
     return frequent_ends(analyses[0]) | frequent_ends(analyses[1])
 
 
-def _warnings(analyses: list[dict[str, Any]], ends: set[str]) -> list[dict[str, Any]]:
-    """Small sides, different case mixes, and cases still open at the end of a log (only
-    judged where a side has clear end steps: its frequent ones close most cases)."""
+def _warnings(analyses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Small sides, different case mixes, and cases still open at the end of a log (judged
+    by each side's own end steps, as its log page does, and only where they are clear: its
+    frequent ones close most cases)."""
     out: list[dict[str, Any]] = []
     for side, a in zip(("before", "after"), analyses, strict=True):
         cases = a["log"]["cases"]
         if cases < MIN_CASES:
             out.append({"kind": "small_sample", "side": side, "cases": cases,
                         "text": f"only {cases} cases {side}: differences are uncertain"})
-        still = open_cases(a, ends)
+        still = open_cases(a)
         if still:
             out.append({"kind": "open_cases", "side": side, "cases": still["cases"],
                         "share": still["share"],

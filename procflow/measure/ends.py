@@ -17,14 +17,13 @@ def frequent_ends(analysis: dict[str, Any]) -> set[str]:
     return {act for act, n in analysis["dfg"]["end"].items() if n / cases >= FREQUENT_END}
 
 
-def open_cases(analysis: dict[str, Any], ends: set[str] | None = None) -> dict[str, Any] | None:
-    """The ``cases`` ending at a step other than ``ends`` (default: this log's frequent end
-    steps), their ``share`` and the ``ends``, when the log's own frequent end steps close at
-    least half of its cases and the share is above :data:`OPEN_SHARE`; else None."""
+def open_cases(analysis: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``cases`` ending at a step other than the log's frequent end steps (``ends``) and
+    their ``share``, when those steps close at least half of its cases and the share is
+    above :data:`OPEN_SHARE`; else None."""
     cases, end = analysis["log"]["cases"], analysis["dfg"]["end"]
-    own = frequent_ends(analysis)
-    ends = own if ends is None else ends
-    clear = sum(end.get(act, 0) for act in own) >= 0.5 * cases
+    ends = frequent_ends(analysis)
+    clear = sum(end.get(act, 0) for act in ends) >= 0.5 * cases
     still = sum(n for act, n in end.items() if act not in ends)
     if not (clear and cases and still / cases > OPEN_SHARE):
         return None
