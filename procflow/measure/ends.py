@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from procflow.core.i18n import Texts
+
 #: A step ends cases often when it closes at least this share of them.
 FREQUENT_END = 0.05
 #: Open cases are mentioned above this share.
@@ -28,3 +30,10 @@ def open_cases(analysis: dict[str, Any]) -> dict[str, Any] | None:
     if not (clear and cases and still / cases > OPEN_SHARE):
         return None
     return {"cases": still, "share": still / cases, "ends": sorted(ends)}
+
+
+def open_cases_text(still: dict[str, Any], t: Texts) -> str:
+    """The warning on :func:`open_cases`' answer, in the language of ``t``."""
+    return t("{share} of the cases ({n}) end at a step that rarely ends a case: they may still "
+             "be open, and their cycle times would then be too short.",
+             share=t.percent(still["share"]), n=t.integer(still["cases"]))

@@ -9,6 +9,7 @@ import duckdb
 
 from procflow.core import db
 from procflow.core.i18n import Texts
+from procflow.core.zones import offset_zone
 
 DAY_US = 86_400_000_000
 #: Share of events at one time of day above which a log is taken to hold dates only.
@@ -76,6 +77,4 @@ def _midnight(seconds: int, t: Texts) -> str:
     offset -= 86400 if offset > 14 * 3600 else 0
     if offset == 0 or offset % 900:
         return f"{clock} UTC"
-    sign = "+" if offset > 0 else "-"
-    return t("{clock} UTC, midnight at UTC{offset}", clock=clock,
-             offset=f"{sign}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}")
+    return t("{clock} UTC, midnight at {zone}", clock=clock, zone=offset_zone(offset // 60))

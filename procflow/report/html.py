@@ -18,7 +18,7 @@ from procflow.eventlog import EventLog
 from procflow.filters.words import describe_block, kept_text
 from procflow.measure.analysis import Analysis
 from procflow.measure.decisions import DEFAULT_PATTERN, Audience, warning_text
-from procflow.measure.ends import open_cases
+from procflow.measure.ends import open_cases, open_cases_text
 from procflow.measure.precision import precision_texts, time_precision
 from procflow.measure.prepare import prepared
 from procflow.measure.time_views import views_of
@@ -94,10 +94,8 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
     still = open_cases(data)
     context = {
         "zone": zone or log.zone, "zone_label": zone_label,
-        "warnings": precision_texts(time_precision(log.con, log.table), t) + ([t(
-            "{share} of the cases ({n}) end at a step that rarely ends a case: they may still "
-            "be open, and their cycle times would then be too short.",
-            share=t.percent(still["share"]), n=t.integer(still["cases"]))] if still else []),
+        "warnings": precision_texts(time_precision(log.con, log.table), t)
+        + ([open_cases_text(still, t)] if still else []),
         **section_context(log, analysis, t, "report"), "meta": versions(),
         "lifecycle_words": LIFECYCLE_WORDS,
         "import_report": import_report,

@@ -21,6 +21,7 @@ from procflow.errors import InputError, ProcflowError, WorkspaceError
 from procflow.filters import PERIOD_MODES, describe
 from procflow.filters.spec import Ends
 from procflow.measure.decisions import warning_text
+from procflow.measure.ends import open_cases_text
 from procflow.measure.precision import precision_texts
 from procflow.web import routes_explain, service, slices, views
 from procflow.web.deps import (
@@ -312,6 +313,8 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   calendars=service.calendar_names(t),
                   granularities=facts["granularities"],
                   time_warnings=precision_texts(facts["precise"], t),
+                  open_text=open_cases_text(data["open_cases"], t) if data["open_cases"]
+                  else None,
                   completed_query=None if not data["open_cases"] else view.sliced(
                       [*view.filter_list, Ends("ends_with", tuple(data["open_cases"]["ends"]))]
                   ).query(),
