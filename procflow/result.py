@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
+
+import orjson
 
 
 @dataclass
@@ -27,20 +28,23 @@ class JsonResult:
         return path
 
 
-#: Lists longer than this are written on one line (by the C encoder: long lists of handoff
-#: pairs or cases would take seconds through the indenting one).
+#: Lists longer than this are written on one line (long lists of handoff pairs or cases
+#: would take seconds through the indenting writer).
 LONG_LIST = 1000
-#: Results are trees: no need to watch for a list or object holding itself.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
+def _compact(value: Any) -> str:
+    """``value`` as compact JSON (UTF-8 text; a NaN or infinity is null)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def dumps(value: Any, depth: int = 0) -> str:
-    """``value`` as JSON indented by one space per level, as ``json.dumps(indent=1)`` writes
-    it, except that a list of more than :data:`LONG_LIST` items stands on one line."""
+    """``value`` as JSON indented by one space per level, as ``json.dumps(indent=1)`` lays
+    it out, except that a list of more than :data:`LONG_LIST` items stands on one line."""
     pad, inner = "\n" + " " * depth, "\n" + " " * (depth + 1)
     if isinstance(value, dict) and value:
-        items = (f"{_COMPACT(str(k))}: {dumps(v, depth + 1)}" for k, v in value.items())
+        items = (f"{_compact(str(k))}: {dumps(v, depth + 1)}" for k, v in value.items())
         return "{" + inner + ("," + inner).join(items) + pad + "}"
     if isinstance(value, list | tuple) and value and len(value) <= LONG_LIST:
         return "[" + inner + ("," + inner).join(dumps(v, depth + 1) for v in value) + pad + "]"
-    return _COMPACT(value)
+    return _compact(value)

@@ -74,7 +74,8 @@ def assert_same(ws: Workspace, name: str, settings_list: list[dict[str, Any]]) -
 
 
 # With the default decisions, their paths are stored too (MAIN has levels and decisions).
-OPTIONAL = (*CACHE_PARTS, "paths", "paths_key")
+OPTIONAL = (*CACHE_PARTS, "by_activity", "decisions", "decisions_key", "paths", "paths_key",
+            "pairs", "pairs_key")
 
 CRAFTED = {"main": MAIN_CSV, "lanes": LANES_CSV, "lifecycle": LIFECYCLE_CSV,
            "starts": START_COLUMN_CSV}
@@ -174,3 +175,19 @@ def test_old_workspace_without_cache_falls_back(tmp_path: Path) -> None:
         assert outcome(ws.log("main"), {"handoff_by": "role"}) == approx_tree(cached)
         ws.remove("main")  # removing works without the cache too
         assert ws.logs() == []
+
+
+def test_workspace_from_before_the_default_figures_were_stored(tmp_path: Path) -> None:
+    """A log stored without the grouping by activity and the default settings' figures
+    (decisions, handoff pairs) is analysed from its other stored tables, to the same figures."""
+    path = tmp_path / "main.csv"
+    path.write_text(MAIN_CSV, encoding="utf-8")
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        ws.import_file(path)
+        table = ws.log("main").table
+        before = [outcome(ws.log("main"), s) for s in SETTINGS]
+        assert outcome(ws.log("main"), {})["decisions"]["by_role"]  # figures to lose
+        for part in ("by_activity", "decisions", "decisions_key", "pairs", "pairs_key"):
+            ws.con.execute(f"DROP TABLE {table}_{part}")
+        assert uses_cache(ws.log("main"))
+        assert [outcome(ws.log("main"), s) for s in SETTINGS] == approx_tree(before)

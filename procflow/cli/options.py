@@ -7,16 +7,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from procflow.errors import InputError
 from procflow.eventlog import EventLog
-from procflow.ingest.importer import ImportOptions
 from procflow.ingest.sniff import FORMATS
 from procflow.ingest.window import TimeWindow
 from procflow.store.workspace import DEFAULT_PATH, Workspace
+
+if TYPE_CHECKING:
+    from procflow.ingest.importer import ImportOptions
 
 COLUMN_FIELDS = ("case", "activity", "timestamp", "start", "resource", "role", "unit", "level",
                  "lifecycle")
@@ -76,6 +78,8 @@ def import_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def options_from(params: dict[str, Any]) -> ImportOptions:
     """Build ImportOptions from the parsed :func:`import_options` values."""
+    from procflow.ingest.importer import ImportOptions
+
     columns = {FIELD_OF_OPTION.get(k[4:], k[4:]): v for k, v in params.items()
                if k.startswith("col_") and v}
     return ImportOptions(format=params["fmt"], columns=columns, tz=params["tz"],

@@ -19,8 +19,12 @@ from procflow.measure.prepare import (
     CACHED_GROUPINGS,
     Prepared,
     Settings,
+    decision_keys,
     prepare,
     ranks_quantiles,
+    stored_by_activity,
+    stored_decisions,
+    stored_part,
 )
 from procflow.measure.sla import parse_sla, sla_block
 
@@ -82,8 +86,11 @@ def _compute(backend: Backend, name: str, settings: Settings) -> dict[str, Any]:
 
 def _grouping(run: Prepared, kind: str) -> list[dict[str, Any]]:
     """The rows of ``pf_by_<kind>``, materialised for the bottleneck excess."""
+    stored = stored_by_activity(run) if kind == "activity" else None
     if run.cache is not None and kind in CACHED_GROUPINGS:
         run.backend.view(f"pf_by_{kind}", f"SELECT * FROM {run.cache}_by_{kind}")
+    elif stored is not None:
+        run.backend.view(f"pf_by_{kind}", stored)
     else:
         run.backend.create(f"pf_by_{kind}", q.groupings(
             run.clock is not None, ranked=ranks_quantiles(run.backend))[kind])
@@ -218,8 +225,10 @@ def _decision_entry(run: Prepared, r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _decisions(run: Prepared, by_activity: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = tuple(k for k in q.DECISION_KEYS[1:] if run.present[k])
-    rows = run.rows(q.decisions(keys, working=run.clock is not None))
+    keys = decision_keys(run.present)
+    stored = stored_decisions(run, keys)
+    rows = run.rows(f"SELECT * FROM {stored}" if stored
+                    else q.decisions(keys, working=run.clock is not None))
     grouped = [r for r in rows if all(r[f"g_{k}"] for k in keys)]
     # Spark returns no row for the empty grouping set when no decision has a latency.
     overall = _decision_entry(run, grouped[0] if grouped else _NO_ROWS)
@@ -260,7 +269,9 @@ def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
     sql = q.handoffs(g, working=run.clock is not None)
     t = run.rows(sql["totals"])[0]
     cases = int(totals["cases"] or 0)
-    pairs = _pairs(run, g, run.backend.columns(sql["pairs"]))
+    stored = stored_part(run.backend, run.cache, "pairs", g)
+    pairs = _pairs(run, g, run.backend.columns(f"SELECT * FROM {stored}" if stored
+                                               else sql["pairs"]))
     return {
         "granularity": g, "total": int(totals["handoffs_total"] or 0),
         "unknown": int(t["unknown"] or 0),

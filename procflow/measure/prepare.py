@@ -300,35 +300,90 @@ def build_cache(con: Any, table: str) -> None:
     """Store the settings-independent tables of the events table ``table`` beside it:
     ``<table>_dict_<column>``, ``<table>_steps`` (:func:`q.steps` with no decisions) and
     ``<table>_cases`` (the settings-independent part of :func:`q.cases`), the groupings
-    by edge and by resource, the bottleneck excess and the lanes,
-    built by the same queries as :func:`prepare`. :func:`drop_cache` removes them."""
+    by activity (every step counted as a decision: :func:`q.cached_by_activity`), edge and
+    resource, the bottleneck excess and the lanes, and the figures of the default settings
+    (:data:`KEYED_PARTS`), built by the same queries as :func:`prepare`. :func:`drop_cache`
+    removes them."""
     backend = DuckDBBackend(con, table)
     try:
         names, present = _case_tables(backend, table, "TABLE")
-        backend.view("pf_steps", q.cached_steps(f"{table}_steps", [], None))
-        # The groupings, excess and lanes that do not depend on the decisions.
-        # The excess needs only the activities' medians (analyses group them by settings).
+        steps = f"{table}_steps"
         ranked = ranks_quantiles(backend)
-        backend.create("pf_by_activity", q.grouped({"activity": "activity"}, "pf_steps", "TRUE",
-                                                   [("elapsed_q", "elapsed", True)], ranked))
         made = q.groupings(ranked=ranked)
+        backend.view("pf_steps", q.cached_steps(steps, sorted(names["activity"]), None))
+        db.run(con, f"CREATE TABLE {table}_by_activity AS {made['activity']}")
+        backend.view("pf_by_activity", f"SELECT * FROM {table}_by_activity")
+        backend.view("pf_steps", q.cached_steps(steps, [], None))
         for kind in CACHED_GROUPINGS:
             db.run(con, f"CREATE TABLE {table}_by_{kind} AS {made[kind]}")
             backend.view(f"pf_by_{kind}", f"SELECT * FROM {table}_by_{kind}")
         db.run(con, f"CREATE TABLE {table}_excess AS {q.excess()}")
         db.run(con, f"CREATE TABLE {table}_lanes AS {q.LANES}")
-        # The decision paths of the default decisions (the usual settings).
-        layers_by = _layers_by(present)
+        # The figures of the default settings: decisions, their paths, the handoff pairs.
         codes = {v: k for k, v in names["activity"].items()}
         chosen = [codes[a] for a in select_decisions(sorted(codes))]
+        granularity = _granularity(Settings(), present)
+        backend.view("pf_steps", q.cached_steps(steps, chosen, granularity))
+        layers_by = _layers_by(present)
+        if chosen:
+            keys = decision_keys(present)
+            _store_part(con, table, "decisions", q.decisions(keys),
+                        _decisions_key(chosen, keys))
         if chosen and layers_by:
-            backend.view("pf_steps", q.cached_steps(f"{table}_steps", chosen, None))
-            db.run(con, f"CREATE TABLE {table}_paths AS "
-                   f"{q.cases(None, layers_by, part='path')}")
-            db.run(con, f"CREATE TABLE {table}_paths_key AS SELECT ? AS key",
-                   [_paths_key(chosen, layers_by)])
+            _store_part(con, table, "paths", q.cases(None, layers_by, part="path"),
+                        _paths_key(chosen, layers_by))
+        if granularity:
+            _store_part(con, table, "pairs", q.handoffs(granularity)["pairs"], granularity)
     finally:
         backend.close()
+
+
+#: Figures stored for the default settings only, each with the key of its settings in
+#: ``<table>_<part>_key``: read when an analysis has the same settings.
+KEYED_PARTS = ("decisions", "paths", "pairs")
+
+
+def _store_part(con: Any, table: str, part: str, sql: str, key: str) -> None:
+    db.run(con, f"CREATE TABLE {table}_{part} AS {sql}")
+    db.run(con, f"CREATE TABLE {table}_{part}_key AS SELECT ? AS key", [key])
+
+
+def stored_part(backend: Backend, cache: str | None, part: str, key: str) -> str | None:
+    """``<cache>_<part>`` when it was stored for the settings ``key`` (else None)."""
+    if cache is None or not backend.rows(
+            f"SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND "
+            f"table_name = '{cache}_{part}_key'")[0]["n"]:
+        return None
+    if backend.rows(f"SELECT key FROM {cache}_{part}_key")[0]["key"] != key:
+        return None
+    return f"{cache}_{part}"
+
+
+def decision_keys(present: dict[str, int]) -> tuple[str, ...]:
+    """The keys decisions are grouped by: those of ``q.DECISION_KEYS`` the log has."""
+    return tuple(k for k in q.DECISION_KEYS[1:] if present[k])
+
+
+def _decisions_key(decisions: list[int], keys: tuple[str, ...]) -> str:
+    return ",".join(map(str, sorted(decisions))) + "|" + ",".join(keys)
+
+
+def stored_decisions(run: Prepared, keys: tuple[str, ...]) -> str | None:
+    """The stored decision figures of ``run``'s log if they were made for its decisions."""
+    codes = {v: k for k, v in run.names["activity"].items()}
+    return stored_part(run.backend, run.cache, "decisions",
+                       _decisions_key([codes[a] for a in run.chosen], keys))
+
+
+def stored_by_activity(run: Prepared) -> str | None:
+    """The grouping by activity of ``run``'s decisions read off the stored one (which
+    counts every step as a decision), when the log has it."""
+    if run.cache is None or not run.rows(
+            f"SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND "
+            f"table_name = '{run.cache}_by_activity'")[0]["n"]:
+        return None
+    codes = {v: k for k, v in run.names["activity"].items()}
+    return q.cached_by_activity(f"{run.cache}_by_activity", [codes[a] for a in run.chosen])
 
 
 #: Bytes of memory a quantile aggregate may take per step: up to eight quantile columns of
@@ -357,19 +412,15 @@ def _paths_key(decisions: list[int], layers_by: str) -> str:
 def _stored_paths(backend: Backend, cache: str, decisions: list[int],
                   layers_by: str | None) -> str | None:
     """The stored decision paths of ``cache`` if they were made for these settings."""
-    if not decisions or layers_by is None or not backend.rows(
-            f"SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND "
-            f"table_name = '{cache}_paths_key'")[0]["n"]:
+    if not decisions or layers_by is None:
         return None
-    key = backend.rows(f"SELECT key FROM {cache}_paths_key")[0]["key"]
-    if key != _paths_key(decisions, layers_by):
-        return None
-    return f"SELECT case_id, decision_path FROM {cache}_paths"
+    table = stored_part(backend, cache, "paths", _paths_key(decisions, layers_by))
+    return f"SELECT case_id, decision_path FROM {table}" if table else None
 
 
 def drop_cache(con: Any, table: str) -> None:
     """Drop what :func:`build_cache` stored for ``table`` (if anything)."""
-    for part in (*CACHE_PARTS, "paths", "paths_key"):
+    for part in (*CACHE_PARTS, "by_activity", *KEYED_PARTS, *(f"{p}_key" for p in KEYED_PARTS)):
         db.run(con, f"DROP TABLE IF EXISTS {table}_{part}")
 
 

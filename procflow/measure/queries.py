@@ -412,6 +412,17 @@ def groupings(working: bool = False, ranked: bool = True) -> dict[str, str]:
     return out
 
 
+def cached_by_activity(table: str, decisions: list[int]) -> str:
+    """``pf_by_activity`` from ``table``, the grouping by activity made with every activity a
+    decision: an activity's ``decision_processing`` figures are those of its instances after
+    the first of their case when it is one of ``decisions``, none otherwise."""
+    chosen = _is_decision(decisions)
+    kept = ", ".join(
+        f"CASE WHEN {chosen} THEN decision_processing{s} ELSE {'0' if s == '_n' else 'NULL'} "
+        f"END AS decision_processing{s}" for s in ("_n", "_mean", "_q", "_max", "_total"))
+    return f"SELECT * REPLACE ({kept}) FROM {table}"
+
+
 def _aggregated(keys: dict[str, str], table: str, where: str, columns: list[Column]) -> str:
     """:func:`grouped` as one aggregation (holistic quantiles, held in memory)."""
     out = ", ".join([*(f"{e} AS {k}" for k, e in keys.items()),

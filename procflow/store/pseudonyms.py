@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -18,10 +18,12 @@ import pyarrow as pa
 from procflow.core import db
 from procflow.errors import WorkspaceError
 from procflow.ingest import privacy
-from procflow.ingest.importer import ImportOptions
 from procflow.ingest.notes import Note
 from procflow.ingest.schema import ATTRIBUTE_PREFIX
-from procflow.ingest.validate import ImportReport
+
+if TYPE_CHECKING:
+    from procflow.ingest.importer import ImportOptions
+    from procflow.ingest.validate import ImportReport
 
 #: Where the key of a log's pseudonyms is kept, in words.
 KEY_WORDS = {"file": "key from an outside key file, not stored in this workspace",

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -23,11 +23,13 @@ import pyarrow as pa
 from procflow.core import db
 from procflow.errors import WorkspaceError
 from procflow.eventlog import EventLog
-from procflow.ingest.importer import ImportOptions, load_events, stream_events
 from procflow.ingest.schema import FIELDS
 from procflow.ingest.sniff import Limits, ProgressFn
-from procflow.ingest.validate import ImportReport
 from procflow.store import pseudonyms, rewrite
+
+if TYPE_CHECKING:
+    from procflow.ingest.importer import ImportOptions
+    from procflow.ingest.validate import ImportReport
 
 DEFAULT_PATH = Path("procflow.duckdb")
 RAW_PART = 8 * 1024 * 1024
@@ -123,6 +125,8 @@ class Workspace:
         same = self._unchanged(name, digest, replace)
         if same is not None:
             return same
+        from procflow.ingest.importer import ImportOptions
+
         options = options or ImportOptions()
         if pseudonymize_resources or options.pseudonymize:
             loaded = load_file(path, options, limits=limits, progress=progress, digest=digest)
@@ -134,6 +138,8 @@ class Workspace:
                 limits: Limits | None, progress: ProgressFn | None) -> ImportResult:
         """Read ``path`` straight into the workspace (a large CSV or Parquet file in
         batches), all or nothing."""
+        from procflow.ingest.importer import stream_events
+
         existing = self._row(name)
         with self._all_or_nothing(importing=name):
             if existing:
@@ -173,6 +179,7 @@ class Workspace:
         import path: written as Parquet in event order, read back with the canonical columns
         mapped to themselves and stored with its derived tables in one transaction. The new
         log keeps ``log``'s import zone; ``notes`` go into its import report."""
+        from procflow.ingest.importer import ImportOptions
         from procflow.store.export import canonical_parquet
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -371,6 +378,8 @@ def load_file(path: Path | str, options: ImportOptions | None = None, *,
               digest: str | None = None) -> LoadedFile:
     """Read and check ``path`` for :meth:`Workspace.store`; needs no workspace, so it can run
     while another import of the same workspace is being stored."""
+    from procflow.ingest.importer import ImportOptions, load_events
+
     path = Path(path)
     options = options or ImportOptions()
     events, report = load_events(path, options, limits=limits, progress=progress)
