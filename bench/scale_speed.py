@@ -1,7 +1,7 @@
 """Import and analysis at scale, each beside its floor and its target, measured in one run.
 
     python bench/scale_speed.py [--sizes 1_000_000,10_000_000] [--dir /tmp] [--skip-csv]
-                                [--skip-pm4py] [--parquet FILE ...] [--csv FILE ...]
+                                [--skip-pm4py] [--phases] [--parquet FILE ...] [--csv FILE ...]
 
 For each size, writes a seeded log of that many events (``procflow.simulate.bulk``) as Parquet
 and CSV in ``--dir`` (not in the repository), or reads the files given (``--parquet`` and
@@ -18,6 +18,10 @@ shared machine), peak memory (the process's own, from ``wait4``) and the load av
   equivalent figures on the same events (``format_dataframe``, DFG, performance DFG, handover,
   case durations, variants; the frame already in memory).
 
+With ``--phases``, the Parquet import is run again in one process with its phases timed:
+reading and checking into the events table, the derived tables (their largest statements)
+and the commit.
+
 With two sizes or more, the ratio of the largest size's import peak to the smallest's is
 printed beside its target (≤ 1.3×: an import's memory does not grow with the log). Set
 ``PROCFLOW_MEMORY_LIMIT`` to bound DuckDB's share of the peak (the floor gets the same limit).
@@ -26,6 +30,7 @@ printed beside its target (≤ 1.3×: an import's memory does not grow with the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -67,6 +72,35 @@ pm4py.discover_handover_of_work_network(df)
 pm4py.get_all_case_durations(df)
 pm4py.get_variants(df)
 print(time.perf_counter() - start)
+"""
+
+PHASES = """
+import json, sys, time
+from pathlib import Path
+import procflow.core.db as db
+from procflow.ingest.importer import ImportOptions, stream_events
+from procflow.measure.prepare import build_cache
+statements, run = [], db.run
+def timed(con, sql, *args, **kwargs):
+    start = time.perf_counter()
+    try:
+        return run(con, sql, *args, **kwargs)
+    finally:
+        statements.append((time.perf_counter() - start, sql.split(" AS ")[0].split()[-1]))
+con = db.connect(sys.argv[1])
+con.begin()
+start = time.perf_counter()
+stream_events(con, "events_1", Path(sys.argv[2]), ImportOptions())
+read = time.perf_counter() - start
+db.run = timed
+start = time.perf_counter()
+build_cache(con, "events_1")
+derived = time.perf_counter() - start
+db.run = run
+start = time.perf_counter()
+con.commit()
+print(json.dumps({"read": read, "derived": derived, "commit": time.perf_counter() - start,
+                  "largest": sorted(statements, reverse=True)[:5]}))
 """
 
 #: Import targets: the most times the floor's wall time, and the peak (GiB, Parquet only).
@@ -141,8 +175,21 @@ def inputs(args: argparse.Namespace, work: Path) -> list[tuple[int, Path, Path |
     return made
 
 
+def phases(parquet: Path, work: Path, env: dict[str, str]) -> None:
+    """Where an import of ``parquet`` goes (in one process, the raw file not kept): reading
+    and checking into the events table, the derived tables (their five largest statements),
+    the commit."""
+    done = run([sys.executable, "-c", PHASES, str(work / "phases.duckdb"), str(parquet)], env)
+    (work / "phases.duckdb").unlink()
+    found = json.loads(done.out.strip().splitlines()[-1])
+    largest = ", ".join(f"{name} {seconds:.1f}" for seconds, name in found["largest"])
+    print(f"  where it goes: reading and checking {found['read']:.1f} s, derived tables "
+          f"{found['derived']:.1f} s (largest: {largest}), commit {found['commit']:.1f} s",
+          flush=True)
+
+
 def measure(events: int, parquet: Path, csv: Path | None, work: Path, procflow: list[str],
-            limit: str, pm4py: bool) -> dict[str, float]:
+            limit: str, pm4py: bool, show_phases: bool = False) -> dict[str, float]:
     """Every figure of one size, printed; returns the import peaks by kind."""
     print(f"\n{events:,} events (DuckDB memory limit {limit})", flush=True)
     floor = run([sys.executable, "-c", FLOOR, str(work / "floor.duckdb"), str(parquet), limit])
@@ -162,6 +209,8 @@ def measure(events: int, parquet: Path, csv: Path | None, work: Path, procflow: 
             extra += f"; peak {verdict(done.peak, peak, ' GiB')}"
         line(f"procflow import ({kind})", done, extra)
         peaks[kind] = done.peak
+        if kind == "parquet" and show_phases:
+            phases(parquet, work, env)
     done = run([*procflow, "analyze", "parquet", "--workspace", str(ws),
                 "--out", str(work / "analysis")], env)
     target = analyze_target(events)
@@ -185,6 +234,8 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, action="append", default=[])
     parser.add_argument("--skip-csv", action="store_true")
     parser.add_argument("--skip-pm4py", action="store_true")
+    parser.add_argument("--phases", action="store_true",
+                        help="also time the Parquet import's phases in one process")
     args = parser.parse_args()
     if args.events is not None:
         args.sizes = [args.events]
@@ -194,8 +245,8 @@ def main() -> None:
         sys.executable, "-c", "import sys; from procflow.cli import main; sys.exit(main())"]
     work = Path(tempfile.mkdtemp(dir=args.dir, prefix="procflow-scale-"))
     try:
-        peaks = [measure(n, parquet, csv, work, procflow, limit, not args.skip_pm4py)
-                 for n, parquet, csv in inputs(args, work)]
+        peaks = [measure(n, parquet, csv, work, procflow, limit, not args.skip_pm4py,
+                         args.phases) for n, parquet, csv in inputs(args, work)]
         if len(peaks) > 1:
             print()
             for kind in peaks[-1]:

@@ -121,6 +121,31 @@ def test_the_panel_offers_the_logs_own_pairs_and_sequences(small: procflow.Event
         assert len(kept(small, item)) == s["cases"]
 
 
+def test_pairs_offered_from_the_stored_ones_are_those_counted_from_the_steps(
+        tmp_path: Path) -> None:
+    """A workspace log offers the handoff pairs counted at import (at its default
+    granularity: role, as it names no resource); the same as counted from its steps, as
+    its other granularities are counted."""
+    path = tmp_path / "small.csv"
+    # c5 hands over from Staff to Kasi twice: one case, two handoffs.
+    path.write_text(CSV + "c5,Submit,2024-03-01T08:00:00Z,Staff,5\n"
+                    "c5,Approve,2024-03-01T09:00:00Z,Kasi,3\n"
+                    "c5,Fix,2024-03-01T10:00:00Z,Staff,5\n"
+                    "c5,Approve,2024-03-01T11:00:00Z,Kasi,3\n", encoding="utf-8")
+    with procflow.Workspace(tmp_path / "ws.duckdb") as ws:
+        ws.import_file(path)
+        log = ws.log("small")
+        assert ws.con.execute(f"SELECT key FROM {log.table}_pairs_key").fetchall() == [
+            ("role",)]
+        read = procflow.read(path)
+        for by in ("resource", "role", "unit"):
+            for find in ("", "a"):
+                assert handoff_pairs(log, by, find) == handoff_pairs(read, by, find), by
+        assert handoff_pairs(log, "role")["pairs"][:2] == [
+            {"from": "Kasi", "to": "Staff", "cases": 3},
+            {"from": "Staff", "to": "Kasi", "cases": 3}]
+
+
 @SETTINGS
 @given(logs, st.sampled_from(ACTIVITIES))
 def test_after_any_keeps_the_cases_counted(events_: list[tuple[Any, ...]], step: str) -> None:

@@ -24,13 +24,17 @@ from tests.test_streamed_import import _leaves
 KINDS = q.GROUPING_KINDS
 
 
-def _steps(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, int, float | None]]) -> None:
-    """``pf_steps`` with the columns the groupings read, one row per (key, case, value)."""
-    con.execute("CREATE OR REPLACE TABLE raw (k INTEGER, c INTEGER, v DOUBLE)")
+def _steps(con: duckdb.DuckDBPyConnection,
+           rows: list[tuple[int, int, float | None]] | None) -> None:
+    """``pf_steps`` with the columns the groupings read, one row per (key, case, value) of
+    ``rows`` (None: of the table ``raw`` there is)."""
+    if rows is not None:
+        con.execute("CREATE OR REPLACE TABLE raw (k INTEGER, c INTEGER, v DOUBLE)")
     if rows:
         con.executemany("INSERT INTO raw VALUES (?, ?, ?)", rows)
     con.execute("""CREATE OR REPLACE TEMP VIEW pf_steps AS SELECT c AS case_id, 2 AS seq,
-        k AS activity, k % 3 AS prev_activity, k % 4 AS resource, v AS elapsed,
+        k AS activity, k % 3 AS prev_activity, k % 4 AS resource, (k + c) % 4 AS prev_resource,
+        c % 2 AS role, CASE WHEN c % 5 > 0 THEN c % 3 END AS unit, k % 3 AS level, v AS elapsed,
         v / 3 AS wait, v * 7 AS processing, k % 2 = 0 AS is_decision, v AS w_elapsed,
         v AS w_wait, v AS w_processing FROM raw""")
 
@@ -38,6 +42,26 @@ def _steps(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, int, float | No
 def _figures(con: duckdb.DuckDBPyConnection, working: bool, ranked: bool) -> dict[str, list]:
     return {kind: sorted(con.execute(sql).fetchall(), key=repr)
             for kind, sql in q.groupings(working, ranked=ranked).items()}
+
+
+DECISION_KEYS = ("role", "unit", "level", "resource")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    """The rows of ``sql`` as dictionaries (columns in any order), the overall decision row
+    left out when it counts no value (the ranked form has no such row: the same figures)."""
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows = [r for r in rows if not (all(r.get(f"g_{k}") == 1 for k in DECISION_KEYS)
+                                    and not any(r[c] for c in r if c.endswith("_n")))]
+    return sorted(rows, key=lambda r: repr(sorted(r.items())))
+
+
+def _decisions_and_pairs(con: duckdb.DuckDBPyConnection, working: bool, ranked: bool
+                         ) -> dict[str, list]:
+    return {"decisions": _rows(con, q.decisions(DECISION_KEYS, working, ranked)),
+            "pairs": _rows(con, q.handoff_pairs("resource", working, ranked))}
 
 
 def test_ranked_quantiles_by_hand() -> None:
@@ -68,6 +92,8 @@ def test_ranked_groupings_are_the_aggregates_to_the_last_bit(
     con.execute("SET threads = 1")
     _steps(con, rows)
     assert _figures(con, working, ranked=True) == _figures(con, working, ranked=False)
+    ranked = _decisions_and_pairs(con, working, ranked=True)
+    assert ranked == _decisions_and_pairs(con, working, ranked=False)
 
 
 def test_ranked_groupings_are_the_aggregates_on_many_values() -> None:
@@ -79,9 +105,13 @@ def test_ranked_groupings_are_the_aggregates_on_many_values() -> None:
         (i // 5)::INTEGER AS c, CASE WHEN i % 11 = 0 THEN NULL WHEN i % 3 = 0
         THEN (i % 40)::DOUBLE ELSE (hash(i) % 1000000)::DOUBLE / 7 END AS v
         FROM range(200000) r(i)""")
-    _steps(con, [])
+    _steps(con, None)
     con.execute("INSERT INTO raw SELECT * FROM raw")  # every value twice
+    assert con.execute("SELECT count(*) FROM pf_steps").fetchall() == [(400_000,)]
     assert _figures(con, True, ranked=True) == _figures(con, True, ranked=False)
+    ranked = _decisions_and_pairs(con, True, ranked=True)
+    assert ranked["decisions"] and ranked["pairs"]
+    assert ranked == _decisions_and_pairs(con, True, ranked=False)
 
 
 def test_grouping_within_a_limit_the_holistic_aggregate_exceeds() -> None:

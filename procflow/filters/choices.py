@@ -11,6 +11,7 @@ from procflow.core import db
 from procflow.eventlog import EventLog
 from procflow.filters.apply import case_tables, layer_paths
 from procflow.measure.decisions import select_decisions
+from procflow.measure.prepare import stored_part
 
 #: Most choices listed.
 MAX_CHOICES = 200
@@ -30,10 +31,13 @@ def handoff_pairs(log: EventLog, by: str, find: str = "", limit: int = MAX_CHOIC
     assert by in ("resource", "role", "unit"), by
     p = case_tables(log)
     where, params = _found("a.name || ' > ' || b.name", find)
-    rows = (f"SELECT a.name AS source, b.name AS target, count(DISTINCT s.case_id) AS cases "
-            f"FROM {p}_steps s JOIN {p}_dict_{by} a ON a.code = s.prev_{by} "
-            f"JOIN {p}_dict_{by} b ON b.code = s.{by} WHERE s.prev_{by} <> s.{by} AND {where} "
-            f"GROUP BY a.name, b.name")
+    stored = stored_part(log.con, p, "pairs", by)  # the whole log's, counted at import
+    counted = (f"SELECT source, target, cases FROM {stored}" if stored else
+               f"SELECT prev_{by} AS source, {by} AS target, count(DISTINCT case_id) AS cases "
+               f"FROM {p}_steps WHERE prev_{by} <> {by} GROUP BY prev_{by}, {by}")
+    rows = (f"SELECT a.name AS source, b.name AS target, s.cases FROM ({counted}) s "
+            f"JOIN {p}_dict_{by} a ON a.code = s.source JOIN {p}_dict_{by} b "
+            f"ON b.code = s.target WHERE {where}")
     found = db.rows(log.con, f"{rows} ORDER BY cases DESC, source, target LIMIT {int(limit)}",
                     params)
     total = db.scalar(log.con, f"SELECT count(*) FROM ({rows}) r", params)

@@ -24,7 +24,7 @@ from procflow.measure.prepare import (
     ranks_quantiles,
     stored_by_activity,
     stored_decisions,
-    stored_part,
+    stored_pairs,
 )
 from procflow.measure.sla import parse_sla, sla_block
 
@@ -228,7 +228,8 @@ def _decisions(run: Prepared, by_activity: list[dict[str, Any]]) -> dict[str, An
     keys = decision_keys(run.present)
     stored = stored_decisions(run, keys)
     rows = run.rows(f"SELECT * FROM {stored}" if stored
-                    else q.decisions(keys, working=run.clock is not None))
+                    else q.decisions(keys, working=run.clock is not None,
+                                     ranked=ranks_quantiles(run.backend)))
     grouped = [r for r in rows if all(r[f"g_{k}"] for k in keys)]
     # Spark returns no row for the empty grouping set when no decision has a latency.
     overall = _decision_entry(run, grouped[0] if grouped else _NO_ROWS)
@@ -266,10 +267,10 @@ def _handoffs(run: Prepared, totals: dict[str, Any]) -> dict[str, Any]:
     if g is None:
         return {"granularity": None, "total": 0, "unknown": None, "per_case": None, "pairs": [],
                 "ping_pong": None, "cross_unit": None, "direction": None}
-    sql = q.handoffs(g, working=run.clock is not None)
+    sql = q.handoffs(g, working=run.clock is not None, ranked=ranks_quantiles(run.backend))
     t = run.rows(sql["totals"])[0]
     cases = int(totals["cases"] or 0)
-    stored = stored_part(run.backend, run.cache, "pairs", g)
+    stored = stored_pairs(run, g)
     pairs = _pairs(run, g, run.backend.columns(f"SELECT * FROM {stored}" if stored
                                                else sql["pairs"]))
     return {

@@ -327,13 +327,14 @@ def build_cache(con: Any, table: str) -> None:
         layers_by = _layers_by(present)
         if chosen:
             keys = decision_keys(present)
-            _store_part(con, table, "decisions", q.decisions(keys),
+            _store_part(con, table, "decisions", q.decisions(keys, ranked=ranked),
                         _decisions_key(chosen, keys))
         if chosen and layers_by:
             _store_part(con, table, "paths", q.cases(None, layers_by, part="path"),
                         _paths_key(chosen, layers_by))
         if granularity:
-            _store_part(con, table, "pairs", q.handoffs(granularity)["pairs"], granularity)
+            _store_part(con, table, "pairs", q.handoff_pairs(granularity, ranked=ranked),
+                        granularity)
     finally:
         backend.close()
 
@@ -348,13 +349,14 @@ def _store_part(con: Any, table: str, part: str, sql: str, key: str) -> None:
     db.run(con, f"CREATE TABLE {table}_{part}_key AS SELECT ? AS key", [key])
 
 
-def stored_part(backend: Backend, cache: str | None, part: str, key: str) -> str | None:
-    """``<cache>_<part>`` when it was stored for the settings ``key`` (else None)."""
-    if cache is None or not backend.rows(
-            f"SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary AND "
-            f"table_name = '{cache}_{part}_key'")[0]["n"]:
+def stored_part(con: Any, cache: str | None, part: str, key: str) -> str | None:
+    """``<cache>_<part>`` when it was stored for the settings ``key`` (else None); ``con`` is
+    the DuckDB connection of the stored tables."""
+    if cache is None or not db.scalar(
+            con, f"SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND "
+            f"table_name = '{cache}_{part}_key'"):
         return None
-    if backend.rows(f"SELECT key FROM {cache}_{part}_key")[0]["key"] != key:
+    if db.scalar(con, f"SELECT key FROM {cache}_{part}_key") != key:
         return None
     return f"{cache}_{part}"
 
@@ -370,9 +372,18 @@ def _decisions_key(decisions: list[int], keys: tuple[str, ...]) -> str:
 
 def stored_decisions(run: Prepared, keys: tuple[str, ...]) -> str | None:
     """The stored decision figures of ``run``'s log if they were made for its decisions."""
+    if not isinstance(run.backend, DuckDBBackend):
+        return None
     codes = {v: k for k, v in run.names["activity"].items()}
-    return stored_part(run.backend, run.cache, "decisions",
+    return stored_part(run.backend.con, run.cache, "decisions",
                        _decisions_key([codes[a] for a in run.chosen], keys))
+
+
+def stored_pairs(run: Prepared, granularity: str) -> str | None:
+    """The stored handoff pairs of ``run``'s log if they were made at ``granularity``."""
+    if not isinstance(run.backend, DuckDBBackend):
+        return None
+    return stored_part(run.backend.con, run.cache, "pairs", granularity)
 
 
 def stored_by_activity(run: Prepared) -> str | None:
@@ -412,9 +423,9 @@ def _paths_key(decisions: list[int], layers_by: str) -> str:
 def _stored_paths(backend: Backend, cache: str, decisions: list[int],
                   layers_by: str | None) -> str | None:
     """The stored decision paths of ``cache`` if they were made for these settings."""
-    if not decisions or layers_by is None:
+    if not decisions or layers_by is None or not isinstance(backend, DuckDBBackend):
         return None
-    table = stored_part(backend, cache, "paths", _paths_key(decisions, layers_by))
+    table = stored_part(backend.con, cache, "paths", _paths_key(decisions, layers_by))
     return f"SELECT case_id, decision_path FROM {table}" if table else None
 
 

@@ -42,6 +42,12 @@ def stats(expr: str, prefix: str) -> str:
 #: the expression whose [median, p90] it holds.
 Column = tuple[str, str, bool]
 
+#: The aggregate of a grouping's distinct cases. Ranked groupings count the first row of each
+#: (key, case) partition of a window instead, which DuckDB sorts in bounded memory: a distinct
+#: aggregate (or a DISTINCT) hashes every (key, case) pair, and for 100 million events that
+#: hash table asks for more memory at once than a 2 GB limit leaves.
+DISTINCT_CASES = "count(DISTINCT case_id)"
+
 
 def stat_columns(expr: str, prefix: str) -> list[Column]:
     """The columns of :func:`stats` for :func:`grouped`."""
@@ -63,16 +69,25 @@ def grouped(keys: dict[str, str], table: str, where: str, columns: list[Column],
     if not ranked:
         return _aggregated(keys, table, where, columns)
     key_sql = ", ".join(f"{e} AS {k}" for k, e in keys.items())
-    aggs = "".join(f", {sql} AS {name}" for name, sql, quantile in columns if not quantile)
+    names = ", ".join(keys)
+    aggs = "".join(f", {sql} AS {name}" for name, sql, quantile in columns
+                   if not quantile and sql != DISTINCT_CASES)
     parts = [f"(SELECT {key_sql}{aggs} FROM {table} WHERE {where} "
              f"GROUP BY {', '.join(keys.values())}) a"]
     out = [f"a.{k}" for k in keys]
     for i, (name, expr, quantile) in enumerate(columns):
         if quantile:
-            window = _ranked_quantiles(key_sql, list(keys), table, where, expr, name)
-            parts.append(f"LEFT JOIN ({window}) q{i} ON "
-                         + " AND ".join(f"q{i}.{k} IS NOT DISTINCT FROM a.{k}" for k in keys))
-        out.append(f"q{i}.{name}" if quantile else f"a.{name}")
+            joined = _ranked_quantiles(key_sql, list(keys), table, where, expr, name)
+        elif expr == DISTINCT_CASES:
+            joined = (f"SELECT {names}, count(*) AS {name} FROM (SELECT {key_sql}, "
+                      f"row_number() OVER (PARTITION BY {', '.join(keys.values())}, case_id) "
+                      f"AS k FROM {table} WHERE {where}) d WHERE k = 1 GROUP BY {names}")
+        else:
+            out.append(f"a.{name}")
+            continue
+        parts.append(f"LEFT JOIN ({joined}) q{i} ON "
+                     + " AND ".join(f"q{i}.{k} IS NOT DISTINCT FROM a.{k}" for k in keys))
+        out.append(f"q{i}.{name}")
     return f"SELECT {', '.join(out)}\nFROM " + "\n".join(parts)
 
 
@@ -385,7 +400,7 @@ def _grouping_columns(kind: str, working: bool) -> tuple[dict[str, str], str, li
                         *stat_columns(_DECISION_PROCESSING.format("w_"), "w_decision_processing")]
         columns += stat_columns(_DECISION_PROCESSING.format(""), "decision_processing")
         return {"activity": "activity"}, "TRUE", columns
-    common = [("count", "count(*)", False), ("cases", "count(DISTINCT case_id)", False)]
+    common = [("count", "count(*)", False), ("cases", DISTINCT_CASES, False)]
     if kind == "edge":
         columns = [*common, *stat_columns("elapsed", "elapsed"), *stat_columns("wait", "wait")]
         if working:
@@ -471,20 +486,34 @@ FROM pf_steps GROUP BY GROUPING SETS ({", ".join(f"(activity, {k})" for k in LAN
 DECISION_KEYS = ("activity", "role", "unit", "level", "resource")
 
 
-def decisions(keys: tuple[str, ...] = DECISION_KEYS, working: bool = False) -> str:
+def decisions(keys: tuple[str, ...] = DECISION_KEYS, working: bool = False,
+              ranked: bool = False) -> str:
     """Decision latency, waiting and processing: overall and by each of ``keys`` (some of
-    DECISION_KEYS) in one pass; ``g_<key>`` is 0 on the rows grouped by that key. With
-    ``working``, also their working twins (prefixes ``w_latency``, ``w_waiting``,
-    ``w_processing``)."""
-    columns = [*keys, *(f"grouping({k}) AS g_{k}" for k in keys), stats('elapsed', 'latency'),
-               stats('wait', 'waiting'), stats('processing', 'processing')]
+    DECISION_KEYS); ``g_<key>`` is 0 on the rows grouped by that key. With ``working``, also
+    their working twins (prefixes ``w_latency``, ``w_waiting``, ``w_processing``).
+    ``ranked``: one :func:`grouped` per grouping (bounded memory; no overall row when no
+    decision has a latency), else one pass with grouping sets."""
+    figures = [("elapsed", "latency"), ("wait", "waiting"), ("processing", "processing")]
     if working:
-        columns += [stats('w_elapsed', 'w_latency'), stats('w_wait', 'w_waiting'),
-                    stats('w_processing', 'w_processing')]
+        figures += [("w_elapsed", "w_latency"), ("w_wait", "w_waiting"),
+                    ("w_processing", "w_processing")]
+    where = "is_decision AND seq > 1"
+    if ranked:
+        columns = [c for expr, prefix in figures for c in stat_columns(expr, prefix)]
+        parts = []
+        for key in (None, *keys):
+            flags = "".join(f"{0 if k == key else 1} AS g_{k}, " for k in keys)
+            made = grouped({key: key} if key else {"all_steps": "TRUE"}, "pf_steps", where,
+                           columns)
+            parts.append(f"SELECT {flags}* EXCLUDE (all_steps) FROM ({made})" if key is None
+                         else f"SELECT {flags}* FROM ({made})")
+        return "\nUNION ALL BY NAME\n".join(parts)
+    select = [*keys, *(f"grouping({k}) AS g_{k}" for k in keys),
+              *(stats(expr, prefix) for expr, prefix in figures)]
     sets = ", ".join(["()", *(f"({k})" for k in keys)])
     return f"""
-    SELECT {", ".join(columns)}
-    FROM pf_steps WHERE is_decision AND seq > 1
+    SELECT {", ".join(select)}
+    FROM pf_steps WHERE {where}
     GROUP BY GROUPING SETS ({sets})
     """
 
@@ -492,12 +521,11 @@ def decisions(keys: tuple[str, ...] = DECISION_KEYS, working: bool = False) -> s
 DECISIONS_EXCLUDED = "SELECT count(*) AS n FROM pf_steps WHERE is_decision AND seq = 1"
 
 
-def handoffs(g: str, working: bool = False) -> dict[str, str]:
+def handoffs(g: str, working: bool = False, ranked: bool = False) -> dict[str, str]:
     """Handoff queries at granularity column ``g`` (resource, role or unit); the handoff and
     ping-pong counts per case are in ``pf_cases``. ``working`` adds the pairs' working
-    elapsed times (prefix ``w_elapsed``)."""
+    elapsed times (prefix ``w_elapsed``); ``ranked`` as :func:`grouped`."""
     known, handoff, _ = _handoff_terms(g)
-    w_pairs = f", {stats('w_elapsed', 'w_elapsed')}" if working else ""
     return {
         "totals": f"""
             SELECT sum(CASE WHEN seq > 1 AND NOT ({known}) THEN 1 ELSE 0 END) AS unknown,
@@ -512,11 +540,19 @@ def handoffs(g: str, working: bool = False) -> dict[str, str]:
                             AND level = prev_level THEN 1 ELSE 0 END) AS lateral,
                    count(level) AS levels_known
             FROM pf_steps""",
-        "pairs": f"""
-            SELECT prev_{g} AS source, {g} AS target, count(*) AS count,
-                   count(DISTINCT case_id) AS cases, {stats('elapsed', 'elapsed')}{w_pairs}
-            FROM pf_steps WHERE {handoff} GROUP BY prev_{g}, {g}""",
+        "pairs": handoff_pairs(g, working, ranked),
     }
+
+
+def handoff_pairs(g: str, working: bool = False, ranked: bool = False) -> str:
+    """The handoffs between each pair of performers at granularity ``g``: counts, cases and
+    elapsed times (working ones too when ``working``), by :func:`grouped`."""
+    _, handoff, _ = _handoff_terms(g)
+    columns = [("count", "count(*)", False), ("cases", DISTINCT_CASES, False),
+               *stat_columns("elapsed", "elapsed")]
+    if working:
+        columns += stat_columns("w_elapsed", "w_elapsed")
+    return grouped({"source": f"prev_{g}", "target": g}, "pf_steps", handoff, columns, ranked)
 
 
 def _layer_count(path: str) -> str:
