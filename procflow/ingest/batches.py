@@ -123,7 +123,9 @@ def parquet_batches(path: Path, *, limits: Limits | None = None,
     def batches() -> Iterator[pa.Table]:
         row = 1
         try:
-            with pq.ParquetFile(path) as file:
+            # Without pre-buffering: the reader would keep every column chunk it read
+            # (memory growing with the file, 5 MB a batch).
+            with pq.ParquetFile(path, pre_buffer=False) as file:
                 for batch in file.iter_batches(batch_size=BATCH_ROWS):
                     table = pa.Table.from_batches([batch]).rename_columns(names)
                     table = as_text_where_needed(table, [])
