@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from procflow.errors import InputError
 from procflow.ingest.schema import ATTRIBUTE_PREFIX, FIELDS
@@ -107,6 +106,8 @@ def pseudonymize(events: pa.Table, key: bytes, columns: Iterable[str] = ("resour
                  ) -> tuple[pa.Table, dict[str, str]]:
     """Replace every value of each of ``columns`` by its pseudonym; returns the table and the
     codes given ({name: code})."""
+    import pyarrow.compute as pc  # here: `analyze` reaches this module and needs none of it
+
     codes: dict[str, str] = {}
     for column in columns:
         values = pc.cast(events[column].combine_chunks(), pa.string())
