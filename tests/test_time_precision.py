@@ -76,3 +76,34 @@ def test_against_pandas_on_real_logs(name: str) -> None:
         assert precision_flags(facts) == {"one_time": True, "tied": True}
         assert "(22:00 UTC, midnight at UTC+02:00 and 23:00 UTC, midnight at UTC+01:00)" in (
             precision_texts(facts, Texts("en"))[0])
+
+
+def test_a_fixed_hour_in_the_logs_zone_is_not_taken_for_dates() -> None:
+    # 12 events at 06:00 UTC: 08:00 in Amsterdam in summer, 07:00 in winter; midnight in Chicago
+    # (UTC-06:00) in winter
+    rows = [(f"k{i}", f"2024-0{1 + 6 * (i % 2)}-{10 + i:02d} 06:00") for i in range(12)]
+    facts = time_precision(_table(rows), "e")
+    assert facts["top_times_utc_s"] == [21600] and facts["top_time_events"] == 12
+    en = precision_texts(facts, Texts("en"), "Europe/Amsterdam")
+    assert en == ["12 of 12 events (100%) are at the same time of day (07:00 and 08:00 in "
+                  "Europe/Amsterdam): they were probably recorded at a fixed hour (a default "
+                  "time, or entered in a batch) rather than when they happened, so durations "
+                  "shorter than a day that involve them are uncertain."]
+    assert precision_texts(facts, Texts("id"), "Europe/Amsterdam")[0].startswith(
+        "12 dari 12 peristiwa (100%) tercatat pada jam yang sama (07:00 dan 08:00 di "
+        "Europe/Amsterdam): kemungkinan dicatat pada jam tetap")
+    # midnight in the log's zone (in winter): dates without a time, as without a zone
+    dates = precision_texts(facts, Texts("en"), "America/Chicago")
+    assert dates == precision_texts(facts, Texts("en"))
+    assert "the file probably holds dates without a time" in dates[0]
+    assert precision_texts(facts, Texts("en"), "Not/AZone") == dates  # unknown zone: as before
+
+
+def test_sepsis_lab_results_are_a_fixed_hour_in_amsterdam() -> None:
+    log = read(shared_file("sepsis.csv"), tz="Europe/Amsterdam")
+    text = precision_texts(time_precision(log.con, log.table), Texts("en"), log.zone)[0]
+    # 06:00 and 07:00 UTC: 07:00, 08:00 or 09:00 in Amsterdam, by season
+    assert text.startswith("3,339 of 15,214 events (22%) are at the same time of day (07:00, "
+                           "08:00 and 09:00 in Europe/Amsterdam): they were probably recorded "
+                           "at a fixed hour"), text
+    assert "dates without a time" not in text

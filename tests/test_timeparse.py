@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from procflow.errors import TimestampError
-from procflow.ingest.timeparse import DayOrder, ParsedTimes, parse_one, parse_time_columns
+from procflow.ingest.timeparse import (
+    DayOrder,
+    ParsedTimes,
+    missing_zone,
+    parse_one,
+    parse_time_columns,
+)
 from procflow.ingest.timerules import ANY_RULE, NONE, layout_of
 
 BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -534,3 +540,19 @@ def test_a_million_values_parse_quickly(fmt: str, tz: str | None) -> None:
     elapsed = time.perf_counter() - start
     assert not got.invalid.any() and got.values.null_count == 0
     assert elapsed < 5.0, f"{elapsed:.2f} s for 1,000,000 values"
+
+
+def test_missing_zone_names_the_zoneless_times_an_import_would_refuse() -> None:
+    naive = pa.array(["2024-03-01 08:00", "2024-03-01 09:30", None])
+    assert missing_zone("t", naive) == "'2024-03-01 08:00', '2024-03-01 09:30'"
+    with pytest.raises(TimestampError):
+        parse_time_columns({"t": naive}, tz=None)
+    stated = pa.array(["2024-03-01T08:00:00+07:00", "2024-03-01T01:00:00Z"])
+    assert missing_zone("t", stated) is None
+    typed = pa.array([datetime(2024, 3, 1, tzinfo=UTC)])
+    assert missing_zone("t", typed) is None
+    assert missing_zone("t", pa.array(["not a time"])) is None  # the import words that error
+    either = pa.array(["02/01/2024 09.22"])  # day order open: the zone is missing either way
+    assert missing_zone("t", either) == "'02/01/2024 09.22'"
+    late = pa.array(["2024-03-01T08:00:00Z"] * 3 + ["2024-03-01 08:00"])
+    assert missing_zone("t", late, rows=3) is None and missing_zone("t", late) is not None

@@ -558,6 +558,8 @@ def test_sample_upload_import_and_overview(imported: tuple[Site, TestClient]) ->
         "start": "Waktu Mulai", "resource": "Petugas", "role": "Jabatan", "unit": "Unit Kerja",
         "level": None}
     assert len(preview["rows"]) == 10 and preview["total_rows"] == 13273
+    assert preview["no_zone"]["column"] == "Waktu Selesai"  # the page asks for their zone
+    assert preview["no_zone"]["examples"].startswith("'")
     result = site.import_result  # type: ignore[attr-defined]
     assert (result["cases"], result["events"]) == (2000, 13273)
     assert result["report"]["rows"] == 13273 and result["rejected"] == {}

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NoReturn
+from typing import Literal, NoReturn, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from procflow.errors import TimestampError
+from procflow.errors import InputError, TimestampError
 from procflow.ingest.timerules import (
     ANY_RULE,
     DMY,
@@ -104,6 +104,21 @@ def parse_time_columns(
     for scan in scans:
         out[scan.name] = _finish(scan, dayfirst, zone, source)
     return {name: out[name] for name in columns}
+
+
+def missing_zone(name: str, values: pa.Array, *, rows: int = 1000) -> str | None:
+    """Examples of the first ``rows`` of ``values`` that are times without a zone (which an
+    import with no default zone refuses), or None when they state one or are not such times.
+    Dates whose day order the rows leave open are read either way: the zone does not hang on it."""
+    first: pa.Array = values.slice(0, rows)
+    for order in get_args(DayOrder):
+        try:
+            parse_time_columns({name: first}, tz=None, order=order)
+            return None
+        except InputError as err:
+            if err.code == "no_zone":
+                return str(err.params["examples"])
+    return None
 
 
 def _scans(columns: dict[str, pa.Array], source: str,

@@ -3,7 +3,9 @@ time), and events at the same instant as an earlier event of their case (order u
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
@@ -47,11 +49,23 @@ def precision_flags(facts: dict[str, Any]) -> dict[str, bool]:
             "tied": facts["events"] >= 10 and facts["tied"] / events >= TIED_SHARE}
 
 
-def precision_texts(facts: dict[str, Any], t: Texts) -> list[str]:
-    """The warnings ``facts`` call for, in the language of ``t``."""
+def precision_texts(facts: dict[str, Any], t: Texts, zone: str | None = None) -> list[str]:
+    """The warnings ``facts`` call for, in the language of ``t``; ``zone`` is the log's time
+    zone when it was imported with one: a common time that is not midnight there is taken
+    for a fixed hour of recording rather than for dates without a time."""
     flags, events = precision_flags(facts), facts["events"]
     texts = []
-    if flags["one_time"]:
+    local = _local_clocks(facts["top_times_utc_s"], zone) if zone else None
+    if flags["one_time"] and local is not None and "00:00" not in local:
+        texts.append(t(
+            "{n} of {events} events ({share}) are at the same time of day ({clocks} in {zone}): "
+            "they were probably recorded at a fixed hour (a default time, or entered in a "
+            "batch) rather than when they happened, so durations shorter than a day that "
+            "involve them are uncertain.",
+            n=t.integer(facts["top_time_events"]), events=t.integer(events),
+            share=t.percent(facts["top_time_events"] / events),
+            clocks=_listed(local, t), zone=zone))
+    elif flags["one_time"]:
         where = t(" and ").join(_midnight(seconds, t) for seconds in facts["top_times_utc_s"])
         texts.append(t(
             "{n} of {events} events ({share}) are at the same time of day ({where}): the file "
@@ -78,3 +92,21 @@ def _midnight(seconds: int, t: Texts) -> str:
     if offset == 0 or offset % 900:
         return f"{clock} UTC"
     return t("{clock} UTC, midnight at {zone}", clock=clock, zone=offset_zone(offset // 60))
+
+
+def _local_clocks(utc_seconds: list[int], zone: str) -> list[str] | None:
+    """The clock times in ``zone`` of these times of day (seconds after UTC midnight), in
+    winter and in summer, sorted (None for a zone the time-zone database does not know)."""
+    try:
+        zoneinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    clocks = {(datetime(2024, month, 15, tzinfo=UTC) + timedelta(seconds=seconds))
+              .astimezone(zoneinfo).strftime("%H:%M")
+              for seconds in utc_seconds for month in (1, 7)}
+    return sorted(clocks)
+
+
+def _listed(items: list[str], t: Texts) -> str:
+    """``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + t(" and ") + items[-1]

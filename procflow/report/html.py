@@ -94,7 +94,7 @@ def analysis_report(log: EventLog, analysis: Analysis, *, lang: Lang = "id",
     still = open_cases(data)
     context = {
         "zone": zone or log.zone, "zone_label": zone_label,
-        "warnings": precision_texts(time_precision(log.con, log.table), t)
+        "warnings": precision_texts(time_precision(log.con, log.table), t, log.zone)
         + ([open_cases_text(still, t)] if still else []),
         **section_context(log, analysis, t, "report"), "meta": versions(),
         "lifecycle_words": LIFECYCLE_WORDS,

@@ -312,7 +312,7 @@ def log_page(request: Request, wid: str, name: str, user: CurrentUser) -> Respon
                   percents=views.PERCENTS, zooms=views.ZOOMS,
                   calendars=service.calendar_names(t),
                   granularities=facts["granularities"],
-                  time_warnings=precision_texts(facts["precise"], t),
+                  time_warnings=precision_texts(facts["precise"], t, facts["zone"]),
                   open_text=open_cases_text(data["open_cases"], t) if data["open_cases"]
                   else None,
                   completed_query=None if not data["open_cases"] else view.sliced(

@@ -39,7 +39,7 @@ from procflow.ingest import read_source
 from procflow.ingest.importer import ImportOptions
 from procflow.ingest.readable import readable_activity
 from procflow.ingest.schema import ROW, suggest_mapping
-from procflow.ingest.timeparse import DayOrder
+from procflow.ingest.timeparse import DayOrder, missing_zone
 from procflow.measure.analysis import Analysis, analyze
 from procflow.measure.cases import CaseSort, CaseTable, case_table
 from procflow.measure.decision_hints import MIN_RETURN_SHARE
@@ -271,6 +271,10 @@ def _preview(path: Path, original_name: str) -> dict[str, Any]:
     readable = readable_activity(source.table, mapping["activity"])
     if readable is not None:
         mapping["activity"] = readable.column
+    time = mapping["timestamp"]
+    naive = None
+    if time is not None:
+        naive = missing_zone(time, source.table[time].slice(0, 1000).combine_chunks())
     return {
         "format": source.format, "details": source.details, "headers": headers,
         "rows": [[_cell(r[h]) for h in headers] for r in rows],
@@ -279,6 +283,7 @@ def _preview(path: Path, original_name: str) -> dict[str, Any]:
         "zones": ZONES, "other_zones": other_zones(), "orders": list(ORDERS),
         "original_name": original_name,
         "readable": None if readable is None else dataclasses.asdict(readable),
+        "no_zone": None if naive is None else {"column": time, "examples": naive},
     }
 
 
@@ -379,7 +384,7 @@ def log_facts(files: WorkspaceFiles, path: Path, wid: str, name: str) -> dict[st
                 f"count({g})" for g in views.HANDOFFS) + f" FROM {log.table}")[0]
             return {"steps": steps, "granularities": [
                 g for g, n in zip(views.HANDOFFS, counts, strict=True) if n],
-                "precise": time_precision(log.con, log.table)}
+                "precise": time_precision(log.con, log.table), "zone": log.zone}
 
         return files.memo(("facts", *key), facts)
 
